@@ -1,0 +1,117 @@
+// Tensor creation from typed arrays, threads, grad mode and backward.
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/version.h>
+
+#include <cstring>
+
+#include "errors.h"
+#include "ops.h"
+#include "tensor.h"
+
+namespace cfinit {
+
+namespace {
+
+std::vector<int64_t> ToShape(const Napi::Value& v, const char* where) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string(where) + ": the shape must be an array");
+  const Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int64_t> shape(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const Napi::Value d = arr.Get(i);
+    const double x = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+    if (!(x >= 0) || x != static_cast<double>(static_cast<int64_t>(x))) {
+      throw Napi::TypeError::New(v.Env(), std::string(where) + ": shape[" + std::to_string(i) +
+                                              "] must be a non-negative integer");
+    }
+    shape[i] = static_cast<int64_t>(x);
+  }
+  return shape;
+}
+
+// fromBuffer(typedArray, shape, dtype) copies the typed array's bytes into a new tensor.
+Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "fromBuffer", [&]() -> Napi::Value {
+    if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "fromBuffer: expected a typed array");
+    const Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+    const auto shape = ToShape(info[1], "fromBuffer");
+    const auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
+    const size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
+    if (array.ByteLength() != bytes) {
+      throw std::runtime_error("the data holds " + std::to_string(array.ByteLength()) + " bytes but shape " +
+                               c10::str(t.sizes()) + " of " + std::string(c10::toString(dtype)) + " needs " +
+                               std::to_string(bytes));
+    }
+    if (bytes > 0) {
+      const auto* src = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      std::memcpy(t.data_ptr(), src, bytes);
+    }
+    return TensorHandle::Wrap(info.Env(), std::move(t));
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: need at least 1 thread");
+  at::set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value ParallelInfo(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), at::get_parallel_info());
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  const bool previous = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(info[0].ToBoolean().Value());
+  return Napi::Boolean::New(info.Env(), previous);
+}
+
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled());
+}
+
+// backward(tensors[], grads[] (null entries allowed), retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "backward", [&] {
+    const Napi::Array outs = info[0].As<Napi::Array>();
+    const Napi::Array grads = info[1].As<Napi::Array>();
+    torch::autograd::variable_list tensors, gradients;
+    for (uint32_t i = 0; i < outs.Length(); ++i) {
+      tensors.push_back(TensorHandle::From(outs.Get(i), "backward"));
+      const Napi::Value g = i < grads.Length() ? grads.Get(i) : info.Env().Undefined();
+      gradients.push_back(g.IsNull() || g.IsUndefined() ? at::Tensor() : TensorHandle::From(g, "backward"));
+    }
+    const bool retain = info[2].ToBoolean().Value();
+    const bool create = info[3].ToBoolean().Value();
+    torch::autograd::backward(tensors, gradients, retain, create);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("torch", TORCH_VERSION);
+  out.Set("napi", NAPI_VERSION);
+  return out;
+}
+
+}  // namespace
+
+void InitRuntime(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer, "fromBuffer"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("parallelInfo", Napi::Function::New(env, ParallelInfo, "parallelInfo"));
+  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
+  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
+  exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+}
+
+}  // namespace cfinit

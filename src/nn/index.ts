@@ -1,0 +1,4 @@
+export { Module } from './module.ts';
+export { Linear, LayerNorm, Embedding, type LayerOptions } from './layers.ts';
+export { AdamW, SGD, type Optimizer, type AdamWOptions, type SGDOptions } from './optim.ts';
+export * as init from './init.ts';

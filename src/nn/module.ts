@@ -1,0 +1,89 @@
+// Modules own named parameters and child modules; parameters are kept out of tidy() scopes.
+import { keep, type Tensor } from '../torch/index.ts';
+
+export abstract class Module {
+  training = true;
+  private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  protected registerParameter(name: string, value: Tensor): Tensor {
+    if (!value.isLeaf) throw new Error(`parameter '${name}' must be a leaf tensor (detach it first)`);
+    keep(value.requiresGrad_(true));
+    this.ownParameters.set(name, value);
+    return value;
+  }
+
+  /** A tensor saved with the module's state but never trained. */
+  protected registerBuffer(name: string, value: Tensor): Tensor {
+    keep(value);
+    this.ownBuffers.set(name, value);
+    return value;
+  }
+
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.children.set(name, module);
+    return module;
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, p] of this.ownParameters) out.push([prefix + name, p]);
+    for (const [name, child] of this.children) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, b] of this.ownBuffers) out.push([prefix + name, b]);
+    for (const [name, child] of this.children) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Parameters and buffers by dotted name (the layout of PyTorch's state_dict). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /** Copies values in place; every name must exist with the same shape. */
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    const own = this.stateDict();
+    for (const [name, value] of Object.entries(state)) {
+      const target = own[name];
+      if (!target) {
+        if (options.strict ?? true) throw new Error(`loadStateDict: unexpected key '${name}'`);
+        continue;
+      }
+      if (target.shape.join() !== value.shape.join()) {
+        throw new Error(`loadStateDict: '${name}' has shape [${value.shape}], the module expects [${target.shape}]`);
+      }
+      target.native.copyFrom(value.native);
+    }
+    if (options.strict ?? true) {
+      const missing = Object.keys(own).filter((k) => !(k in state));
+      if (missing.length > 0) throw new Error(`loadStateDict: missing keys ${missing.join(', ')}`);
+    }
+  }
+
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel(), 0);
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.children.values()) child.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+}

@@ -1,0 +1,103 @@
+// Neural-network functions (torch.nn.functional), all differentiable through ATen's autograd.
+import { op } from './dispatch.ts';
+import { Tensor } from './tensor.ts';
+import type { Generator } from './random.ts';
+
+const aten = {
+  linear: op<Tensor>('aten::linear'),
+  layerNorm: op<Tensor>('aten::layer_norm'),
+  softmax: op<Tensor>('aten::softmax.int'),
+  logSoftmax: op<Tensor>('aten::log_softmax.int'),
+  crossEntropy: op<Tensor>('aten::cross_entropy_loss'),
+  mseLoss: op<Tensor>('aten::mse_loss'),
+  embedding: op<Tensor>('aten::embedding'),
+  dropout: op<Tensor>('aten::dropout'),
+  bernoulli: op<Tensor>('aten::bernoulli.p'),
+  affineGrid: op<Tensor>('aten::affine_grid_generator'),
+  gridSampler: op<Tensor>('aten::grid_sampler'),
+  oneHot: op<Tensor>('aten::one_hot'),
+};
+
+export type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+/** x Wᵀ + b, with W of shape (out, in). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return aten.linear(x, weight, bias ?? null);
+}
+
+/** Layer norm over the trailing dims in normalizedShape; biased variance; affine when given. */
+export function layerNorm(
+  x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+): Tensor {
+  return aten.layerNorm(x, [...normalizedShape], weight ?? null, bias ?? null, eps, true);
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  return aten.softmax(x, dim, null);
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return aten.logSoftmax(x, dim, null);
+}
+
+/** Cross-entropy of logits (N, C) against integer class targets (N). */
+export function crossEntropy(
+  logits: Tensor, targets: Tensor,
+  options: { reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number; weight?: Tensor } = {},
+): Tensor {
+  return aten.crossEntropy(logits, targets, options.weight ?? null, REDUCTION[options.reduction ?? 'mean'],
+    options.ignoreIndex ?? -100, options.labelSmoothing ?? 0);
+}
+
+export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  return aten.mseLoss(input, target, REDUCTION[reduction]);
+}
+
+/** x / max(‖x‖_p, eps) along dim (torch.nn.functional.normalize). */
+export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  const norm = x.norm(p, dim, true).clampMin(eps);
+  return x.div(norm.expandAs(x));
+}
+
+/** Rows of weight picked by integer indices. */
+export function embedding(weight: Tensor, indices: Tensor, paddingIdx = -1): Tensor {
+  return aten.embedding(weight, indices, paddingIdx, false, false);
+}
+
+/**
+ * Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p). With a
+ * generator the mask comes from that stream; otherwise from the global one.
+ */
+export function dropout(x: Tensor, p: number, options: { training?: boolean; generator?: Generator } = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
+  if (options.training === false || p === 0) return x;
+  if (!options.generator) return aten.dropout(x, p, true);
+  if (p === 1) return x.mul(0);
+  const keep = aten.bernoulli(x.detach(), 1 - p, options.generator);
+  return x.mul(keep).div(1 - p);
+}
+
+export function oneHot(indices: Tensor, numClasses: number): Tensor {
+  return aten.oneHot(indices, numClasses);
+}
+
+/** Sampling grid (N, H, W, 2) for 2-D affine matrices theta (N, 2, 3). */
+export function affineGrid(theta: Tensor, size: readonly [number, number, number, number], alignCorners = false): Tensor {
+  return aten.affineGrid(theta, [...size], alignCorners);
+}
+
+const INTERPOLATION = { bilinear: 0, nearest: 1, bicubic: 2 } as const;
+const PADDING = { zeros: 0, border: 1, reflection: 2 } as const;
+
+/** Samples input (N, C, H, W) at grid (N, Ho, Wo, 2) in normalised [-1, 1] coordinates. */
+export function gridSample(
+  input: Tensor, grid: Tensor,
+  options: { mode?: keyof typeof INTERPOLATION; paddingMode?: keyof typeof PADDING; alignCorners?: boolean } = {},
+): Tensor {
+  return aten.gridSampler(input, grid, INTERPOLATION[options.mode ?? 'bilinear'], PADDING[options.paddingMode ?? 'zeros'],
+    options.alignCorners ?? false);
+}
+
+export function relu(x: Tensor): Tensor { return x.relu(); }
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor { return x.gelu(approximate); }

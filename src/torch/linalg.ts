@@ -1,0 +1,82 @@
+// Dense linear algebra (float32 and float64, batched where ATen batches). Decompositions reject
+// non-finite input with a clear error instead of handing NaN/Inf to LAPACK.
+import { op } from './dispatch.ts';
+import { Tensor } from './tensor.ts';
+
+const aten = {
+  eigh: op<[Tensor, Tensor]>('aten::linalg_eigh'),
+  eigvalsh: op<Tensor>('aten::linalg_eigvalsh'),
+  solve: op<Tensor>('aten::linalg_solve'),
+  cholesky: op<Tensor>('aten::linalg_cholesky'),
+  choleskySolve: op<Tensor>('aten::cholesky_solve'),
+  inv: op<Tensor>('aten::linalg_inv'),
+  slogdet: op<[Tensor, Tensor]>('aten::linalg_slogdet'),
+};
+
+/** Throws unless every element is finite. */
+export function assertFinite(t: Tensor, where: string): void {
+  const ok = t.isfinite().all();
+  const fine = ok.item() === 1;
+  ok.dispose();
+  if (!fine) throw new Error(`${where}: input contains NaN or Inf`);
+}
+
+function assertSquare(t: Tensor, where: string): void {
+  const s = t.shape;
+  if (s.length < 2 || s[s.length - 1] !== s[s.length - 2]) {
+    throw new Error(`${where}: expected (batches of) square matrices, got shape [${s.join(', ')}]`);
+  }
+}
+
+/** Symmetric eigendecomposition A = V diag(w) Vᵀ, eigenvalues ascending (reads the lower triangle). */
+export function eigh(a: Tensor, uplo: 'L' | 'U' = 'L'): { eigenvalues: Tensor; eigenvectors: Tensor } {
+  assertSquare(a, 'eigh');
+  assertFinite(a, 'eigh');
+  const [eigenvalues, eigenvectors] = aten.eigh(a, uplo);
+  return { eigenvalues, eigenvectors };
+}
+
+export function eigvalsh(a: Tensor, uplo: 'L' | 'U' = 'L'): Tensor {
+  assertSquare(a, 'eigvalsh');
+  assertFinite(a, 'eigvalsh');
+  return aten.eigvalsh(a, uplo);
+}
+
+/** X with A X = B. */
+export function solve(a: Tensor, b: Tensor): Tensor {
+  assertSquare(a, 'solve');
+  assertFinite(a, 'solve');
+  assertFinite(b, 'solve');
+  return aten.solve(a, b, true);
+}
+
+/** Lower-triangular L with A = L Lᵀ (A symmetric positive definite). */
+export function cholesky(a: Tensor): Tensor {
+  assertSquare(a, 'cholesky');
+  assertFinite(a, 'cholesky');
+  return aten.cholesky(a, false);
+}
+
+/** X with (L Lᵀ) X = B, given the lower Cholesky factor L. */
+export function choleskySolve(b: Tensor, l: Tensor): Tensor {
+  assertFinite(b, 'choleskySolve');
+  return aten.choleskySolve(b, l, false);
+}
+
+export function inv(a: Tensor): Tensor {
+  assertSquare(a, 'inv');
+  assertFinite(a, 'inv');
+  return aten.inv(a);
+}
+
+/** sign and log|det| of A. */
+export function slogdet(a: Tensor): { sign: Tensor; logabsdet: Tensor } {
+  assertSquare(a, 'slogdet');
+  const [sign, logabsdet] = aten.slogdet(a);
+  return { sign, logabsdet };
+}
+
+/** ½(A + Aᵀ) over the last two dims. */
+export function sym(a: Tensor): Tensor {
+  return a.add(a.mT()).mul(0.5);
+}

@@ -1,0 +1,70 @@
+// The native addon (native/*.cc), loaded once. Only src/torch talks to it.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeTensor {
+  shape(): number[];
+  dtype(): number;
+  numel(): number;
+  dispose(): void;
+  isDisposed(): boolean;
+  requiresGrad(): boolean;
+  setRequiresGrad(requiresGrad: boolean): void;
+  isLeaf(): boolean;
+  grad(): NativeTensor | null;
+  setGrad(grad: NativeTensor | null): void;
+  item(): number | boolean;
+  toBuffer(): ArrayBuffer;
+  copyFrom(source: NativeTensor): void;
+  sameStorage(other: NativeTensor): boolean;
+}
+
+export interface NativeGenerator {
+  manualSeed(seed: number): void;
+  initialSeed(): number;
+  getState(): NativeTensor;
+  setState(state: NativeTensor): void;
+}
+
+export interface NativeAddon {
+  TensorHandle: abstract new () => NativeTensor;
+  GeneratorHandle: new (seed?: number) => NativeGenerator;
+  opId(name: string, overload: string): number;
+  callOp(id: number, args: unknown[], discardResult?: boolean): unknown;
+  opSchema(id: number): string;
+  fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): NativeTensor;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  parallelInfo(): string;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  backward(tensors: NativeTensor[], grads: (NativeTensor | null)[], retainGraph: boolean, createGraph: boolean): void;
+  version(): { torch: string; napi: number };
+  adamwStep(
+    params: NativeTensor[], expAvgs: NativeTensor[], expAvgSqs: NativeTensor[], step: number, lr: number,
+    beta1: number, beta2: number, eps: number, weightDecay: number, maximize: boolean,
+  ): void;
+}
+
+function load(): NativeAddon {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/torch and dist/torch both sit two levels below the package root.
+  const root = path.resolve(here, '..', '..');
+  const candidates = [
+    process.env.CFINIT_NATIVE,
+    path.join(root, 'build', 'Release', 'cfinit_native.node'),
+    path.join(root, 'build', 'Debug', 'cfinit_native.node'),
+  ].filter((p): p is string => Boolean(p));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      'cfinit: the native addon is not built. Run `bash scripts/setup.sh` (Debian/Ubuntu) or ' +
+        '`npm install` with libtorch available (apt-get install -y libtorch-dev, or LIBTORCH=/path/to/libtorch).',
+    );
+  }
+  return createRequire(import.meta.url)(found) as NativeAddon;
+}
+
+export const native: NativeAddon = load();

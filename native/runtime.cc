@@ -3,7 +3,12 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "errors.h"
 #include "ops.h"
@@ -101,9 +106,27 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// A training step frees and re-allocates tensors of the same sizes every step. glibc hands out
+// blocks above 128 KiB as fresh mmap()s, so each step would page-fault and zero its activations
+// again (a large share of a small model's step). Serving them from the heap, and not trimming it,
+// lets freed blocks be reused. CFINIT_MALLOC_TUNING=0 keeps glibc's defaults.
+void TuneAllocator() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("CFINIT_MALLOC_TUNING");
+  if (env != nullptr && std::string(env) == "0") return;
+  // One arena: tensors freed on the main thread after ATen's workers and Node's threads made glibc
+  // open more arenas were not reused by the next allocation, so RSS climbed by an op's output size
+  // per call in training loops (measured: +1.5 GB over 2,000 multiplies of 800 KB).
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 }  // namespace
 
 void InitRuntime(Napi::Env env, Napi::Object exports) {
+  TuneAllocator();
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer, "fromBuffer"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

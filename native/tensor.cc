@@ -91,7 +91,12 @@ const at::Tensor& TensorHandle::From(const Napi::Value& value, const char* what)
   return handle->tensor_;
 }
 
+void TensorHandle::RequireLive(const Napi::CallbackInfo& info, const char* what) const {
+  if (disposed_) throw Napi::Error::New(info.Env(), std::string(what) + ": the tensor was disposed");
+}
+
 Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
+  RequireLive(info, "shape");
   const auto sizes = tensor_.sizes();
   Napi::Array out = Napi::Array::New(info.Env(), sizes.size());
   for (size_t i = 0; i < sizes.size(); ++i) out.Set(i, Napi::Number::New(info.Env(), static_cast<double>(sizes[i])));
@@ -99,10 +104,12 @@ Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::Dtype(const Napi::CallbackInfo& info) {
+  RequireLive(info, "dtype");
   return Napi::Number::New(info.Env(), static_cast<int>(tensor_.scalar_type()));
 }
 
 Napi::Value TensorHandle::Numel(const Napi::CallbackInfo& info) {
+  RequireLive(info, "numel");
   return Napi::Number::New(info.Env(), static_cast<double>(tensor_.numel()));
 }
 
@@ -117,10 +124,12 @@ Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::RequiresGrad(const Napi::CallbackInfo& info) {
+  RequireLive(info, "requiresGrad");
   return Napi::Boolean::New(info.Env(), tensor_.requires_grad());
 }
 
 Napi::Value TensorHandle::SetRequiresGrad(const Napi::CallbackInfo& info) {
+  RequireLive(info, "requiresGrad_");
   return Guarded(info.Env(), "requiresGrad", [&] {
     tensor_.set_requires_grad(info[0].ToBoolean().Value());
     return info.Env().Undefined();
@@ -128,14 +137,17 @@ Napi::Value TensorHandle::SetRequiresGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::IsLeaf(const Napi::CallbackInfo& info) {
+  RequireLive(info, "isLeaf");
   return Napi::Boolean::New(info.Env(), tensor_.is_leaf());
 }
 
 Napi::Value TensorHandle::Grad(const Napi::CallbackInfo& info) {
+  RequireLive(info, "grad");
   return Wrap(info.Env(), tensor_.grad());
 }
 
 Napi::Value TensorHandle::SetGrad(const Napi::CallbackInfo& info) {
+  RequireLive(info, "grad");
   return Guarded(info.Env(), "setGrad", [&] {
     if (info[0].IsNull() || info[0].IsUndefined()) {
       tensor_.mutable_grad() = at::Tensor();
@@ -147,6 +159,7 @@ Napi::Value TensorHandle::SetGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::Item(const Napi::CallbackInfo& info) {
+  RequireLive(info, "item");
   return Guarded(info.Env(), "item", [&]() -> Napi::Value {
     if (tensor_.numel() != 1) {
       throw std::runtime_error("item() needs a tensor with exactly one element, got shape " +
@@ -160,6 +173,7 @@ Napi::Value TensorHandle::Item(const Napi::CallbackInfo& info) {
 
 // Copies the tensor's elements (row-major) into a fresh ArrayBuffer.
 Napi::Value TensorHandle::ToBuffer(const Napi::CallbackInfo& info) {
+  RequireLive(info, "toArray");
   return Guarded(info.Env(), "toBuffer", [&]() -> Napi::Value {
     const at::Tensor c = tensor_.detach().contiguous();
     const size_t bytes = static_cast<size_t>(c.numel()) * c.element_size();
@@ -171,6 +185,7 @@ Napi::Value TensorHandle::ToBuffer(const Napi::CallbackInfo& info) {
 
 // In-place copy of another tensor's values (broadcast, dtype converted), outside autograd.
 Napi::Value TensorHandle::CopyFrom(const Napi::CallbackInfo& info) {
+  RequireLive(info, "copy_");
   return Guarded(info.Env(), "copyFrom", [&] {
     const at::Tensor& src = From(info[0], "copyFrom");
     at::NoGradGuard noGrad;
@@ -180,6 +195,7 @@ Napi::Value TensorHandle::CopyFrom(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::SameStorage(const Napi::CallbackInfo& info) {
+  RequireLive(info, "sameStorage");
   const at::Tensor& other = From(info[0], "sameStorage");
   return Napi::Boolean::New(info.Env(), tensor_.defined() && other.defined() &&
                                             tensor_.storage().is_alias_of(other.storage()));

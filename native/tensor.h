@@ -22,6 +22,8 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
  private:
   void Release();
   void Report(Napi::Env env);
+  // Throws a JS Error when the handle was disposed (its tensor is gone).
+  void RequireLive(const Napi::CallbackInfo& info, const char* what) const;
 
   Napi::Value Shape(const Napi::CallbackInfo& info);
   Napi::Value Dtype(const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
 // The cfinit command line. Each command lives in its own module under src/cli/commands.
 import { Command } from 'commander';
 import { registerInfo } from './commands/info.ts';
+import { registerData } from './commands/data.ts';
 
 const program = new Command();
 program
@@ -9,5 +10,6 @@ program
   .version('0.1.0');
 
 registerInfo(program);
+registerData(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,34 @@
+// Errors that tell the user which file (and which line or record) is wrong and what was expected.
+
+/** A dataset file whose content does not match its official format. */
+export class DataFormatError extends Error {
+  override readonly name = 'DataFormatError';
+  constructor(
+    readonly file: string,
+    /** e.g. "line 17", "record 3", or null when the whole file is at fault. */
+    readonly location: string | null,
+    readonly expected: string,
+    readonly found?: string,
+  ) {
+    super(`${file}${location ? ` (${location})` : ''}: expected ${expected}${found === undefined ? '' : `, found ${found}`}`);
+  }
+}
+
+/** No local copy of a dataset was found; says where we looked and where the official copy lives. */
+export class DatasetNotFoundError extends Error {
+  override readonly name = 'DatasetNotFoundError';
+  constructor(readonly dataset: string, readonly searched: readonly string[], readonly officialUrl: string) {
+    super(`${dataset}: no local copy found (looked for ${searched.join(', ')}). ` +
+      `Get the official file from ${officialUrl} (\`cfinit data download ${dataset}\` when online) ` +
+      'or point --data-dir / CFINIT_DATA_DIR at a folder that has it.');
+  }
+}
+
+/** A download was requested but the network is unreachable (this is the normal state on offline machines). */
+export class OfflineError extends Error {
+  override readonly name = 'OfflineError';
+  constructor(readonly url: string, readonly destination: string, cause: string) {
+    super(`cannot download ${url} (${cause}); this machine appears to be offline. ` +
+      `Copy the file to ${destination} by other means and run again.`);
+  }
+}

@@ -1,0 +1,20 @@
+// cfinit's data floor: dataset loaders, the four benchmark scenarios, paired views, subsets and shifts.
+export { DataFormatError, DatasetNotFoundError, OfflineError } from './errors.ts';
+export { resolveDataDir, resolveCacheDir } from './paths.ts';
+export { extractArchive } from './archive.ts';
+export { downloadDataset, type DownloadSpec } from './download.ts';
+export * from './covtype.ts';
+export * from './cifar.ts';
+export * from './qnli.ts';
+export * from './wikitext.ts';
+export { tokenize, Vocabulary, PAD, UNK } from './tokenizer.ts';
+export { sincos1d, sincos2d } from './positional.ts';
+export { patchify } from './patches.ts';
+export { fixedTokenEmbedding, embedTokens } from './text-embedding.ts';
+export * from './views.ts';
+export { sampleIndices, shuffledBatches } from './sampling.ts';
+export * from './scenario.ts';
+export * from './scenarios.ts';
+export { lowDataSeed, subsetIndices, lowDataSubset } from './subsets.ts';
+export { oodVariants, pixelNoise, centerMask, truncateHalf } from './ood.ts';
+export { tensorChecksum } from './checksum.ts';

@@ -1,0 +1,26 @@
+// Assertions shared by the test files.
+import assert from 'node:assert/strict';
+import type { Tensor } from '../src/torch/index.ts';
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise; the message names the first offending index. */
+export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor | ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6, what = 'value' }: { rtol?: number; atol?: number; what?: string } = {}): void {
+  const a = toNumbers(actual);
+  const b = toNumbers(expected);
+  assert.equal(a.length, b.length, `${what}: length ${a.length} vs expected ${b.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const tol = atol + rtol * Math.abs(b[i]!);
+    if (!(Math.abs(a[i]! - b[i]!) <= tol)) {
+      assert.fail(`${what}[${i}] = ${a[i]} but expected ${b[i]} (tolerance ${tol})`);
+    }
+  }
+}
+
+function toNumbers(x: Tensor | ArrayLike<number>): number[] {
+  if (typeof (x as Tensor).toArray === 'function') return (x as Tensor).toArray();
+  return Array.from(x as ArrayLike<number>);
+}
+
+export function maxAbs(t: Tensor): number {
+  return t.abs().max().item();
+}

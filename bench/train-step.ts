@@ -1,0 +1,139 @@
+// One training step of the reference baseline transformer (forward, backward, AdamW step, zero
+// grads) at batch 128 on random inputs, timed in cfinit and in the PyTorch peer
+// (bench/peer/train_step.py) with the same thread count, interleaved round by round.
+//
+//   node --import tsx bench/train-step.ts [--rounds N] [--steps K]
+//
+// Prints the median ms/step of each side and the ratio PyTorch/cfinit (> 1: cfinit is faster),
+// and matmul GFLOP/s at 1024² float32. The machine is shared, so each round alternates which
+// side runs first and the report uses medians over all timed steps. Idle OpenMP threads sleep
+// (OMP_WAIT_POLICY=PASSIVE, see thread-env.ts) on both sides.
+import './thread-env.ts';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../src/torch/index.ts';
+import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
+import { PeerProcess } from './peer-process.ts';
+
+interface Shape { name: string; tokens: number; dim: number; classes: number; pooling: Pooling }
+
+const BATCH = 128;
+const LR = 3e-4;
+const WEIGHT_DECAY = 0.05;
+const SHAPES: Shape[] = [
+  { name: 'T=16 d=192 C=100 mean', tokens: 16, dim: 192, classes: 100, pooling: 'mean' },
+  { name: 'T=80 d=64 C=2 mean', tokens: 80, dim: 64, classes: 2, pooling: 'mean' },
+  { name: 'T=64 d=64 C=4096 last', tokens: 64, dim: 64, classes: 4096, pooling: 'last' },
+];
+
+class Workload {
+  private readonly model: BaselineTransformer;
+  private readonly optimizer: AdamW;
+  private readonly x: Tensor;
+  private readonly y: Tensor;
+
+  constructor(shape: Shape, seed: number) {
+    const g = new Generator(seed);
+    this.model = new BaselineTransformer(baselineConfig(shape.dim, shape.classes, shape.pooling), { generator: g });
+    this.optimizer = new AdamW(this.model.parameters(), { lr: LR, weightDecay: WEIGHT_DECAY });
+    this.x = randn([BATCH, shape.tokens, shape.dim], { generator: g });
+    this.y = randint(0, shape.classes, [BATCH], { generator: g });
+  }
+
+  step(): void {
+    this.optimizer.zeroGrad();
+    tidy(() => this.model.loss(this.x, this.y).backward());
+    this.optimizer.step();
+  }
+
+  timeSteps(steps: number): number[] {
+    const ms: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const start = process.hrtime.bigint();
+      this.step();
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return ms;
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function matmulGflops(n: number, reps: number): number {
+  return tidy(() => {
+    const g = new Generator(1);
+    const a = randn([n, n], { generator: g });
+    const b = randn([n, n], { generator: g });
+    a.mm(b).dispose();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < reps; i++) a.mm(b).dispose();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return (2 * n ** 3 * reps) / seconds / 1e9;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string', default: '7' }, steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '3' } },
+  });
+  const rounds = Number(values.rounds);
+  const steps = Number(values.steps);
+  const warmup = Number(values.warmup);
+  for (const [name, v] of [['rounds', rounds], ['steps', steps], ['warmup', warmup]] as const) {
+    const min = name === 'warmup' ? 0 : 1;
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} must be an integer ≥ ${min}, got '${values[name]}'`);
+  }
+  const threads = getNumThreads();
+  const peer = new PeerProcess(fileURLToPath(new URL('./peer/train_step.py', import.meta.url)));
+  try {
+    const info = await peer.request<{ torch: string; threads: number }>({ cmd: 'init', threads });
+    console.log(`threads: cfinit ${threads}, PyTorch ${info.threads} (torch ${info.torch}); ` +
+      `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}; batch ${BATCH}; ` +
+      `${rounds} rounds × ${steps} steps after ${warmup} warm-up steps; medians over all timed steps`);
+
+    const ours = SHAPES.map((shape, i) => new Workload(shape, 100 + i));
+    for (const [i, shape] of SHAPES.entries()) {
+      await peer.request({ cmd: 'setup', name: shape.name, batch: BATCH, tokens: shape.tokens, dim: shape.dim,
+        classes: shape.classes, pooling: shape.pooling, seed: 100 + i });
+    }
+    for (const [i, shape] of SHAPES.entries()) {
+      ours[i]!.timeSteps(warmup);
+      await peer.request({ cmd: 'time', name: shape.name, steps: warmup });
+    }
+
+    const timed = SHAPES.map(() => ({ cfinit: [] as number[], torch: [] as number[] }));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, shape] of SHAPES.entries()) {
+        const runOurs = () => timed[i]!.cfinit.push(...ours[i]!.timeSteps(steps));
+        const runPeer = async () => timed[i]!.torch.push(...(await peer.request<{ ms: number[] }>({ cmd: 'time', name: shape.name, steps })).ms);
+        if (round % 2 === 0) { runOurs(); await runPeer(); } else { await runPeer(); runOurs(); }
+      }
+    }
+
+    console.log('\nshape                       cfinit ms/step   PyTorch ms/step   PyTorch/cfinit');
+    for (const [i, shape] of SHAPES.entries()) {
+      const c = median(timed[i]!.cfinit);
+      const t = median(timed[i]!.torch);
+      console.log(`${shape.name.padEnd(26)} ${c.toFixed(2).padStart(15)} ${t.toFixed(2).padStart(17)} ${(t / c).toFixed(2).padStart(15)}x`);
+    }
+
+    const mmOurs: number[] = [];
+    const mmPeer: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      mmOurs.push(matmulGflops(1024, 10));
+      mmPeer.push((await peer.request<{ gflops: number }>({ cmd: 'matmul', n: 1024, reps: 10 })).gflops);
+    }
+    console.log(`\nmatmul 1024² float32 GFLOP/s (median of 5 × 10): cfinit ${median(mmOurs).toFixed(1)}, PyTorch ${median(mmPeer).toFixed(1)}`);
+  } finally {
+    await peer.close();
+  }
+}
+
+await main().catch((err: unknown) => {
+  console.error(`bench/train-step: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

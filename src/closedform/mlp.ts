@@ -1,0 +1,107 @@
+// The closed-form MLP encoder ("full-square": every layer is a d×d shrinkage transform, ReLU, then
+// a joint per-feature re-normalisation of the base and view streams). float64 throughout.
+import { keep, tidy, type Tensor } from '../torch/index.ts';
+import { fitLayer } from './layer.ts';
+import { checkPair } from './stats.ts';
+
+/** Floor on the joint variance before the square root (constant features). */
+export const VARIANCE_FLOOR = 1e-6;
+
+export interface Normalizer {
+  /** m (1×d) */
+  mean: Tensor;
+  /** s (1×d) */
+  scale: Tensor;
+}
+
+export interface MlpEncoderState {
+  initial: Normalizer;
+  layers: { transform: Tensor; norm: Normalizer }[];
+  config: { depth: number; lambda: number };
+}
+
+export interface MlpStreams {
+  base: Tensor;
+  view1: Tensor;
+  view2: Tensor;
+}
+
+/**
+ * Joint normalisation over k arrays, per feature:
+ *   m = (1/k) Σⱼ colmean(Xⱼ),  v = (1/k) Σⱼ colmean((Xⱼ − m)²),  s = √max(v, 1e-6),  Xⱼ ← (Xⱼ − m)/s.
+ */
+export function jointNormalize(streams: readonly Tensor[]): { normalized: Tensor[]; norm: Normalizer } {
+  if (streams.length === 0) throw new Error('jointNormalize: need at least one array');
+  return tidy(() => {
+    const k = streams.length;
+    let mean = streams[0].mean(0, true);
+    for (const x of streams.slice(1)) mean = mean.add(x.mean(0, true));
+    mean = mean.div(k);
+    let variance = streams[0].sub(mean).square().mean(0, true);
+    for (const x of streams.slice(1)) variance = variance.add(x.sub(mean).square().mean(0, true));
+    const scale = variance.div(k).clampMin(VARIANCE_FLOOR).sqrt();
+    return { normalized: streams.map((x) => x.sub(mean).div(scale)), norm: { mean, scale } };
+  });
+}
+
+function checkStreams(streams: MlpStreams, where: string): void {
+  checkPair(streams.view1, streams.view2, where);
+  const d = streams.view1.size(-1);
+  if (streams.base.ndim !== 2 || streams.base.size(1) !== d) {
+    throw new Error(`${where}: base must be (n, ${d}) like the views, got [${streams.base.shape}]`);
+  }
+  if (streams.view1.ndim !== 2) throw new Error(`${where}: views must be (n, d), got [${streams.view1.shape}]`);
+}
+
+/**
+ * Fits the encoder on the view streams (base is only propagated):
+ *   h ← jointNormalize(h);  per layer  A = fitLayer(view1, view2, λ);  h ← jointNormalize(ReLU(h·A)).
+ * Returns the state and the propagated streams (all float64).
+ */
+export function fitMlpEncoder(
+  streams: MlpStreams, options: { depth?: number; lambda?: number } = {},
+): { state: MlpEncoderState; streams: MlpStreams } {
+  const depth = options.depth ?? 3;
+  const lambda = options.lambda ?? 1;
+  if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`fitMlpEncoder: depth must be a positive integer, got ${depth}`);
+  checkStreams(streams, 'fitMlpEncoder');
+  return tidy(() => {
+    let { normalized, norm: initial } = jointNormalize([streams.base, streams.view1, streams.view2].map((x) => x.double()));
+    const layers: MlpEncoderState['layers'] = [];
+    for (let layer = 0; layer < depth; layer++) {
+      const step = tidy(() => {
+        const { transform } = fitLayer(normalized[1], normalized[2], lambda);
+        const activated = normalized.map((x) => x.mm(transform).relu());
+        const { normalized: next, norm } = jointNormalize(activated);
+        return { transform, norm, next };
+      });
+      layers.push({ transform: step.transform, norm: step.norm });
+      normalized = step.next;
+    }
+    const [base, view1, view2] = normalized;
+    return { state: { initial, layers, config: { depth, lambda } }, streams: { base, view1, view2 } };
+  });
+}
+
+/** h₀ = (x − m₀)/s₀;  hₗ = (ReLU(hₗ₋₁ Aₗ) − mₗ)/sₗ. */
+export function applyMlpEncoder(state: MlpEncoderState, x: Tensor): Tensor {
+  const d = state.initial.mean.size(1);
+  if (x.ndim !== 2 || x.size(1) !== d) throw new Error(`applyMlpEncoder: expected (n, ${d}) inputs, got [${x.shape}]`);
+  return tidy(() => {
+    let h = x.to(state.initial.mean.dtype).sub(state.initial.mean).div(state.initial.scale);
+    for (const { transform, norm } of state.layers) h = h.mm(transform).relu().sub(norm.mean).div(norm.scale);
+    return h;
+  });
+}
+
+/** Keeps every tensor of a state alive past the enclosing tidy scopes. */
+export function keepMlpState(state: MlpEncoderState): MlpEncoderState {
+  keep(state.initial.mean);
+  keep(state.initial.scale);
+  for (const l of state.layers) {
+    keep(l.transform);
+    keep(l.norm.mean);
+    keep(l.norm.scale);
+  }
+  return state;
+}

@@ -1,0 +1,211 @@
+// The reference baseline transformer: a stack of pre-norm encoder layers with one linear head per
+// layer whose logits accumulate down the stack (Axym-Labs/closed-form-initialization,
+// TokenTransformerClassifier). It reads token sequences (B, T, d) directly: no input projection,
+// no final norm. Parameter names follow the PyTorch state_dict, so weights move between the two
+// through safetensors unchanged.
+import { F, Generator, noGrad, op, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import { Module } from './module.ts';
+import { LayerNorm, Linear } from './layers.ts';
+import { xavierUniform } from './init.ts';
+
+export type Pooling = 'mean' | 'last';
+
+const unbind = op<Tensor[]>('aten::unbind.int');
+
+export interface TransformerConfig {
+  /** Token width d (the reference uses the raw token dimension). */
+  tokenDim: number;
+  numClasses: number;
+  /** Number of encoder layers, each with its own output head (reference: 3). */
+  depth: number;
+  /** Attention heads; must divide tokenDim (reference: 4). */
+  numHeads: number;
+  /** FFN width = max(floor(tokenDim · mlpRatio), tokenDim) (reference: 2). */
+  mlpRatio: number;
+  /** 'mean' over tokens for classification, 'last' token for next-token prediction. */
+  pooling: Pooling;
+  layerNormEps?: number;
+  dtype?: DType;
+}
+
+/**
+ * The configuration of the reference baseline for a given token shape and task: depth 3, FFN 2d,
+ * and 4 heads, or the first of 3, 2, 1 that divides tokenDim (the reference's choose_num_heads).
+ */
+export function baselineConfig(tokenDim: number, numClasses: number, pooling: Pooling): TransformerConfig {
+  const numHeads = [4, 3, 2].find((h) => tokenDim % h === 0) ?? 1;
+  return { tokenDim, numClasses, depth: 3, numHeads, mlpRatio: 2, pooling };
+}
+
+/**
+ * Multi-head self-attention with PyTorch's packed layout: in_proj_weight (3d, d) holds Wq, Wk, Wv
+ * stacked; out_proj is a Linear. Init as nn.MultiheadAttention: out_proj default Linear draw, then
+ * in_proj_weight Xavier-uniform, both biases zero.
+ */
+export class SelfAttention extends Module {
+  readonly in_proj_weight: Tensor;
+  readonly in_proj_bias: Tensor;
+  readonly out_proj: Linear;
+  private readonly headDim: number;
+  private readonly scale: number;
+
+  constructor(readonly dim: number, readonly numHeads: number, options: { generator?: Generator; dtype?: DType } = {}) {
+    super();
+    if (!Number.isInteger(numHeads) || numHeads < 1 || dim % numHeads !== 0) {
+      throw new RangeError(`SelfAttention: numHeads (${numHeads}) must be a positive divisor of tokenDim (${dim})`);
+    }
+    this.headDim = dim / numHeads;
+    this.scale = 1 / Math.sqrt(this.headDim);
+    const dtype = options.dtype ?? 'float32';
+    // PyTorch builds out_proj (drawing its default init) before it draws in_proj_weight.
+    const outProj = new Linear(dim, dim, options);
+    noGrad(() => outProj.bias!.zero_());
+    this.in_proj_weight = this.registerParameter('in_proj_weight', xavierUniform([3 * dim, dim], 1, options.generator, dtype));
+    this.in_proj_bias = this.registerParameter('in_proj_bias', zeros([3 * dim], { dtype }));
+    this.out_proj = this.registerModule('out_proj', outProj);
+  }
+
+  // softmax(q kᵀ / √head_dim) v per head, heads concatenated, then out_proj.
+  // Each stage is its own tidy scope so that at most a few activation handles are alive at once
+  // (see BaselineTransformer.forward); autograd still holds what backward needs.
+  forward(x: Tensor): Tensor {
+    const [batch, tokens, dim] = x.shape as [number, number, number];
+    const [heads, headDim] = [this.numHeads, this.headDim];
+    // (B, T, 3d) → q, k, v of shape (B·heads, T, headDim). unbind's backward is one stack, where
+    // three selects would each scatter into a zero tensor.
+    const [q, k, v] = tidy(() => unbind(
+      F.linear(x, this.in_proj_weight, this.in_proj_bias)
+        .view(batch, tokens, 3, heads, headDim)
+        .permute(2, 0, 3, 1, 4)
+        .reshape(3, batch * heads, tokens, headDim),
+      0,
+    ) as [Tensor, Tensor, Tensor]);
+    const weights = tidy(() => F.softmax(q.mul(this.scale).bmm(k.transpose(1, 2)), -1));
+    return tidy(() => {
+      const context = weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);
+      return this.out_proj.forward(context);
+    });
+  }
+}
+
+/** nn.TransformerEncoderLayer(norm_first=True, activation='gelu', dropout=0, batch_first=True). */
+export class EncoderLayer extends Module {
+  readonly self_attn: SelfAttention;
+  readonly linear1: Linear;
+  readonly linear2: Linear;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+
+  constructor(dim: number, numHeads: number, ffnDim: number,
+    options: { generator?: Generator; dtype?: DType; eps?: number } = {}) {
+    super();
+    const layer = { generator: options.generator, dtype: options.dtype };
+    const norm = { eps: options.eps ?? 1e-5, dtype: options.dtype };
+    // Registration (and so draw) order is PyTorch's: self_attn, linear1, linear2, norm1, norm2.
+    this.self_attn = this.registerModule('self_attn', new SelfAttention(dim, numHeads, layer));
+    this.linear1 = this.registerModule('linear1', new Linear(dim, ffnDim, layer));
+    this.linear2 = this.registerModule('linear2', new Linear(ffnDim, dim, layer));
+    this.norm1 = this.registerModule('norm1', new LayerNorm(dim, norm));
+    this.norm2 = this.registerModule('norm2', new LayerNorm(dim, norm));
+  }
+
+  // x ← x + attn(LN₁(x)); x ← x + W₂ gelu(W₁ LN₂(x) + b₁) + b₂
+  forward(x: Tensor): Tensor {
+    const h = tidy(() => x.add(this.self_attn.forward(this.norm1.forward(x))));
+    return tidy(() => h.add(this.linear2.forward(this.linear1.forward(this.norm2.forward(h)).gelu())));
+  }
+}
+
+/**
+ * The baseline: blocks.i are encoder layers, output_heads.i linear heads on the pooled tokens
+ * after block i. forward returns the cumulative logits after each block (head₀ + … + headᵢ);
+ * loss is the mean of their cross-entropies.
+ */
+export class BaselineTransformer extends Module {
+  readonly config: Required<TransformerConfig>;
+  readonly blocks: EncoderLayer[] = [];
+  readonly output_heads: Linear[] = [];
+
+  constructor(config: TransformerConfig, options: { generator?: Generator } = {}) {
+    super();
+    this.config = checkConfig(config);
+    const { tokenDim, numClasses, depth, numHeads, mlpRatio, layerNormEps, dtype } = this.config;
+    const ffnDim = Math.max(Math.floor(tokenDim * mlpRatio), tokenDim);
+    // Like the reference (which deep-copies one nn.TransformerEncoderLayer), every block starts
+    // from the same initial weights; only the template draws from the generator.
+    const template = new EncoderLayer(tokenDim, numHeads, ffnDim, { generator: options.generator, dtype, eps: layerNormEps });
+    for (let i = 0; i < depth; i++) {
+      const block = i === 0 ? template : copyLayer(template, tokenDim, numHeads, ffnDim, layerNormEps, dtype);
+      this.blocks.push(this.registerModule(`blocks.${i}`, block));
+    }
+    for (let i = 0; i < depth; i++) {
+      const head = new Linear(tokenDim, numClasses, { generator: options.generator, dtype });
+      this.output_heads.push(this.registerModule(`output_heads.${i}`, head));
+    }
+  }
+
+  /** Tokens (B, T, d) → the cumulative logits (B, C) after each block, shallowest first. */
+  forward(tokens: Tensor): Tensor[] {
+    const shape = tokens.shape;
+    if (shape.length !== 3 || shape[2] !== this.config.tokenDim) {
+      throw new Error(`BaselineTransformer: expected tokens of shape (batch, tokens, ${this.config.tokenDim}), got [${shape}]`);
+    }
+    const depthLogits: Tensor[] = [];
+    let hidden = tokens;
+    // Blocks (and their sublayers) run in their own tidy scopes: autograd keeps what backward
+    // needs natively, and freeing intermediate handles at once keeps the bytes reported to V8
+    // low, so a training step does not set off external-memory garbage collections.
+    for (let i = 0; i < this.blocks.length; i++) {
+      const input = hidden;
+      const previous: Tensor | undefined = depthLogits[i - 1];
+      const [output, cumulative] = tidy((): [Tensor, Tensor] => {
+        const out = this.blocks[i]!.forward(input);
+        const logits = this.output_heads[i]!.forward(this.pool(out));
+        return [out, previous === undefined ? logits : previous.add(logits)];
+      });
+      hidden = output;
+      depthLogits.push(cumulative);
+    }
+    return depthLogits;
+  }
+
+  /** Mean over blocks of the cross-entropy of each block's cumulative logits. */
+  loss(tokens: Tensor, targets: Tensor): Tensor {
+    const depthLogits = this.forward(tokens);
+    let total = F.crossEntropy(depthLogits[0]!, targets);
+    for (let i = 1; i < depthLogits.length; i++) total = total.add(F.crossEntropy(depthLogits[i]!, targets));
+    return total.div(depthLogits.length);
+  }
+
+  private pool(hidden: Tensor): Tensor {
+    return this.config.pooling === 'mean' ? hidden.mean(1) : hidden.select(1, -1);
+  }
+}
+
+function copyLayer(template: EncoderLayer, dim: number, heads: number, ffnDim: number, eps: number, dtype: DType): EncoderLayer {
+  // A throwaway stream fills the copy before it is overwritten, leaving the caller's stream untouched.
+  const layer = new EncoderLayer(dim, heads, ffnDim, { generator: new Generator(0), dtype, eps });
+  noGrad(() => layer.loadStateDict(template.stateDict()));
+  return layer;
+}
+
+function checkConfig(config: TransformerConfig): Required<TransformerConfig> {
+  const positiveInt = (name: keyof TransformerConfig) => {
+    const v = config[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new RangeError(`TransformerConfig.${name} must be a positive integer, got ${String(v)}`);
+    }
+  };
+  positiveInt('tokenDim');
+  positiveInt('numClasses');
+  positiveInt('depth');
+  positiveInt('numHeads');
+  if (!(config.mlpRatio > 0)) throw new RangeError(`TransformerConfig.mlpRatio must be positive, got ${config.mlpRatio}`);
+  if (config.pooling !== 'mean' && config.pooling !== 'last') {
+    throw new RangeError(`TransformerConfig.pooling must be 'mean' or 'last', got '${String(config.pooling)}'`);
+  }
+  if (config.tokenDim % config.numHeads !== 0) {
+    throw new RangeError(`TransformerConfig.numHeads (${config.numHeads}) must divide tokenDim (${config.tokenDim})`);
+  }
+  return { ...config, layerNormEps: config.layerNormEps ?? 1e-5, dtype: config.dtype ?? 'float32' };
+}

@@ -1,0 +1,5 @@
+// cfinit's public entry point: each floor as a namespace (also importable as cfinit/torch, …).
+export * as torch from './torch/index.ts';
+export * as nn from './nn/index.ts';
+export * as closedform from './closedform/index.ts';
+export * as data from './data/index.ts';

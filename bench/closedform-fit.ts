@@ -20,15 +20,9 @@ const SHAPES: Shape[] = [
 const COVTYPE = { name: 'covtype', n: 12000, d: 54, refSeconds: 0.07 };
 const SEED = 20240611;
 
-// Process settings for the measured children (the caller's environment overrides them):
-// - passive OpenMP waiting: on a shared machine, spinning worker threads steal the cores they wait for;
-// - one malloc arena and a fixed 64 KiB mmap threshold: otherwise glibc keeps the freed per-batch
-//   temporaries of libtorch's worker threads in per-thread arenas and the RSS ratchets up by
-//   hundreds of MB per layer (measured: flat 0.49 GB vs 0.98 GB on a 2500×80×64 fit).
-const CHILD_ENV = {
-  OMP_WAIT_POLICY: 'passive',
-  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536:glibc.malloc.arena_max=1',
-};
+// The measured children run with the library's own defaults (passive OpenMP waiting, cfinit's malloc
+// settings, freed memory returned to the OS after each pass); the caller's environment overrides them.
+const CHILD_ENV: Record<string, string> = {};
 
 function peakRssBytes(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

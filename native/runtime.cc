@@ -99,6 +99,19 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   });
 }
 
+// Returns freed heap memory to the OS (glibc keeps it for reuse otherwise); true if any was released.
+Napi::Value ReleaseFreeMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(TensorHandle::LiveCount()));
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("torch", TORCH_VERSION);
@@ -127,6 +140,8 @@ void TuneAllocator() {
 
 void InitRuntime(Napi::Env env, Napi::Object exports) {
   TuneAllocator();
+  exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
+  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors, "liveTensors"));
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer, "fromBuffer"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

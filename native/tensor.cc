@@ -13,6 +13,7 @@ namespace {
 // receive JS values.
 thread_local at::Tensor pendingTensor;
 thread_local bool pendingSet = false;
+int64_t liveHandles = 0;  // touched on the JS thread only
 
 int64_t LogicalBytes(const at::Tensor& t) {
   return t.defined() ? static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size()) : 0;
@@ -51,6 +52,7 @@ TensorHandle::TensorHandle(const Napi::CallbackInfo& info)
   tensor_ = std::move(pendingTensor);
   pendingTensor = at::Tensor();
   pendingSet = false;
+  if (tensor_.defined()) ++liveHandles;
   Report(info.Env());
 }
 
@@ -66,8 +68,11 @@ void TensorHandle::Release() {
     Napi::MemoryManagement::AdjustExternalMemory(env_, -reportedBytes_);
     reportedBytes_ = 0;
   }
+  if (tensor_.defined()) --liveHandles;
   tensor_ = at::Tensor();
 }
+
+int64_t TensorHandle::LiveCount() { return liveHandles; }
 
 Napi::Value TensorHandle::Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();

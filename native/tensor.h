@@ -15,6 +15,8 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   // The tensor behind a JS value; throws a JS TypeError when it is not a live handle.
   static const at::Tensor& From(const Napi::Value& value, const char* what);
   static bool IsHandle(const Napi::Value& value);
+  // Handles whose tensor is still held (neither disposed nor finalized): a leak check for tests.
+  static int64_t LiveCount();
 
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;

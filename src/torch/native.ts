@@ -42,6 +42,8 @@ export interface NativeAddon {
   isGradEnabled(): boolean;
   backward(tensors: NativeTensor[], grads: (NativeTensor | null)[], retainGraph: boolean, createGraph: boolean): void;
   version(): { torch: string; napi: number };
+  liveTensors(): number;
+  releaseFreeMemory(): boolean;
   adamwStep(
     params: NativeTensor[], expAvgs: NativeTensor[], expAvgSqs: NativeTensor[], step: number, lr: number,
     beta1: number, beta2: number, eps: number, weightDecay: number, maximize: boolean,

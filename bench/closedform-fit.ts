@@ -96,7 +96,7 @@ function main(): void {
   }
   const repeats = Number(arg('repeats', '3'));
   const names = arg('shapes', 'cifar,qnli,wikitext,covtype').split(',');
-  const results = new Map<string, { seconds: number[]; rss: number[] }>(names.map((n) => [n, { seconds: [], rss: [] }]));
+  const results = new Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>(names.map((n) => [n, { seconds: [], rss: [], fitRss: [] }]));
   const self = fileURLToPath(import.meta.url);
   for (let r = 0; r < repeats; r++) {
     for (const name of names) {
@@ -107,21 +107,24 @@ function main(): void {
       const line = JSON.parse(child.stdout.trim().split('\n').pop()!);
       results.get(name)!.seconds.push(line.seconds);
       results.get(name)!.rss.push(line.peakRss);
+      // the fit's own memory: peak above the process after its input streams were made
+      results.get(name)!.fitRss.push(line.peakRss - (line.rssAfterData ?? line.rssBeforeFit));
       console.error(`  repeat ${r + 1} ${name}: ${line.seconds.toFixed(3)} s, peak RSS ${(line.peakRss / 2 ** 20).toFixed(0)} MiB`);
     }
   }
   console.log(`closed-form encoder fit, computeDtype ${dtype}, ${repeats} repeat(s), median shown (machine shared: timings are noisy)`);
-  console.log('shape      N×T×d            seconds   ref s   speedup   peak RSS MiB   ref GB   RSS vs ref');
+  console.log('shape      N×T×d            seconds   ref s   speedup   peak RSS MiB   ref GB   RSS vs ref   fit above inputs MiB');
   for (const name of names) {
-    const { seconds, rss } = results.get(name)!;
+    const { seconds, rss, fitRss } = results.get(name)!;
+    const fitPeak = (Math.max(...fitRss) / 2 ** 20).toFixed(0).padStart(12);
     const s = median(seconds);
     const peak = Math.max(...rss);
     if (name === COVTYPE.name) {
-      console.log(`${name.padEnd(10)} ${`${COVTYPE.n}×${COVTYPE.d}`.padEnd(16)} ${s.toFixed(3).padStart(7)} ${COVTYPE.refSeconds.toFixed(2).padStart(7)} ${(COVTYPE.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)}`);
+      console.log(`${name.padEnd(10)} ${`${COVTYPE.n}×${COVTYPE.d}`.padEnd(16)} ${s.toFixed(3).padStart(7)} ${COVTYPE.refSeconds.toFixed(2).padStart(7)} ${(COVTYPE.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${''.padStart(8)} ${''.padStart(9)}  ${fitPeak}`);
       continue;
     }
     const shape = SHAPES.find((x) => x.name === name)!;
-    console.log(`${name.padEnd(10)} ${`${shape.n}×${shape.t}×${shape.d}`.padEnd(16)} ${s.toFixed(2).padStart(7)} ${shape.refSeconds.toFixed(1).padStart(7)} ${(shape.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${shape.refGb.toFixed(1).padStart(8)} ${(shape.refGb * 1e9 / peak).toFixed(1).padStart(9)}x`);
+    console.log(`${name.padEnd(10)} ${`${shape.n}×${shape.t}×${shape.d}`.padEnd(16)} ${s.toFixed(2).padStart(7)} ${shape.refSeconds.toFixed(1).padStart(7)} ${(shape.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${shape.refGb.toFixed(1).padStart(8)} ${(shape.refGb * 1e9 / peak).toFixed(1).padStart(9)}x  ${fitPeak}`);
     console.log(`           all runs: ${seconds.map((x) => x.toFixed(2)).join(', ')} s`);
   }
 }

@@ -97,15 +97,19 @@ function checkTokens(x: Tensor, width: number, where: string): void {
   if (x.ndim !== 3 || x.size(2) !== width) throw new Error(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
 }
 
+/** Within a pass too, fragmentation pins freed blocks; trimming costs about a millisecond. */
+const TRIM_EVERY_BATCHES = 8;
+
 /**
  * Calls fn on aligned slices [start, start + len) along dim 0 of equally long tensors, then returns
  * the pass's freed temporaries to the OS (measured on a 4000×64×64 fit: RSS 1.2 GB → 0.46 GB).
  */
 function forEachBatch(tensors: readonly Tensor[], batch: number, fn: (slices: Tensor[]) => void): void {
   const n = tensors[0].size(0);
-  for (let start = 0; start < n; start += batch) {
+  for (let start = 0, count = 1; start < n; start += batch, count++) {
     const len = Math.min(batch, n - start);
     tidy(() => fn(tensors.map((t) => t.narrow(0, start, len))));
+    if (count % TRIM_EVERY_BATCHES === 0) releaseFreeMemory();
   }
   releaseFreeMemory();
 }

@@ -6,9 +6,9 @@
 //
 // Prints the median ms/step of each side and the ratio PyTorch/cfinit (> 1: cfinit is faster),
 // and matmul GFLOP/s at 1024² float32. The machine is shared, so each round alternates which
-// side runs first and the report uses medians over all timed steps. Idle OpenMP threads sleep
-// (OMP_WAIT_POLICY=PASSIVE, see thread-env.ts) on both sides.
-import './thread-env.ts';
+// side runs first and the report uses medians over all timed steps. Idle OpenMP threads sleep on
+// both sides: cfinit defaults OMP_WAIT_POLICY to PASSIVE as it loads libtorch (src/torch/native.ts),
+// and the peer, spawned afterwards, inherits that environment.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../src/torch/index.ts';

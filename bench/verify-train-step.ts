@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator, randint, randn, saveSafetensorsSync, tidy, noGrad } from '../src/torch/index.ts';
-import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
+import { AdamW, BaselineTransformer, baselineConfig, trainStep, type Pooling } from '../src/nn/index.ts';
 import { PeerProcess } from './peer-process.ts';
 
 const CASES: { tokens: number; dim: number; classes: number; pooling: Pooling }[] = [
@@ -34,15 +34,7 @@ try {
 
     const optimizer = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.05 });
     const ours: number[] = [];
-    for (let step = 0; step < STEPS; step++) {
-      optimizer.zeroGrad();
-      ours.push(tidy(() => {
-        const loss = model.loss(tokens, targets);
-        loss.backward();
-        return loss.item();
-      }));
-      optimizer.step();
-    }
+    for (let step = 0; step < STEPS; step++) ours.push(trainStep(optimizer, () => model.loss(tokens, targets)));
     ours.push(tidy(() => noGrad(() => model.loss(tokens, targets).item())));
 
     const theirs = await peer.request<{ losses: number[]; init_max_abs_diff: number }>({

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, Generator, cat, randint, randn, tidy, noGrad, serialize, deserialize, type Tensor } from '../../src/torch/index.ts';
-import { AdamW, BaselineTransformer, baselineConfig, type TransformerConfig } from '../../src/nn/index.ts';
+import { AdamW, BaselineTransformer, baselineConfig, trainStep, type TransformerConfig } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers.ts';
 
 const small = (pooling: 'mean' | 'last'): TransformerConfig => ({ ...baselineConfig(8, 3, pooling), depth: 2 });
@@ -97,15 +97,7 @@ test('loss is the mean of the per-block cross-entropies and falls over a few Ada
   }));
   const optimizer = new AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.05 });
   const losses: number[] = [];
-  for (let step = 0; step < 25; step++) {
-    optimizer.zeroGrad();
-    losses.push(tidy(() => {
-      const loss = model.loss(x, y);
-      loss.backward();
-      return loss.item();
-    }));
-    optimizer.step();
-  }
+  for (let step = 0; step < 25; step++) losses.push(trainStep(optimizer, () => model.loss(x, y)));
   assert.ok(losses.at(-1)! < 0.5 * losses[0]!, `loss went from ${losses[0]} to ${losses.at(-1)}`);
   for (const p of model.parameters()) assert.ok(p.isfinite().all().item() === 1);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   tensor, randn, randint, tidy, keep, dispose, Generator, F, liveTensors, releaseFreeMemory, type Tensor,
 } from '../../src/torch/index.ts';
-import { Linear, LayerNorm, AdamW } from '../../src/nn/index.ts';
+import { Linear, LayerNorm, AdamW, trainStep } from '../../src/nn/index.ts';
 
 test('tidy disposes intermediates but not what it returns or keeps', () => {
   let inner: Tensor | undefined;
@@ -48,15 +48,11 @@ test('5,000 training steps (forward, backward, AdamW) keep RSS flat', (t) => {
   const layers = [new Linear(64, 128, { generator: g }), new LayerNorm(128), new Linear(128, 10, { generator: g })];
   const params = layers.flatMap((l) => l.parameters());
   const opt = new AdamW(params, { lr: 1e-3 });
-  const step = () => tidy(() => {
+  const step = () => trainStep(opt, () => {
     const x = randn([32, 64], { generator: g });
     const y = randint(0, 10, [32], { generator: g });
     const h = layers[1]!.forward(layers[0]!.forward(x).gelu());
-    const loss = F.crossEntropy(layers[2]!.forward(h), y);
-    opt.zeroGrad();
-    loss.backward();
-    opt.step();
-    return loss.item();
+    return F.crossEntropy(layers[2]!.forward(h), y);
   });
   // RSS is read after handing freed heap blocks back to the OS, so that it counts memory in use,
   // not what glibc keeps cached for reuse.

@@ -1,15 +1,38 @@
 // The cfinit command line. Each command lives in its own module under src/cli/commands.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { CfinitError } from '../errors.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerData } from './commands/data.ts';
+
+const debug = (): boolean => process.env.CFINIT_DEBUG === '1' || process.argv.includes('--verbose');
+
+/** A user error is one line naming the culprit, exit 1; anything else is a bug, shown with its stack. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;  // commander printed it already
+  if (err instanceof CfinitError) {
+    console.error(`cfinit: ${err.message}`);
+    if (debug()) console.error(err.stack);
+    return 1;
+  }
+  console.error(`cfinit: internal error (a bug; please report it): ${(err as Error)?.message ?? String(err)}`);
+  console.error((err as Error)?.stack ?? '');
+  return 2;
+}
 
 const program = new Command();
 program
   .name('cfinit')
   .description('Closed-form neural network initialization: fit encoders analytically, train, benchmark.')
-  .version('0.1.0');
+  .version('0.1.0')
+  .option('--verbose', 'show stack traces of errors')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`cfinit: ${text.replace(/^error: /, '')}`) });
 
 registerInfo(program);
 registerData(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}

@@ -1,8 +1,9 @@
 // Errors that tell the user which file (and which line or record) is wrong and what was expected.
+import { CfinitError } from '../errors.ts';
 
 /** A dataset file whose content does not match its official format. */
-export class DataFormatError extends Error {
-  override readonly name = 'DataFormatError';
+export class DataFormatError extends CfinitError {
+  override name = 'DataFormatError';
   constructor(
     readonly file: string,
     /** e.g. "line 17", "record 3", or null when the whole file is at fault. */
@@ -15,8 +16,8 @@ export class DataFormatError extends Error {
 }
 
 /** No local copy of a dataset was found; says where we looked and where the official copy lives. */
-export class DatasetNotFoundError extends Error {
-  override readonly name = 'DatasetNotFoundError';
+export class DatasetNotFoundError extends CfinitError {
+  override name = 'DatasetNotFoundError';
   constructor(readonly dataset: string, readonly searched: readonly string[], readonly officialUrl: string) {
     super(`${dataset}: no local copy found (looked for ${searched.join(', ')}). ` +
       `Get the official file from ${officialUrl} (\`cfinit data download ${dataset}\` when online) ` +
@@ -25,8 +26,8 @@ export class DatasetNotFoundError extends Error {
 }
 
 /** A download was requested but the network is unreachable (this is the normal state on offline machines). */
-export class OfflineError extends Error {
-  override readonly name = 'OfflineError';
+export class OfflineError extends CfinitError {
+  override name = 'OfflineError';
   constructor(readonly url: string, readonly destination: string, cause: string) {
     super(`cannot download ${url} (${cause}); this machine appears to be offline. ` +
       `Copy the file to ${destination} by other means and run again.`);

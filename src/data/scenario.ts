@@ -3,10 +3,8 @@
 import { Generator, tidy, type Tensor } from '../torch/index.ts';
 import type { AffineRanges } from './views.ts';
 
-export const SCENARIO_NAMES = [
-  'covtype_mlp', 'cifar100_transformer', 'qnli_transformer', 'wikitext2_next_token_transformer',
-] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+export { SCENARIOS as SCENARIO_NAMES, type ReferenceScenario as ScenarioName } from '../reference.ts';
+import type { ReferenceScenario as ScenarioName } from '../reference.ts';
 
 export type ViewSpec =
   | { kind: 'mask-and-noise'; maskProb: number; noiseStd: number }

@@ -12,6 +12,11 @@ export const SCENARIO_SHAPES = {
   wikitext2_next_token_transformer: { nTrain: 16000, nTest: 4000, tokens: 64, dim: 64, classes: 4096, vocabSize: 4096 },
 } as const;
 
+/** The four models of the benchmark: backprop from scratch, closed-form init + fine-tune, closed-form init +
+ * cross-entropy head on frozen features, and the closed-form classifier with no gradient steps. */
+export const MODELS = ['backprop', 'cf-finetune', 'cf-ce-head', 'cf-ridge'] as const;
+export type ModelName = (typeof MODELS)[number];
+
 export const REFERENCE = {
   seeds: [7, 11, 19],
   /** torch.optim.AdamW settings shared by every gradient-trained model; constant lr, no clipping. */

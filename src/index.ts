@@ -3,3 +3,4 @@ export * as torch from './torch/index.ts';
 export * as nn from './nn/index.ts';
 export * as closedform from './closedform/index.ts';
 export * as data from './data/index.ts';
+export * as train from './train/index.ts';

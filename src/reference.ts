@@ -49,6 +49,8 @@ export const REFERENCE = {
     ood: [3001, 3002] as [number, number],
     /** Low-data subset: seed + round(1000·fraction) + 7000. */
     lowData: 7000,
+    /** cf-ridge next-token temperature: the ≤ 4096 train rows it is fitted on, seed + 1701. */
+    temperatureRows: 1701,
   },
   /** Regimes of the benchmark. */
   regimes: {

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { CfinitError } from '../errors.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerData } from './commands/data.ts';
+import { registerReport } from './commands/report.ts';
+import { registerTrain } from './commands/train.ts';
 
 const debug = (): boolean => process.env.CFINIT_DEBUG === '1' || process.argv.includes('--verbose');
 
@@ -30,6 +32,8 @@ program
 
 registerInfo(program);
 registerData(program);
+registerReport(program);
+registerTrain(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,4 +12,5 @@ export {
   type ComputeDtype, type FitTransformerOptions, type LayerCompute, type TokenStreams, type TransformerEncoderConfig,
   type TransformerEncoderState, type TransformerLayerState,
 } from './transformer.ts';
-export { loadMlpEncoder, loadTransformerEncoder, saveMlpEncoder, saveTransformerEncoder, statePaths } from './state.ts';
+export { loadMlpEncoder, loadTransformerEncoder, saveMlpEncoder, saveTransformerEncoder, statePaths, StateFileError } from './state.ts';
+export { FitInputError } from './validate.ts';

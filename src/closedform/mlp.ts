@@ -3,6 +3,8 @@
 import { keep, tidy, type Tensor } from '../torch/index.ts';
 import { fitLayer } from './layer.ts';
 import { checkPair } from './stats.ts';
+import { checkFitInputs } from './validate.ts';
+import { positiveInt, positiveNumber } from '../checks.ts';
 
 /** Floor on the joint variance before the square root (constant features). */
 export const VARIANCE_FLOOR = 1e-6;
@@ -63,7 +65,9 @@ export function fitMlpEncoder(
 ): { state: MlpEncoderState; streams: MlpStreams } {
   const depth = options.depth ?? 3;
   const lambda = options.lambda ?? 1;
-  if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`fitMlpEncoder: depth must be a positive integer, got ${depth}`);
+  positiveInt(depth, 'fitMlpEncoder: depth');
+  positiveNumber(lambda, 'fitMlpEncoder: lambda');
+  checkFitInputs(streams, 'fitMlpEncoder', { computeDtype: 'float64' });
   checkStreams(streams, 'fitMlpEncoder');
   return tidy(() => {
     let { normalized, norm: initial } = jointNormalize([streams.base, streams.view1, streams.view2].map((x) => x.double()));

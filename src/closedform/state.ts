@@ -1,23 +1,113 @@
 // Saving and loading fitted encoder states: the tensors as safetensors (float64), everything else in
-// a small JSON manifest next to it. Both files are written atomically (temp file + rename).
-import { readFileSync } from 'node:fs';
-import writeFileAtomic from 'write-file-atomic';
-import { loadSafetensors, saveSafetensorsSync, scalarTensor, type Tensor, type TensorMap } from '../torch/index.ts';
+// a small JSON manifest next to it. The pair is one unit: both files are serialised and validated
+// before anything is written, written to staging names, then renamed into place; the manifest carries
+// the tensors file's sha256, so a pair that was not saved together (a crash between the two renames,
+// a file copied from elsewhere) is rejected on load, as is any manifest or tensor that does not match
+// the schema below.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { CfinitError } from '../errors.ts';
+import { deserialize, scalarTensor, serialize, tidy, type TensorMap } from '../torch/index.ts';
 import type { MlpEncoderState } from './mlp.ts';
 import type { TransformerEncoderConfig, TransformerEncoderState } from './transformer.ts';
 
 const FORMAT = 'cfinit-closedform-state';
-const VERSION = 1;
+/** 2: the manifest carries `tensorsSha256` (version 1 files cannot be checked as a pair). */
+const VERSION = 2;
+const STATE_DTYPE = 'float64';
+
+/** A state file pair that is unreadable, inconsistent or not what was asked for (names the file and field). */
+export class StateFileError extends CfinitError {
+  override name = 'StateFileError';
+}
+
+type Kind = 'transformer' | 'mlp';
 
 interface Manifest {
   format: typeof FORMAT;
   version: number;
-  kind: 'transformer' | 'mlp';
+  kind: Kind;
+  /** File name of the tensors (beside the manifest). */
   tensors: string;
+  /** sha256 (hex) of the tensors file's bytes. */
+  tensorsSha256: string;
   config: Record<string, unknown>;
   dims: Record<string, number>;
   seeds: Record<string, number>;
   fitSeconds: number | null;
+}
+
+const positiveInt = { type: 'integer', minimum: 1 };
+/** JSON has no Infinity or NaN, and the schema keeps every number in range. */
+const CONFIG_SCHEMA: Record<Kind, object> = {
+  transformer: {
+    type: 'object', additionalProperties: false,
+    required: ['depth', 'lambda', 'heads', 'landmarks', 'computeDtype', 'batchTokens'],
+    properties: {
+      depth: positiveInt, lambda: { type: 'number', exclusiveMinimum: 0 }, heads: positiveInt, landmarks: positiveInt,
+      computeDtype: { enum: ['float32', 'float64'] }, batchTokens: positiveInt,
+    },
+  },
+  mlp: {
+    type: 'object', additionalProperties: false, required: ['depth', 'lambda'],
+    properties: { depth: positiveInt, lambda: { type: 'number', exclusiveMinimum: 0 } },
+  },
+};
+const DIMS_SCHEMA: Record<Kind, object> = {
+  transformer: {
+    type: 'object', additionalProperties: false, required: ['width', 'tokens'],
+    properties: { width: positiveInt, tokens: positiveInt },
+  },
+  mlp: { type: 'object', additionalProperties: false, required: ['width'], properties: { width: positiveInt } },
+};
+
+function manifestSchema(kind: Kind): object {
+  return {
+    type: 'object', additionalProperties: false,
+    required: ['format', 'version', 'kind', 'tensors', 'tensorsSha256', 'config', 'dims', 'seeds', 'fitSeconds'],
+    properties: {
+      format: { const: FORMAT }, version: { const: VERSION }, kind: { const: kind },
+      tensors: { type: 'string', minLength: 1 },
+      tensorsSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      config: CONFIG_SCHEMA[kind], dims: DIMS_SCHEMA[kind],
+      seeds: { type: 'object', additionalProperties: { type: 'integer' } },
+      fitSeconds: { type: ['number', 'null'], minimum: 0 },
+    },
+  };
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validators = { transformer: ajv.compile(manifestSchema('transformer')), mlp: ajv.compile(manifestSchema('mlp')) };
+
+/** "field 'config.depth' must be >= 1, got 0" from ajv's first error. */
+function describeError(error: ErrorObject, value: unknown): string {
+  const path = error.instancePath.split('/').slice(1);
+  const extra = error.keyword === 'additionalProperties' ? (error.params as { additionalProperty: string }).additionalProperty : null;
+  const required = error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : null;
+  const field = [...path, ...(extra ? [extra] : []), ...(required ? [required] : [])].join('.') || '(top level)';
+  if (extra) return `field '${field}' is not part of the format`;
+  if (required) return `field '${field}' is missing`;
+  const got = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
+  const expected = error.keyword === 'const' ? `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`
+    : error.keyword === 'enum' ? `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+      : error.message;
+  return `field '${field}' ${expected}, got ${typeof got === 'bigint' ? `${got}n (a BigInt)` : JSON.stringify(got) ?? String(got)}`;
+}
+
+function checkManifest(value: unknown, kind: Kind, file: string): Manifest {
+  const validate = validators[kind];
+  if (!validate(value)) {
+    const error = validate.errors![0];
+    // a file that is some other kind of state says so, rather than listing its config fields
+    const otherKind = (value as { kind?: unknown } | null)?.kind;
+    if (otherKind !== kind && (otherKind === 'mlp' || otherKind === 'transformer')) {
+      throw new StateFileError(`${file}: field 'kind' is '${otherKind}' but a ${kind} state was requested`);
+    }
+    throw new StateFileError(`${file}: ${describeError(error, value)}`);
+  }
+  return value as Manifest;
 }
 
 /** `<base>.safetensors` and `<base>.json`. */
@@ -25,75 +115,189 @@ export function statePaths(base: string): { tensors: string; manifest: string } 
   return { tensors: `${base}.safetensors`, manifest: `${base}.json` };
 }
 
-function writeState(base: string, kind: Manifest['kind'], tensors: TensorMap, rest: Omit<Manifest, 'format' | 'version' | 'kind' | 'tensors'>): void {
-  const paths = statePaths(base);
-  saveSafetensorsSync(paths.tensors, tensors, { format: FORMAT, kind });
-  const manifest: Manifest = { format: FORMAT, version: VERSION, kind, tensors: paths.tensors.split('/').pop()!, ...rest };
-  writeFileAtomic.sync(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
-}
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-function readState(base: string, kind: Manifest['kind']): { manifest: Manifest; tensors: TensorMap; file: string } {
-  const paths = statePaths(base);
-  let manifest: Manifest;
+/** Writes bytes to path and flushes them to disk, so a rename after it publishes complete content. */
+function writeDurably(path: string, bytes: Uint8Array | string): void {
+  const fd = openSync(path, 'w');
   try {
-    manifest = JSON.parse(readFileSync(paths.manifest, 'utf8'));
+    writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function wrapFs(err: unknown, path: string, doing: string): never {
+  const e = err as NodeJS.ErrnoException;
+  throw new StateFileError(`${path}: cannot ${doing} (${e.code ?? e.message})`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    throw new Error(`${paths.manifest}: cannot read the state manifest (${(err as Error).message})`);
+    return (err as NodeJS.ErrnoException).code === 'EPERM';   // alive, owned by someone else
   }
-  if (manifest?.format !== FORMAT) throw new Error(`${paths.manifest}: field 'format' must be '${FORMAT}', got ${JSON.stringify(manifest?.format)}`);
-  if (manifest.version !== VERSION) throw new Error(`${paths.manifest}: field 'version' must be ${VERSION}, got ${JSON.stringify(manifest.version)}`);
-  if (manifest.kind !== kind) throw new Error(`${paths.manifest}: field 'kind' is '${manifest.kind}' but a ${kind} state was requested`);
-  return { manifest, tensors: loadSafetensors(paths.tensors).tensors, file: paths.tensors };
 }
 
-function take(tensors: TensorMap, name: string, file: string, shape: number[]): Tensor {
-  const t = tensors[name];
-  if (!t) throw new Error(`${file}: tensor '${name}' is missing`);
-  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-    throw new Error(`${file}: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
+/** Removes `<file>.partial-<pid>` staging files of processes killed mid-save (a SIGKILL runs no cleanup). */
+function removeStaleStaging(files: readonly string[]): void {
+  const folder = dirname(files[0]);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;   // no folder yet: nothing stale; the write below reports the path if it cannot create files there
   }
-  return t;
+  for (const name of names) {
+    const match = /^(.*)\.partial-(\d+)$/.exec(name);
+    if (match && files.some((f) => basename(f) === match[1]) && !isAlive(Number(match[2]))) rmSync(join(folder, name), { force: true });
+  }
 }
 
-function positiveInt(value: unknown, field: string, file: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${file}: field '${field}' must be a positive integer, got ${JSON.stringify(value)}`);
-  return value as number;
+function writeState(base: string, kind: Kind, tensors: TensorMap, rest: Pick<Manifest, 'config' | 'dims' | 'seeds' | 'fitSeconds'>): void {
+  const paths = statePaths(base);
+  // everything is serialised and checked before the first byte is written
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!tidy(() => t.isfinite().all().item())) throw new StateFileError(`${paths.tensors}: tensor '${name}' is not finite; refusing to save it`);
+  }
+  const bytes = serialize(tensors, { format: FORMAT, kind });
+  const manifest: Manifest = {
+    format: FORMAT, version: VERSION, kind, tensors: basename(paths.tensors), tensorsSha256: sha256(bytes), ...rest,
+  };
+  checkManifest(manifest, kind, paths.manifest);                   // catches a BigInt before stringify throws on it
+  const json = `${JSON.stringify(manifest, null, 2)}\n`;
+  checkManifest(JSON.parse(json), kind, paths.manifest);          // JSON turns Infinity and NaN into null
+  removeStaleStaging([paths.tensors, paths.manifest]);
+  const staging = { tensors: `${paths.tensors}.partial-${process.pid}`, manifest: `${paths.manifest}.partial-${process.pid}` };
+  try {
+    try {
+      writeDurably(staging.tensors, bytes);
+      writeDurably(staging.manifest, json);
+    } catch (err) {
+      wrapFs(err, base, 'write the state files');
+    }
+    // A crash between these renames leaves new tensors beside the old manifest: the checksum rejects that pair.
+    try {
+      renameSync(staging.tensors, paths.tensors);
+      renameSync(staging.manifest, paths.manifest);
+    } catch (err) {
+      wrapFs(err, base, 'move the state files into place');
+    }
+  } finally {
+    rmSync(staging.tensors, { force: true });
+    rmSync(staging.manifest, { force: true });
+  }
+}
+
+function readState(base: string, kind: Kind): { manifest: Manifest; tensors: TensorMap; file: string; where: string } {
+  const paths = statePaths(base);
+  let raw: string;
+  try {
+    raw = readFileSync(paths.manifest, 'utf8');
+  } catch (err) {
+    throw new StateFileError(`${paths.manifest}: cannot read the state manifest (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new StateFileError(`${paths.manifest}: expected a JSON state manifest, found ${raw.includes('\0') ? 'binary data' : 'text that is not JSON'}`);
+  }
+  const manifest = checkManifest(parsed, kind, paths.manifest);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(paths.tensors);
+  } catch (err) {
+    throw new StateFileError(`${paths.tensors}: cannot read the state tensors (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const digest = sha256(bytes);
+  if (digest !== manifest.tensorsSha256) {
+    throw new StateFileError(`${paths.tensors}: sha256 ${digest.slice(0, 16)}… does not match ${paths.manifest} ` +
+      `(${manifest.tensorsSha256.slice(0, 16)}…); the two files were not saved together`);
+  }
+  let tensors: TensorMap;
+  try {
+    tensors = deserialize(bytes, paths.tensors).tensors;
+  } catch (err) {
+    throw new StateFileError((err as Error).message);
+  }
+  return { manifest, tensors, file: paths.tensors, where: paths.manifest };
+}
+
+/** Checks the loaded tensors are exactly the expected ones (names, float64, shapes, finite values). */
+function checkTensors(tensors: TensorMap, expected: Record<string, number[]>, file: string): void {
+  for (const [name, shape] of Object.entries(expected)) {
+    const t = tensors[name];
+    if (!t) throw new StateFileError(`${file}: tensor '${name}' is missing`);
+    if (t.dtype !== STATE_DTYPE) throw new StateFileError(`${file}: tensor '${name}' is ${t.dtype}, expected ${STATE_DTYPE}`);
+    if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+      throw new StateFileError(`${file}: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
+    }
+    if (!tidy(() => t.isfinite().all().item())) throw new StateFileError(`${file}: tensor '${name}' contains NaN or Inf`);
+  }
+  const extra = Object.keys(tensors).filter((name) => !(name in expected));
+  if (extra.length > 0) {
+    throw new StateFileError(`${file}: tensor '${extra[0]}' is not part of this state` +
+      `${extra.length > 1 ? ` (nor ${extra.length - 1} more)` : ''}; is the manifest's depth or kind wrong?`);
+  }
 }
 
 export function saveTransformerEncoder(base: string, state: TransformerEncoderState): void {
   const tensors: TensorMap = {};
+  const alphas = state.layers.map((layer) => scalarTensor(layer.attention.alpha, { dtype: 'float64' }));
   state.layers.forEach((layer, i) => {
     tensors[`layers.${i}.attention.sigma_inv_sqrt`] = layer.attention.sigmaInvSqrt;
     tensors[`layers.${i}.attention.heads`] = layer.attention.heads;
     tensors[`layers.${i}.attention.output_map`] = layer.attention.outputMap;
-    tensors[`layers.${i}.attention.alpha`] = scalarTensor(layer.attention.alpha, { dtype: 'float64' });
+    tensors[`layers.${i}.attention.alpha`] = alphas[i];
     tensors[`layers.${i}.ffn`] = layer.ffn;
   });
-  writeState(base, 'transformer', tensors, {
-    config: { ...state.config }, dims: { ...state.dims }, seeds: { ...state.seeds }, fitSeconds: state.fitSeconds,
-  });
+  try {
+    writeState(base, 'transformer', tensors, {
+      config: { ...state.config }, dims: { ...state.dims }, seeds: { ...state.seeds }, fitSeconds: state.fitSeconds,
+    });
+  } finally {
+    for (const a of alphas) a.dispose();
+  }
+}
+
+function transformerTensorShapes(depth: number, heads: number, landmarks: number, width: number): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (let i = 0; i < depth; i++) {
+    shapes[`layers.${i}.attention.sigma_inv_sqrt`] = [width, width];
+    shapes[`layers.${i}.attention.heads`] = [heads, width, landmarks];
+    shapes[`layers.${i}.attention.output_map`] = [heads * width, width];
+    shapes[`layers.${i}.attention.alpha`] = [];
+    shapes[`layers.${i}.ffn`] = [width, width];
+  }
+  return shapes;
 }
 
 export function loadTransformerEncoder(base: string): TransformerEncoderState {
   const { manifest, tensors, file } = readState(base, 'transformer');
   const config = manifest.config as unknown as TransformerEncoderConfig;
-  const where = statePaths(base).manifest;
-  const depth = positiveInt(config.depth, 'config.depth', where);
-  const heads = positiveInt(config.heads, 'config.heads', where);
-  const landmarks = positiveInt(config.landmarks, 'config.landmarks', where);
-  const width = positiveInt(manifest.dims?.width, 'dims.width', where);
-  const layers = Array.from({ length: depth }, (_, i) => ({
-    attention: {
-      sigmaInvSqrt: take(tensors, `layers.${i}.attention.sigma_inv_sqrt`, file, [width, width]),
-      heads: take(tensors, `layers.${i}.attention.heads`, file, [heads, width, landmarks]),
-      outputMap: take(tensors, `layers.${i}.attention.output_map`, file, [heads * width, width]),
-      alpha: take(tensors, `layers.${i}.attention.alpha`, file, []).item(),
-    },
-    ffn: take(tensors, `layers.${i}.ffn`, file, [width, width]),
-  }));
+  const { depth, heads, landmarks } = config;
+  const { width, tokens } = manifest.dims as { width: number; tokens: number };
+  checkTensors(tensors, transformerTensorShapes(depth, heads, landmarks, width), file);
+  const layers = Array.from({ length: depth }, (_, i) => {
+    const alpha = tensors[`layers.${i}.attention.alpha`];
+    const layer = {
+      attention: {
+        sigmaInvSqrt: tensors[`layers.${i}.attention.sigma_inv_sqrt`],
+        heads: tensors[`layers.${i}.attention.heads`],
+        outputMap: tensors[`layers.${i}.attention.output_map`],
+        alpha: alpha.item(),
+      },
+      ffn: tensors[`layers.${i}.ffn`],
+    };
+    alpha.dispose();
+    return layer;
+  });
   return {
-    config: { ...config }, dims: { width, tokens: manifest.dims.tokens }, layers,
-    fitSeconds: manifest.fitSeconds ?? 0, seeds: { ...manifest.seeds },
+    config: { ...config }, dims: { width, tokens }, layers, fitSeconds: manifest.fitSeconds ?? 0, seeds: { ...manifest.seeds },
   };
 }
 
@@ -111,15 +315,20 @@ export function saveMlpEncoder(base: string, state: MlpEncoderState, extra: { se
 
 export function loadMlpEncoder(base: string): MlpEncoderState {
   const { manifest, tensors, file } = readState(base, 'mlp');
-  const where = statePaths(base).manifest;
-  const depth = positiveInt(manifest.config?.depth, 'config.depth', where);
-  const width = positiveInt(manifest.dims?.width, 'dims.width', where);
-  const lambda = manifest.config.lambda as number;
+  const { depth, lambda } = manifest.config as { depth: number; lambda: number };
+  const width = manifest.dims.width;
+  const shapes: Record<string, number[]> = { 'initial.mean': [1, width], 'initial.scale': [1, width] };
+  for (let i = 0; i < depth; i++) {
+    shapes[`layers.${i}.transform`] = [width, width];
+    shapes[`layers.${i}.norm.mean`] = [1, width];
+    shapes[`layers.${i}.norm.scale`] = [1, width];
+  }
+  checkTensors(tensors, shapes, file);
   return {
-    initial: { mean: take(tensors, 'initial.mean', file, [1, width]), scale: take(tensors, 'initial.scale', file, [1, width]) },
+    initial: { mean: tensors['initial.mean'], scale: tensors['initial.scale'] },
     layers: Array.from({ length: depth }, (_, i) => ({
-      transform: take(tensors, `layers.${i}.transform`, file, [width, width]),
-      norm: { mean: take(tensors, `layers.${i}.norm.mean`, file, [1, width]), scale: take(tensors, `layers.${i}.norm.scale`, file, [1, width]) },
+      transform: tensors[`layers.${i}.transform`],
+      norm: { mean: tensors[`layers.${i}.norm.mean`], scale: tensors[`layers.${i}.norm.scale`] },
     })),
     config: { depth, lambda },
   };

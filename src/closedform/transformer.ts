@@ -8,6 +8,8 @@ import {
 } from './attention.ts';
 import { fitLayerFromStats } from './layer.ts';
 import { PairedStatsAccumulator, checkPair } from './stats.ts';
+import { checkFitInputs } from './validate.ts';
+import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
 
 export type ComputeDtype = 'float64' | 'float32';
 
@@ -83,13 +85,9 @@ function resolveConfig(options: Partial<TransformerEncoderConfig>): TransformerE
   for (const key of Object.keys(config) as (keyof TransformerEncoderConfig)[]) {
     if (options[key] !== undefined) (config as Record<string, unknown>)[key] = options[key];
   }
-  for (const key of ['depth', 'heads', 'landmarks', 'batchTokens'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new RangeError(`transformer encoder: ${key} must be a positive integer, got ${config[key]}`);
-  }
-  if (!(config.lambda > 0)) throw new RangeError(`transformer encoder: lambda must be positive, got ${config.lambda}`);
-  if (config.computeDtype !== 'float64' && config.computeDtype !== 'float32') {
-    throw new RangeError(`transformer encoder: computeDtype must be 'float64' or 'float32', got '${config.computeDtype}'`);
-  }
+  for (const key of ['depth', 'heads', 'landmarks', 'batchTokens'] as const) positiveInt(config[key], `transformer encoder: ${key}`);
+  positiveNumber(config.lambda, 'transformer encoder: lambda');
+  oneOf(config.computeDtype, 'transformer encoder: computeDtype', ['float64', 'float32'] as const);
   return config;
 }
 
@@ -125,6 +123,7 @@ export function fitTransformerEncoder(
 ): { state: TransformerEncoderState; streams: TokenStreams } {
   const started = performance.now();
   const config = resolveConfig(options);
+  checkFitInputs(streams, 'fitTransformerEncoder', config);
   checkPair(streams.view1, streams.view2, 'fitTransformerEncoder');
   const width = streams.view1.size(-1);
   checkTokens(streams.view1, width, 'fitTransformerEncoder: view1');

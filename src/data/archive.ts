@@ -1,27 +1,67 @@
 // Extracting official archives (tar.gz, zip) once into the cache dir; later loads reuse the extraction.
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { x as untar } from 'tar';
 import yauzl from 'yauzl';
-import { DataFormatError } from './errors.ts';
+import { CacheDirError, DataFormatError } from './errors.ts';
+import { checkDataFile } from './read.ts';
 
 const COMPLETE_MARKER = '.cfinit-extracted';
+/** `<key>.partial-<pid>-<time>`: a staging folder of the process with that id. */
+const CACHE_WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR']);
+const STAGING = /\.partial-(\d+)-\d+$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';   // alive, owned by someone else
+  }
+}
+
+/** Removes staging folders left by processes that died mid-extraction (a SIGKILL runs no cleanup). */
+function removeStaleStaging(extractedDir: string): void {
+  for (const name of readdirSync(extractedDir)) {
+    const pid = Number(STAGING.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(extractedDir, name), { recursive: true, force: true });
+  }
+}
+
+/** Creates <cacheDir>/extracted and checks it is writable; a CacheDirError names CFINIT_CACHE_DIR otherwise. */
+function prepareCache(cacheDir: string): string {
+  const extractedDir = join(cacheDir, 'extracted');
+  try {
+    mkdirSync(extractedDir, { recursive: true });
+    accessSync(extractedDir, constants.W_OK);
+  } catch (err) {
+    throw new CacheDirError(cacheDir, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+  }
+  return extractedDir;
+}
 
 /**
  * Extracts a .tar.gz / .tgz / .zip archive into `<cacheDir>/extracted/<name>-<size>-<mtime>/` and
  * returns that folder. The key changes when the archive does, so a replaced archive is re-extracted.
  */
 export async function extractArchive(archivePath: string, cacheDir: string): Promise<string> {
+  checkDataFile(archivePath);
   const info = statSync(archivePath);
   const key = `${basename(archivePath)}-${info.size}-${Math.floor(info.mtimeMs)}`;
-  const target = join(cacheDir, 'extracted', key);
+  const extractedDir = prepareCache(cacheDir);
+  const target = join(extractedDir, key);
   if (existsSync(join(target, COMPLETE_MARKER))) return target;
+  removeStaleStaging(extractedDir);
 
   // Extract beside the target and rename, so a crash never leaves a half-extracted folder that looks complete.
   const staging = `${target}.partial-${process.pid}-${Date.now()}`;
-  mkdirSync(staging, { recursive: true });
   try {
+    mkdirSync(staging, { recursive: true });
     if (/\.(tar\.gz|tgz)$/i.test(archivePath)) await extractTarGz(archivePath, staging);
     else if (/\.zip$/i.test(archivePath)) await extractZip(archivePath, staging);
     else throw new DataFormatError(archivePath, null, 'a .tar.gz, .tgz or .zip archive');
@@ -30,6 +70,8 @@ export async function extractArchive(archivePath: string, cacheDir: string): Pro
     renameSync(staging, target);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && CACHE_WRITE_FAILURES.has(code)) throw new CacheDirError(cacheDir, code);
     throw err;
   }
   return target;
@@ -59,23 +101,45 @@ async function extractZip(archivePath: string, into: string): Promise<void> {
     zip.on('error', (err: Error) => fail(new DataFormatError(archivePath, null, 'a readable zip archive', err.message)));
     zip.on('end', () => ok());
     zip.on('entry', (entry: yauzl.Entry) => {
+      // names only: a corrupt archive's entry name may hold any bytes
+      const where = `entry ${entry.fileName.replace(/[^\x20-\x7e]/g, '?')}`;
       const destination = resolve(root, entry.fileName);
       if (destination !== root && !destination.startsWith(root + sep)) {
-        fail(new DataFormatError(archivePath, `entry ${entry.fileName}`, 'a path inside the archive root'));
+        fail(new DataFormatError(archivePath, where, 'a path inside the archive root'));
+        return;
+      }
+      try {
+        mkdirSync(entry.fileName.endsWith('/') ? destination : dirname(destination), { recursive: true });
+      } catch (err) {
+        fail(err);   // a cache-dir failure, mapped by extractArchive
         return;
       }
       if (entry.fileName.endsWith('/')) {
-        mkdirSync(destination, { recursive: true });
         zip.readEntry();
         return;
       }
-      mkdirSync(dirname(destination), { recursive: true });
       zip.openReadStream(entry, (err, stream) => {
         if (err || !stream) {
-          fail(new DataFormatError(archivePath, `entry ${entry.fileName}`, 'a readable entry', err?.message));
+          fail(new DataFormatError(archivePath, where, 'a readable entry', err?.message));
           return;
         }
-        pipeline(stream, createWriteStream(destination)).then(() => zip.readEntry(), fail);
+        // yauzl checks sizes but not the CRC-32 the archive records for each entry
+        let crc = 0;
+        const check = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            crc = crc32(chunk, crc);
+            done(null, chunk);
+          },
+          flush(done) {
+            done(crc === entry.crc32 ? null : new DataFormatError(archivePath, where,
+              `CRC-32 ${entry.crc32.toString(16).padStart(8, '0')}`, `${crc.toString(16).padStart(8, '0')} (the archive is corrupt)`));
+          },
+        });
+        pipeline(stream, check, createWriteStream(destination)).then(() => zip.readEntry(), (e: NodeJS.ErrnoException) => {
+          // a write failure (e.syscall set) is the cache dir's; anything else is the archive's
+          fail(e instanceof DataFormatError || e.syscall ? e
+            : new DataFormatError(archivePath, where, 'a readable compressed entry', e.message));
+        });
       });
     });
     zip.readEntry();

@@ -1,12 +1,13 @@
 // CIFAR binary version: records of label byte(s) then 3,072 pixel bytes (R, G, B planes, 32×32 row-major).
 // CIFAR-100 records carry a coarse and a fine label byte; CIFAR-10 records one label byte.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromTypedArray, type Tensor } from '../torch/index.ts';
 import { extractArchive } from './archive.ts';
 import type { DownloadSpec } from './download.ts';
 import { DataFormatError, DatasetNotFoundError } from './errors.ts';
 import { filesMatching, folderWith } from './locate.ts';
+import { decodeText, readDataFile } from './read.ts';
 
 export type CifarVariant = 'cifar100' | 'cifar10';
 
@@ -91,7 +92,15 @@ export function parseCifarRecords(bytes: Uint8Array, file: string, variant: Cifa
 }
 
 function readSplit(folder: string, files: readonly string[], variant: CifarVariant): CifarSplit {
-  const parts = files.map((f) => readFileSync(join(folder, f)));
+  const recordSize = LAYOUT[variant].labelBytes + CIFAR_PIXELS;
+  const parts = files.map((f) => {
+    const part = readDataFile(join(folder, f));
+    // each file on its own, so a truncated one is named (the concatenation below is checked again whole)
+    if (files.length > 1 && part.length % recordSize !== 0) {
+      parseCifarRecords(new Uint8Array(part.buffer, part.byteOffset, part.length), join(folder, f), variant);
+    }
+    return part;
+  });
   const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   const name = files.length === 1 ? join(folder, files[0]) : `${join(folder, files[0])} … ${files[files.length - 1]}`;
   return parseCifarRecords(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), name, variant);
@@ -100,7 +109,7 @@ function readSplit(folder: string, files: readonly string[], variant: CifarVaria
 function readLabelNames(folder: string, layout: VariantLayout): string[] | null {
   const path = join(folder, layout.labelNamesFile);
   if (!existsSync(path)) return null;
-  const names = readFileSync(path, 'utf8').split('\n').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = decodeText(readDataFile(path), path, 'label names, one per line').split('\n').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== layout.numClasses) {
     throw new DataFormatError(path, null, `${layout.numClasses} label names, one per line`, `${names.length}`);
   }

@@ -1,11 +1,11 @@
 // Forest CoverType: the UCI covtype.data(.gz) (55 integer columns, no header) or the common CSV with a
 // header row (54 features + Cover_Type). Labels 1..7 become 0..6.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DownloadSpec } from './download.ts';
-import { DataFormatError, DatasetNotFoundError } from './errors.ts';
+import { DataFormatError, DatasetNotFoundError, shown } from './errors.ts';
 import { filesMatching, firstExisting } from './locate.ts';
+import { decodeText, readDataFile } from './read.ts';
 
 export const COVTYPE_FEATURES = 54;
 export const COVTYPE_CLASSES = 7;
@@ -40,7 +40,7 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
   if (head.length > 0 && Number.isNaN(Number(head[0]))) {
     if (head.length !== columns || head[columns - 1].trim() !== 'Cover_Type') {
       throw new DataFormatError(file, 'line 1', `a header of ${COVTYPE_FEATURES} feature names then Cover_Type`,
-        `${head.length} columns ending in '${head[head.length - 1]}'`);
+        `${head.length} columns ending in ${shown(head[head.length - 1])}`);
     }
     first = 1;
   }
@@ -57,14 +57,19 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
     for (let c = 0; c < COVTYPE_FEATURES; c++) {
       const v = Number(fields[c]);
       if (fields[c].trim() === '' || !Number.isFinite(v)) {
-        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`, 'a number', `'${fields[c]}'`);
+        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`, 'a number', shown(fields[c]));
+      }
+      // stored as float32: a finite double such as 1e39 would become ±Inf there
+      if (!Number.isFinite(Math.fround(v))) {
+        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`, 'a number within float32 range (|x| < 3.4e38)',
+          shown(fields[c]));
       }
       features[r * COVTYPE_FEATURES + c] = v;
     }
     const label = Number(fields[COVTYPE_FEATURES]);
     if (!Number.isInteger(label) || label < 1 || label > COVTYPE_CLASSES) {
       throw new DataFormatError(file, `line ${lineNo}, column ${columns}`, `a Cover_Type label in 1..${COVTYPE_CLASSES}`,
-        `'${fields[COVTYPE_FEATURES]}'`);
+        shown(fields[COVTYPE_FEATURES]));
     }
     labels[r] = label - 1;
   }
@@ -85,13 +90,13 @@ export function findCovtypeFile(dataDir: string): string {
 
 export function loadCovtype(dataDir: string): CovtypeTable {
   const file = findCovtypeFile(dataDir);
-  let bytes: Buffer = readFileSync(file);
+  let bytes: Buffer = readDataFile(file);
   if (file.endsWith('.gz')) {
     try {
-      bytes = gunzipSync(bytes);
+      bytes = gunzipSync(bytes);   // checks the gzip CRC-32 and length
     } catch (err) {
       throw new DataFormatError(file, null, 'gzip-compressed text', (err as Error).message);
     }
   }
-  return parseCovtype(bytes.toString('latin1'), file);
+  return parseCovtype(decodeText(bytes, file, `rows of ${COVTYPE_FEATURES + 1} comma-separated numbers`), file);
 }

@@ -1,11 +1,12 @@
 // Fetching the official dataset files for users who are online. Nothing calls this implicitly:
 // loaders only read local copies, and tests never download.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataFormatError, OfflineError } from './errors.ts';
+import { checkDataFile } from './read.ts';
 
 export interface DownloadSpec {
   /** Dataset name as used by `cfinit data download <name>`. */
@@ -18,11 +19,34 @@ export interface DownloadSpec {
   checksumSource: string;
 }
 
-/** Downloads spec.url into `<folder>/<filename>`, verifying sha256; returns the path. Skips an existing file. */
-export async function downloadDataset(spec: DownloadSpec, folder: string): Promise<string> {
+/** sha256 (hex) of a file, streamed. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Downloads spec.url into `<folder>/<filename>`, verifying sha256; returns the path and whether it was
+ * fetched. An existing file is not fetched again but is verified the same way.
+ */
+export async function downloadDataset(spec: DownloadSpec, folder: string): Promise<{ path: string; fetched: boolean }> {
   const destination = join(folder, spec.filename);
-  if (existsSync(destination)) return destination;
-  mkdirSync(folder, { recursive: true });
+  if (existsSync(destination)) {
+    checkDataFile(destination);
+    const digest = await fileSha256(destination);
+    if (digest !== spec.sha256) {
+      throw new DataFormatError(destination, null, `sha256 ${spec.sha256} (${spec.checksumSource})`,
+        `${digest}; delete the file to download it again`);
+    }
+    return { path: destination, fetched: false };
+  }
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    throw new DataFormatError(folder, null, 'a writable dataset folder (--data-dir or CFINIT_DATA_DIR)',
+      (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+  }
   let response: Response;
   try {
     response = await fetch(spec.url, { redirect: 'follow' });
@@ -36,7 +60,16 @@ export async function downloadDataset(spec: DownloadSpec, folder: string): Promi
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
   body.on('data', (chunk: Buffer) => hash.update(chunk));
   try {
-    await pipeline(body, createWriteStream(partial));
+    try {
+      await pipeline(body, createWriteStream(partial));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // a local write failure names the file; anything else is the connection dropping
+      if (code?.startsWith('E') && (err as { syscall?: string }).syscall) {
+        throw new DataFormatError(partial, null, 'a writable file', code);
+      }
+      throw new OfflineError(spec.url, destination, (err as Error).message);
+    }
     const digest = hash.digest('hex');
     if (digest !== spec.sha256) {
       throw new DataFormatError(spec.url, null, `sha256 ${spec.sha256} (${spec.checksumSource})`, digest);
@@ -45,5 +78,5 @@ export async function downloadDataset(spec: DownloadSpec, folder: string): Promi
   } finally {
     rmSync(partial, { force: true });
   }
-  return destination;
+  return { path: destination, fetched: true };
 }

@@ -33,3 +33,19 @@ export class OfflineError extends CfinitError {
       `Copy the file to ${destination} by other means and run again.`);
   }
 }
+
+/** The cache folder for extracted archives cannot be used; names the variable that moves it. */
+export class CacheDirError extends CfinitError {
+  override name = 'CacheDirError';
+  constructor(readonly cacheDir: string, cause: string) {
+    super(`cache dir ${cacheDir} is not a writable directory (${cause}); ` +
+      'set CFINIT_CACHE_DIR to a writable folder (default ~/.cache/cfinit)');
+  }
+}
+
+/** File content for an error message: quoted, control and non-ASCII bytes escaped, at most 40 characters. */
+export function shown(text: string): string {
+  const cut = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  const escapes: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n' };
+  return `'${cut.replace(/[^\x20-\x7e…]/g, (ch) => escapes[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+}

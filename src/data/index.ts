@@ -1,5 +1,5 @@
 // cfinit's data floor: dataset loaders, the four benchmark scenarios, paired views, subsets and shifts.
-export { DataFormatError, DatasetNotFoundError, OfflineError } from './errors.ts';
+export { CacheDirError, DataFormatError, DatasetNotFoundError, OfflineError } from './errors.ts';
 export { resolveDataDir, resolveCacheDir } from './paths.ts';
 export { extractArchive } from './archive.ts';
 export { downloadDataset, type DownloadSpec } from './download.ts';

@@ -1,5 +1,7 @@
 // Images to patch tokens for the image transformer.
 import type { Tensor } from '../torch/index.ts';
+import { positiveInt } from '../checks.ts';
+import { ConfigError } from '../errors.ts';
 
 /**
  * (N, C, H, W) → (N, (H/p)·(W/p), C·p·p): tokens in row-major order over the patch grid, each token's
@@ -7,8 +9,8 @@ import type { Tensor } from '../torch/index.ts';
  */
 export function patchify(images: Tensor, patch: number): Tensor {
   const [n, c, h, w] = images.shape;
-  if (images.ndim !== 4 || h % patch !== 0 || w % patch !== 0) {
-    throw new RangeError(`patchify: expected (N, C, H, W) with H and W divisible by ${patch}, got [${images.shape}]`);
+  if (images.ndim !== 4 || h % positiveInt(patch, 'patchify: patch') !== 0 || w % patch !== 0) {
+    throw new ConfigError(`patchify: expected (N, C, H, W) with H and W divisible by ${patch}, got [${images.shape}]`);
   }
   const gh = h / patch;
   const gw = w / patch;

@@ -1,5 +1,7 @@
 // Fixed sin-cos position tables (never trained).
 import { arange, cat, tidy, type Tensor } from '../torch/index.ts';
+import { positiveInt } from '../checks.ts';
+import { ConfigError } from '../errors.ts';
 
 /** ω_k = 10000^(−k/n), k = 0..n−1 (float64). */
 function frequencies(n: number): Tensor {
@@ -8,7 +10,7 @@ function frequencies(n: number): Tensor {
 
 /** (length, dim): row p = [sin(p·ω) | cos(p·ω)] with ω_k = 10000^(−k/(dim/2)). */
 export function sincos1d(length: number, dim: number): Tensor {
-  if (dim % 2 !== 0) throw new RangeError(`sincos1d: dim must be even, got ${dim}`);
+  if (positiveInt(dim, 'sincos1d: dim') % 2 !== 0) throw new ConfigError(`sincos1d: dim must be even, got ${dim}`);
   return tidy(() => {
     const angles = arange(0, length, 1, { dtype: 'float64' }).outer(frequencies(dim / 2));
     return cat([angles.sin(), angles.cos()], 1).float();
@@ -20,7 +22,7 @@ export function sincos1d(length: number, dim: number): Tensor {
  * [sin(c·ω) | cos(c·ω) | sin(r·ω) | cos(r·ω)] with ω_k = 10000^(−k/(dim/4)).
  */
 export function sincos2d(grid: number, dim: number): Tensor {
-  if (dim % 4 !== 0) throw new RangeError(`sincos2d: dim must be a multiple of 4, got ${dim}`);
+  if (positiveInt(dim, 'sincos2d: dim') % 4 !== 0) throw new ConfigError(`sincos2d: dim must be a multiple of 4, got ${dim}`);
   return tidy(() => {
     const omega = frequencies(dim / 4);
     const index = arange(0, grid * grid, 1, { dtype: 'float64' });

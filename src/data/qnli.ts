@@ -1,11 +1,11 @@
 // GLUE QNLI: QNLI/train.tsv and dev.tsv with columns index, question, sentence, label. Fields are
 // tab-separated with literal quoting (a '"' is just a character), one record per line.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractArchive } from './archive.ts';
 import type { DownloadSpec } from './download.ts';
-import { DataFormatError, DatasetNotFoundError } from './errors.ts';
+import { DataFormatError, DatasetNotFoundError, shown } from './errors.ts';
 import { filesMatching, folderWith } from './locate.ts';
+import { decodeText, readDataFile } from './read.ts';
 
 export const QNLI_LABELS = ['entailment', 'not_entailment'] as const;
 const HEADER = ['index', 'question', 'sentence', 'label'];
@@ -32,7 +32,7 @@ export function parseQnliTsv(text: string, file: string): QnliExample[] {
   if (lines.length === 0) throw new DataFormatError(file, null, `a header row '${HEADER.join('\\t')}'`, 'an empty file');
   const header = lines[0].replace(/\r$/, '').split('\t');
   if (header.length !== HEADER.length || header.some((h, i) => h !== HEADER[i])) {
-    throw new DataFormatError(file, 'line 1', `the header '${HEADER.join('\\t')}'`, `'${header.join('\\t')}'`);
+    throw new DataFormatError(file, 'line 1', `the header '${HEADER.join('\\t')}'`, shown(header.join('\t')));
   }
   const out: QnliExample[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -42,7 +42,7 @@ export function parseQnliTsv(text: string, file: string): QnliExample[] {
     }
     const label = (QNLI_LABELS as readonly string[]).indexOf(fields[3]);
     if (label < 0) {
-      throw new DataFormatError(file, `line ${i + 1}`, `a label in {${QNLI_LABELS.join(', ')}}`, `'${fields[3]}'`);
+      throw new DataFormatError(file, `line ${i + 1}`, `a label in {${QNLI_LABELS.join(', ')}}`, shown(fields[3]));
     }
     out.push({ question: fields[1], sentence: fields[2], label });
   }
@@ -68,6 +68,9 @@ export async function loadQnli(dataDir: string, cacheDir: string): Promise<QnliD
     folder = folderWith([join(extracted, 'QNLI'), extracted], needed);
     if (!folder) throw new DataFormatError(archive, null, 'a QNLI/ folder with train.tsv and dev.tsv', 'none');
   }
-  const read = (name: string) => parseQnliTsv(readFileSync(join(folder, name), 'utf8'), join(folder, name));
+  const read = (name: string) => {
+    const file = join(folder, name);
+    return parseQnliTsv(decodeText(readDataFile(file), file, 'tab-separated QNLI text'), file);
+  };
   return { folder, train: read('train.tsv'), dev: read('dev.tsv') };
 }

@@ -12,10 +12,12 @@ import { embedTokens, fixedTokenEmbedding } from './text-embedding.ts';
 import { tokenize, Vocabulary } from './tokenizer.ts';
 import { DEFAULT_AFFINE, randomAffine, tabularView, tokenDropout, type AffineRanges } from './views.ts';
 import { loadWikiText2, type WikiTextData } from './wikitext.ts';
+import { finiteNumber, nonNegativeInt, positiveInt } from '../checks.ts';
+import { ConfigError } from '../errors.ts';
 
-function checkCount(name: string, what: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name}: ${what} must be a positive integer, got ${value}`);
-}
+
+/** A probability of dropping or masking: finite, in [0, 1). */
+const probability = (value: number, name: string): number => finiteNumber(value, name, { min: 0, max: 1, exclusiveMax: true });
 
 // ---- covtype_mlp ----------------------------------------------------------------------------------
 
@@ -38,8 +40,11 @@ function zScoreWithTrainStats(train: Tensor, test: Tensor): { train: Tensor; tes
 
 export function buildCovtypeScenario(table: CovtypeTable, options: CovtypeOptions = {}): Scenario {
   const { seed = 0, nTrain = 12000, nTest = 3000, maskProb = 0.15, noiseStd = 0.1 } = options;
-  checkCount('covtype_mlp', 'nTrain', nTrain);
-  checkCount('covtype_mlp', 'nTest', nTest);
+  positiveInt(nTrain, 'covtype_mlp: nTrain');
+  positiveInt(nTest, 'covtype_mlp: nTest');
+  nonNegativeInt(seed, 'covtype_mlp: seed');
+  probability(maskProb, 'covtype_mlp: maskProb');
+  finiteNumber(noiseStd, 'covtype_mlp: noiseStd', { min: 0 });
   const split = tidy(() => {
     const features = fromTypedArray(table.features, [table.rows, COVTYPE_FEATURES]);
     const labels = fromTypedArray(table.labels).long();
@@ -79,9 +84,14 @@ export interface CifarOptions {
 
 export function buildCifarScenario(data: CifarData, options: CifarOptions = {}): Scenario {
   const { seed = 0, nTrain = 8000, nTest = 2000, patch = 8, affine = DEFAULT_AFFINE } = options;
-  checkCount('cifar100_transformer', 'nTrain', nTrain);
-  checkCount('cifar100_transformer', 'nTest', nTest);
+  positiveInt(nTrain, 'cifar100_transformer: nTrain');
+  positiveInt(nTest, 'cifar100_transformer: nTest');
+  nonNegativeInt(seed, 'cifar100_transformer: seed');
+  positiveInt(patch, 'cifar100_transformer: patch');
   const [, channels, height, width] = data.train.images.shape;
+  if (height % patch !== 0 || width % patch !== 0) {
+    throw new ConfigError(`cifar100_transformer: patch must divide the ${height}×${width} image, got ${patch}`);
+  }
   const grid = height / patch;
   const tokenDim = channels * patch * patch;
   const built = tidy(() => {
@@ -125,6 +135,14 @@ export interface TextOptions {
   embeddingSeed?: number;
 }
 
+function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrain' | 'nTest'>>): void {
+  nonNegativeInt(o.seed, `${scenario}: seed`);
+  positiveInt(o.vocabSize, `${scenario}: vocabSize`);
+  positiveInt(o.embedDim, `${scenario}: embedDim`);
+  probability(o.dropProb, `${scenario}: dropProb`);
+  nonNegativeInt(o.embeddingSeed, `${scenario}: embeddingSeed`);
+}
+
 function textScenarioParts(vocab: Vocabulary, embedDim: number, length: number, embeddingSeed: number, dropProb: number) {
   const embedding = fixedTokenEmbedding(vocab.size, embedDim, embeddingSeed);
   const positions = sincos1d(length, embedDim);
@@ -148,8 +166,10 @@ export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Sc
   } = options;
   // The reference draws 10,000 train rows; a smaller local copy (9,999 rows) is used whole.
   const nTrain = options.nTrain ?? Math.min(10000, data.train.length);
-  checkCount('qnli_transformer', 'nTrain', nTrain);
-  checkCount('qnli_transformer', 'nTest', nTest);
+  positiveInt(nTrain, 'qnli_transformer: nTrain');
+  positiveInt(nTest, 'qnli_transformer: nTest');
+  positiveInt(seqLen, 'qnli_transformer: seqLen');
+  checkTextOptions('qnli_transformer', { seed, vocabSize, embedDim, dropProb, embeddingSeed });
   const trainTokens = data.train.map((e) => tokenize(`${e.question} ${e.sentence}`));
   const vocab = Vocabulary.build(trainTokens, vocabSize);
   const split = tidy(() => {
@@ -203,8 +223,11 @@ export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptio
     seed = 0, nTrain = 16000, nTest = 4000, vocabSize = 4096, context = 64, stride = 3, embedDim = 64,
     dropProb = 0.1, embeddingSeed = 0,
   } = options;
-  checkCount('wikitext2_next_token_transformer', 'nTrain', nTrain);
-  checkCount('wikitext2_next_token_transformer', 'nTest', nTest);
+  positiveInt(nTrain, 'wikitext2_next_token_transformer: nTrain');
+  positiveInt(nTest, 'wikitext2_next_token_transformer: nTest');
+  positiveInt(context, 'wikitext2_next_token_transformer: context');
+  positiveInt(stride, 'wikitext2_next_token_transformer: stride');
+  checkTextOptions('wikitext2_next_token_transformer', { seed, vocabSize, embedDim, dropProb, embeddingSeed });
   const trainTokens = tokenize(data.train);
   const vocab = Vocabulary.build([trainTokens], vocabSize);
   const trainStream = vocab.encode(trainTokens);

@@ -1,5 +1,6 @@
 // Low-data slices: a seeded subset of the train rows; the test set and the encoding stay as they are.
 import { arange, Generator, tidy, type Tensor } from '../torch/index.ts';
+import { finiteNumber } from '../checks.ts';
 import { sampleIndices } from './sampling.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -10,7 +11,7 @@ export function lowDataSeed(seed: number, fraction: number): number {
 
 /** round(total·fraction) (at least 1) distinct indices in increasing order; all rows when fraction ≥ 1. */
 export function subsetIndices(total: number, fraction: number, seed: number): Tensor {
-  if (!(fraction > 0)) throw new RangeError(`low-data fraction must be > 0, got ${fraction}`);
+  finiteNumber(fraction, 'low-data fraction', { min: 0, exclusiveMin: true });
   if (fraction >= 1) return arange(0, total);
   const count = Math.max(1, Math.round(total * fraction));
   return tidy(() => sampleIndices(total, count, new Generator(seed)).sort(0).values);

@@ -1,11 +1,11 @@
 // WikiText-2: wiki.{train,valid,test}.tokens (v1, <unk> for rare words) or the raw variant wiki.*.raw,
 // as a folder or the official zip.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractArchive } from './archive.ts';
 import type { DownloadSpec } from './download.ts';
 import { DataFormatError, DatasetNotFoundError } from './errors.ts';
 import { filesMatching, folderWith } from './locate.ts';
+import { decodeText, readDataFile } from './read.ts';
 
 export const WIKITEXT2_DOWNLOAD: DownloadSpec = {
   dataset: 'wikitext2',
@@ -28,11 +28,9 @@ export interface WikiTextData {
 
 /** Reads one split's text, rejecting empty and binary files. */
 export function readWikiTextFile(file: string): string {
-  const bytes = readFileSync(file);
+  const bytes = readDataFile(file);
   if (bytes.length === 0) throw new DataFormatError(file, null, 'WikiText lines of text', 'an empty file');
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new DataFormatError(file, `byte ${nul}`, 'UTF-8 text', 'a NUL byte (binary data)');
-  return bytes.toString('utf8');
+  return decodeText(bytes, file, 'WikiText lines of UTF-8 text');
 }
 
 function findFolder(dirs: readonly string[]): { folder: string; variant: WikiTextVariant } | null {

@@ -7,6 +7,8 @@ import { F, Generator, noGrad, op, tidy, zeros, type DType, type Tensor } from '
 import { Module } from './module.ts';
 import { LayerNorm, Linear } from './layers.ts';
 import { xavierUniform } from './init.ts';
+import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
+import { ConfigError } from '../errors.ts';
 
 export type Pooling = 'mean' | 'last';
 
@@ -190,22 +192,12 @@ function copyLayer(template: EncoderLayer, dim: number, heads: number, ffnDim: n
 }
 
 function checkConfig(config: TransformerConfig): Required<TransformerConfig> {
-  const positiveInt = (name: keyof TransformerConfig) => {
-    const v = config[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new RangeError(`TransformerConfig.${name} must be a positive integer, got ${String(v)}`);
-    }
-  };
-  positiveInt('tokenDim');
-  positiveInt('numClasses');
-  positiveInt('depth');
-  positiveInt('numHeads');
-  if (!(config.mlpRatio > 0)) throw new RangeError(`TransformerConfig.mlpRatio must be positive, got ${config.mlpRatio}`);
-  if (config.pooling !== 'mean' && config.pooling !== 'last') {
-    throw new RangeError(`TransformerConfig.pooling must be 'mean' or 'last', got '${String(config.pooling)}'`);
-  }
+  for (const name of ['tokenDim', 'numClasses', 'depth', 'numHeads'] as const) positiveInt(config[name], `TransformerConfig.${name}`);
+  positiveNumber(config.mlpRatio, 'TransformerConfig.mlpRatio');
+  oneOf(config.pooling, 'TransformerConfig.pooling', ['mean', 'last'] as const);
+  if (config.layerNormEps !== undefined) positiveNumber(config.layerNormEps, 'TransformerConfig.layerNormEps');
   if (config.tokenDim % config.numHeads !== 0) {
-    throw new RangeError(`TransformerConfig.numHeads (${config.numHeads}) must divide tokenDim (${config.tokenDim})`);
+    throw new ConfigError(`TransformerConfig.numHeads (${config.numHeads}) must divide tokenDim (${config.tokenDim})`);
   }
   return { ...config, layerNormEps: config.layerNormEps ?? 1e-5, dtype: config.dtype ?? 'float32' };
 }

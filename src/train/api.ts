@@ -62,6 +62,11 @@ export interface RunOptions {
   /** Raw test inputs of shifted variants (OOD), each evaluated once with the final model. */
   extraEval?: Record<string, Tensor>;
   onProgress?: (step: number, steps: number, loss: number) => void;
+  /**
+   * Called once with the final model's tensors (state-dict names; frozen encoder tensors under `encoder.`)
+   * and scalar extras (cf-ridge: its temperature), before they are released: save them here.
+   */
+  onWeights?: (weights: Record<string, Tensor>, scalars: Record<string, number>) => void;
 }
 
 export interface RunRecord {

@@ -123,7 +123,7 @@ test('baselineConfig picks 4 heads, else the first of 3, 2, 1 dividing tokenDim,
 test('bad configs and inputs are rejected with errors naming the field', () => {
   assert.throws(() => new BaselineTransformer({ ...baselineConfig(10, 3, 'mean'), numHeads: 4 }), /numHeads \(4\) must divide tokenDim \(10\)/);
   assert.throws(() => new BaselineTransformer({ ...baselineConfig(8, 0, 'mean') }), /numClasses must be a positive integer/);
-  assert.throws(() => new BaselineTransformer({ ...baselineConfig(8, 3, 'max' as 'mean') }), /pooling must be 'mean' or 'last'/);
+  assert.throws(() => new BaselineTransformer({ ...baselineConfig(8, 3, 'max' as 'mean') }), /pooling must be one of mean, last, got 'max'/);
   tidy(() => {
     const model = new BaselineTransformer(small('mean'), { generator: new Generator(12) });
     assert.throws(() => model.forward(randn([2, 5, 7], { generator: new Generator(13) })), /expected tokens of shape \(batch, tokens, 8\), got \[2,5,7\]/);

@@ -7,6 +7,13 @@ import {
   SCENARIO_NAMES, tensorChecksum, WIKITEXT2_DOWNLOAD, type DownloadSpec, type Scenario, type ScenarioName,
 } from '../../data/index.ts';
 import { dispose, tidy, type Tensor } from '../../torch/index.ts';
+import { nonNegativeInt, oneOf } from '../../checks.ts';
+import { CfinitError } from '../../errors.ts';
+
+/** Some scenarios failed to load; each failure was printed above. */
+export class DataCheckError extends CfinitError {
+  override name = 'DataCheckError';
+}
 
 const DOWNLOADS: Record<string, { spec: DownloadSpec; folder: string }> = {
   covtype: { spec: COVTYPE_DOWNLOAD, folder: 'covtype' },
@@ -51,26 +58,36 @@ export function registerData(program: Command): void {
     .action(async (opts: { dataDir?: string; seed: string; only?: string }) => {
       const dataDir = resolveDataDir(opts.dataDir);
       const cacheDir = resolveCacheDir();
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${opts.seed}'`);
-      const names = (opts.only ? opts.only.split(',').map((n) => n.trim()) : [...SCENARIO_NAMES]) as ScenarioName[];
-      for (const n of names) {
-        if (!(SCENARIO_NAMES as readonly string[]).includes(n)) throw new Error(`unknown scenario '${n}'; expected one of ${SCENARIO_NAMES.join(', ')}`);
-      }
+      const seed = nonNegativeInt(/^\s*\d+\s*$/.test(opts.seed) ? Number(opts.seed) : opts.seed, '--seed');
+      const names = (opts.only ? opts.only.split(',').map((n) => n.trim()) : [...SCENARIO_NAMES])
+        .map((n) => oneOf(n, '--only', SCENARIO_NAMES));
       console.log(`data dir ${dataDir}; cache dir ${cacheDir}`);
       const started = performance.now();
+      const failed: ScenarioName[] = [];
       for (const [i, name] of names.entries()) {
         process.stderr.write(`[${i + 1}/${names.length}] loading ${name} ...\n`);
         const t0 = performance.now();
-        const scenario = await loadScenario(name, dataDir, cacheDir, {
-          covtype_mlp: { seed }, cifar100_transformer: { seed }, qnli_transformer: { seed },
-          wikitext2_next_token_transformer: { seed },
-        });
+        let scenario: Scenario;
+        try {
+          scenario = await loadScenario(name, dataDir, cacheDir, {
+            covtype_mlp: { seed }, cifar100_transformer: { seed }, qnli_transformer: { seed },
+            wikitext2_next_token_transformer: { seed },
+          });
+        } catch (err) {
+          if (!(err instanceof CfinitError)) throw err;   // a bug: stop and show it
+          console.error(`cfinit: ${name}: ${err.message}`);
+          failed.push(name);
+          continue;
+        }
         const seconds = (performance.now() - t0) / 1000;
         for (const line of describe(scenario, seconds)) console.log(line);
         dispose(scenario);
       }
-      console.log(`all ${names.length} scenarios loaded in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+      const total = ((performance.now() - started) / 1000).toFixed(2);
+      if (failed.length > 0) {
+        throw new DataCheckError(`${failed.length} of ${names.length} scenarios failed to load (${failed.join(', ')}); see above`);
+      }
+      console.log(`all ${names.length} scenarios loaded in ${total} s`);
     });
 
   data
@@ -78,9 +95,8 @@ export function registerData(program: Command): void {
     .description(`fetch an official dataset file (${Object.keys(DOWNLOADS).join(', ')}); needs a network connection`)
     .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
     .action(async (name: string, opts: { dataDir?: string }) => {
-      const entry = DOWNLOADS[name];
-      if (!entry) throw new Error(`unknown dataset '${name}'; expected one of ${Object.keys(DOWNLOADS).join(', ')}`);
-      const path = await downloadDataset(entry.spec, join(resolveDataDir(opts.dataDir), entry.folder));
-      console.log(`${name}: ${path} (sha256 verified)`);
+      const entry = DOWNLOADS[oneOf(name, 'dataset name', Object.keys(DOWNLOADS))];
+      const { path, fetched } = await downloadDataset(entry.spec, join(resolveDataDir(opts.dataDir), entry.folder));
+      console.log(`${name}: ${path} (${fetched ? 'downloaded, ' : 'already present, '}sha256 verified)`);
     });
 }

@@ -1,0 +1,133 @@
+// `cfinit train`: one model on one scenario, to its step budget. Shows a progress bar, prints the final
+// metric, and writes <out>/weights.safetensors and <out>/metrics.json (the RunRecord) atomically as a pair.
+import type { Command } from 'commander';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { oneOf } from '../../checks.ts';
+import { loadScenario, resolveCacheDir, resolveDataDir, type Scenario } from '../../data/index.ts';
+import { ConfigError } from '../../errors.ts';
+import { MODELS, REFERENCE, SCENARIOS, type ModelName, type ReferenceScenario } from '../../reference.ts';
+import { serialize, type Tensor } from '../../torch/index.ts';
+import { checkpointStepsFor, defaultSteps, runModel, type RunRecord } from '../../train/index.ts';
+import { createProgress, type Progress } from '../progress.ts';
+
+interface TrainFlags {
+  scenario: string;
+  model: string;
+  seed: string;
+  steps?: string;
+  dataDir?: string;
+  out?: string;
+}
+
+/** A flag holding a non-negative (or, with min 1, positive) integer, written in decimal digits. */
+function intFlag(value: string, flag: string, min = 0): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError(`${flag} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got '${value}'`);
+  }
+  return n;
+}
+
+/** The step budget: --steps, else the model's own, else (cf-finetune) the benchmark's compute-matched count. */
+function resolveSteps(scenario: Scenario, model: ModelName, flag: string | undefined): number {
+  if (model === 'cf-ridge') {
+    if (flag !== undefined && intFlag(flag, '--steps') !== 0) {
+      throw new ConfigError(`--steps of cf-ridge must be 0 (it takes no gradient steps), got '${flag}'`);
+    }
+    return 0;
+  }
+  if (flag !== undefined) return intFlag(flag, '--steps', 1);
+  if (model === 'cf-finetune') return computeMatchedSteps(scenario);
+  return defaultSteps(scenario, model);
+}
+
+function computeMatchedSteps(scenario: Scenario): number {
+  void scenario;
+  throw new ConfigError('cf-finetune needs --steps (its compute-matched default is not available in this build)');
+}
+
+/**
+ * Writes both files into a fresh sibling folder, then swaps it in for <out>: a reader sees the old pair or
+ * the new pair, never one new file beside one old.
+ */
+export function writeRunFiles(out: string, files: Record<string, string | Uint8Array>): void {
+  const target = resolve(out);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
+  try {
+    chmodSync(staging, 0o777 & ~process.umask());                 // mkdtemp makes it 0700
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(staging, name), content);
+    if (existsSync(target)) {
+      const old = `${staging}.old`;
+      renameSync(target, old);
+      renameSync(staging, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(staging, target);
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function summary(record: RunRecord): string {
+  const last = record.checkpoints[record.checkpoints.length - 1]!;
+  const m = last.metrics;
+  const metric = m.metricName === 'accuracy'
+    ? `accuracy ${m.accuracy.toFixed(4)}`
+    : `validation cross-entropy ${m.nll.toFixed(4)} (perplexity ${m.perplexity!.toFixed(1)})`;
+  const { fitSec, featureSec, trainSec } = record.timing;
+  return `${record.scenario} ${record.model} seed ${record.seed}: ${metric}, nll ${m.nll.toFixed(4)}, ` +
+    `ece ${m.ece.toFixed(4)} ` +
+    `after ${record.stepsTotal} steps; wall-clock ${last.wallClockSec.toFixed(2)} s ` +
+    `(fit ${fitSec.toFixed(2)} s, features ${featureSec.toFixed(2)} s, train ${trainSec.toFixed(2)} s)`;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train one model on one scenario; writes <out>/weights.safetensors and <out>/metrics.json')
+    .requiredOption('--scenario <name>', `one of ${SCENARIOS.join(', ')}`)
+    .requiredOption('--model <name>', `one of ${MODELS.join(', ')}`)
+    .option('--seed <n>', 'seed of every random draw of the run', String(REFERENCE.seeds[0]))
+    .option('--steps <n>', "step budget (default: the model's reference budget; cf-finetune: compute-matched)")
+    .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
+    .option('--out <dir>', 'output folder (default: runs/<scenario>-<model>-seed<seed>)')
+    .action(async (flags: TrainFlags) => {
+      const name = oneOf(flags.scenario, '--scenario', SCENARIOS) as ReferenceScenario;
+      const model = oneOf(flags.model, '--model', MODELS);
+      const seed = intFlag(flags.seed, '--seed');
+      if (flags.steps !== undefined) intFlag(flags.steps, '--steps', model === 'cf-ridge' ? 0 : 1);
+      const out = flags.out ?? join('runs', `${name}-${model}-seed${seed}`);
+      const scenario = await loadScenario(name, resolveDataDir(flags.dataDir), resolveCacheDir());
+      const steps = resolveSteps(scenario, model, flags.steps);
+
+      let weights: Buffer | null = null;
+      let progress: Progress | null = null;
+      let started = 0;
+      const record = runModel(scenario, model, {
+        seed, steps: model === 'cf-ridge' ? undefined : steps,
+        checkpointSteps: checkpointStepsFor(steps, REFERENCE.regimes.anytimeFractions),
+        onProgress: (step, total, loss) => {
+          if (!progress) {
+            progress = createProgress(`${name} ${model}`, total);
+            started = performance.now();
+          }
+          const seconds = (performance.now() - started) / 1000;   // since the end of step 1
+          progress.update(step, { loss, 'steps/s': step > 1 && seconds > 0 ? (step - 1) / seconds : 0 });
+        },
+        onWeights: (tensors: Record<string, Tensor>, scalars) => {
+          const metadata: Record<string, string> = { scenario: name, model, seed: String(seed) };
+          for (const [k, v] of Object.entries(scalars)) metadata[k] = String(v);
+          weights = serialize(tensors, metadata);
+        },
+      });
+      (progress as Progress | null)?.stop();
+      if (!weights) throw new Error('train: the run returned no weights');
+      writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
+      console.log(summary(record));
+      console.log(`wrote ${join(out, 'weights.safetensors')} and ${join(out, 'metrics.json')}`);
+    });
+}

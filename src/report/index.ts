@@ -1,0 +1,99 @@
+// `cfinit report`: results.json → figures (Vega-Lite → SVG in Node → PNG), tables, verdict and one
+// self-contained report.html. Reads results only; never trains. Every write is atomic.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import writeFileAtomic from 'write-file-atomic';
+import { ConfigError } from '../errors.ts';
+import { loadResults, resultsFile } from './load.ts';
+import { figureSpecs, type FigureSpec } from './specs.ts';
+import { compileSpec, renderSvg, svgToPng } from './render.ts';
+import { computeToTargetTable, matchedTable, tableMarkdown } from './tables.ts';
+import { verdict as computeVerdict, type Verdict } from './verdict.ts';
+import { pageHtml } from './page.ts';
+
+export { loadResults, ResultsError } from './load.ts';
+export { figureSpecs, type FigureSpec } from './specs.ts';
+export { compileSpec, renderSvg, svgToPng } from './render.ts';
+export { matchedTable, computeToTargetTable, tableMarkdown, tableHtml } from './tables.ts';
+export { verdict, type Verdict } from './verdict.ts';
+
+/** PNGs are rendered at this multiple of the figures' CSS pixel size. */
+export const PNG_SCALE = 2;
+
+export interface ReportOptions {
+  /** A results directory (holding results.json) or the file itself. */
+  results: string;
+  /** Output directory; default `<results dir>/report`. */
+  out?: string;
+}
+
+export interface FigureRecord {
+  name: FigureSpec['name'];
+  svg: string;
+  png: string;
+  /** CSS pixels of the SVG; the PNG is PNG_SCALE times this. */
+  width: number;
+  height: number;
+  png_width: number;
+  png_height: number;
+}
+
+/** What `cfinit report` wrote. */
+export interface ReportRecord {
+  results_file: string;
+  out_dir: string;
+  page: string;
+  tables_markdown: string;
+  verdict_file: string;
+  figures: FigureRecord[];
+  verdict: Verdict;
+}
+
+/** The vega runtime the page inlines (vega's package exports only its module build; the UMD one sits beside it). */
+export function vegaRuntime(): string {
+  return readFileSync(join(dirname(fileURLToPath(import.meta.resolve('vega'))), 'vega.min.js'), 'utf8');
+}
+
+const svgSize = (svg: string): { width: number; height: number } => {
+  const m = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
+  return { width: Number(m?.[1] ?? NaN), height: Number(m?.[2] ?? NaN) };
+};
+
+export async function buildReport(options: ReportOptions): Promise<ReportRecord> {
+  const file = resolve(resultsFile(options.results));
+  const results = loadResults(file);
+  const outDir = resolve(options.out ?? join(dirname(file), 'report'));
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
+    throw new ConfigError(`--out: ${outDir} is a file (expected a directory to write the report into)`);
+  }
+  mkdirSync(join(outDir, 'figures'), { recursive: true });
+  const figures: FigureRecord[] = [];
+  const pageFigures = [];
+  for (const f of figureSpecs(results)) {
+    const { vega } = compileSpec(f.spec);
+    const svg = await renderSvg(vega, 1);
+    const png = svgToPng(await renderSvg(vega, PNG_SCALE));
+    const record: FigureRecord = {
+      name: f.name, svg: join(outDir, 'figures', `${f.name}.svg`), png: join(outDir, 'figures', `${f.name}.png`),
+      ...svgSize(svg), png_width: png.width, png_height: png.height,
+    };
+    writeFileAtomic.sync(record.svg, svg);
+    writeFileAtomic.sync(record.png, png.png);
+    figures.push(record);
+    pageFigures.push({ name: f.name, title: f.title, caption: f.caption, vega });
+  }
+  const tables = [matchedTable(results), computeToTargetTable(results)];
+  const verdict = computeVerdict(results);
+  const page = join(outDir, 'report.html');
+  const html = pageHtml({ results, figures: pageFigures, tables, verdict, vegaJs: vegaRuntime(), source: file });
+  writeFileAtomic.sync(page, html);
+  const tablesMarkdown = join(outDir, 'tables.md');
+  writeFileAtomic.sync(tablesMarkdown, `${tables.map(tableMarkdown).join('\n\n')}\n`);
+  const verdictFile = join(outDir, 'verdict.json');
+  writeFileAtomic.sync(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`);
+  return {
+    results_file: file, out_dir: outDir, page, tables_markdown: tablesMarkdown, verdict_file: verdictFile, figures,
+    verdict,
+  };
+}

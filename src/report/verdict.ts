@@ -1,0 +1,110 @@
+// The report's short verdict, computed from the summary tables: who wins each scenario at matched budget, who
+// reaches the compute-to-target threshold first in wall-clock and by how much, and where our finals differ from
+// the reference's published values by more than their CI. Facts first (for JSON), sentences from the facts.
+import type { ModelName, ReferenceScenario } from '../reference.ts';
+import type { MatchedSummary, Results } from '../bench/results.ts';
+import { scenariosOf } from './data.ts';
+import {
+  MODEL_LABELS, SCENARIO_TITLES, fmt, fmtMeanCi, fmtMetric, fmtSeconds, lowerIsBetter, metricShort,
+} from './style.ts';
+
+export interface Winner {
+  scenario: ReferenceScenario;
+  model: ModelName;
+  runner_up: ModelName | null;
+  /** The winner's CI and the runner-up's do not overlap. */
+  clear: boolean;
+}
+
+export interface FirstToTarget {
+  scenario: ReferenceScenario;
+  /** Fastest model in mean wall-clock to target (null: nobody reached it). */
+  model: ModelName | null;
+  seconds: number | null;
+  /** What the margin is measured against: backprop, or the next fastest when backprop is the fastest. */
+  compared_with: ModelName | null;
+  compared_seconds: number | null;
+  /** Models that never reached the target. */
+  never: ModelName[];
+}
+
+export interface ReferenceGap {
+  scenario: ReferenceScenario;
+  model: ModelName;
+  ours: number;
+  ci95: number;
+  published: number;
+}
+
+export interface Verdict {
+  winners: Winner[];
+  first_to_target: FirstToTarget[];
+  reference_gaps: ReferenceGap[];
+  /** One sentence per fact, in the order above. */
+  sentences: string[];
+}
+
+const value = (m: MatchedSummary): string => fmtMeanCi(m.metric);
+
+export function verdict(results: Results): Verdict {
+  const winners: Winner[] = [];
+  const first_to_target: FirstToTarget[] = [];
+  const reference_gaps: ReferenceGap[] = [];
+  const sentences: string[] = [];
+  for (const s of scenariosOf(results)) {
+    const title = SCENARIO_TITLES[s.scenario];
+    const lower = lowerIsBetter(s.metric);
+    const ranked = results.matched_summary.filter((m) => m.scenario === s.scenario)
+      .sort((a, b) => (lower ? a.metric.mean - b.metric.mean : b.metric.mean - a.metric.mean));
+    const [best, second] = ranked;
+    if (best) {
+      const clear = second !== undefined &&
+        Math.abs(best.metric.mean - second.metric.mean) > best.metric.ci95 + second.metric.ci95;
+      winners.push({ scenario: s.scenario, model: best.model, runner_up: second?.model ?? null, clear });
+      sentences.push(`${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
+        `${value(best)}${second ? ` vs ${MODEL_LABELS[second.model]} ${value(second)}` : ''})` +
+        (second ? (clear ? ', outside both CIs.' : '; the CIs overlap, so not a clear win.') : '.'));
+    }
+    const reach = results.compute_to_target_summary.filter((r) => r.scenario === s.scenario);
+    if (reach.length > 0) {
+      const reached = reach.filter((r) => r.wall_clock_sec_mean !== null)
+        .sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!);
+      const never = reach.filter((r) => r.wall_clock_sec_mean === null).map((r) => r.model);
+      const fast = reached[0];
+      const next = fast?.model === 'backprop' ? reached[1] : reached.find((r) => r.model === 'backprop') ?? reached[1];
+      first_to_target.push({
+        scenario: s.scenario, model: fast?.model ?? null, seconds: fast?.wall_clock_sec_mean ?? null,
+        compared_with: next?.model ?? null, compared_seconds: next?.wall_clock_sec_mean ?? null, never,
+      });
+      const neverText = never.length ? ` ${never.map((m) => MODEL_LABELS[m]).join(', ')} never reached it.` : '';
+      if (!fast) {
+        sentences.push(`${title}: no model reaches the target.`);
+      } else {
+        const hits = Math.round(fast.reach_rate * fast.seeds);
+        const partial = fast.reach_rate < 1 ? ` (in ${hits}/${fast.seeds} seeds)` : '';
+        const by = next
+          ? `, ${fmt(next.wall_clock_sec_mean! / fast.wall_clock_sec_mean!, 3)}× faster than ` +
+            `${MODEL_LABELS[next.model]} ` +
+            `(${fmtSeconds(next.wall_clock_sec_mean)})`
+          : '';
+        sentences.push(`${title}: ${MODEL_LABELS[fast.model]} reaches the target first in wall-clock, ` +
+          `${fmtSeconds(fast.wall_clock_sec_mean)}${partial}${by}.${neverText}`);
+      }
+    }
+    for (const m of results.matched_summary.filter((r) => r.scenario === s.scenario && r.published !== null)) {
+      if (Math.abs(m.metric.mean - m.published!) > m.metric.ci95) {
+        reference_gaps.push({ scenario: s.scenario, model: m.model, ours: m.metric.mean, ci95: m.metric.ci95,
+          published: m.published! });
+      }
+    }
+  }
+  const compared = results.matched_summary.filter((m) => m.published !== null).length;
+  if (compared > 0) {
+    sentences.push(reference_gaps.length === 0
+      ? `All ${compared} of our matched-budget finals are within their CI of the reference's published values.`
+      : `Ours differ from the reference's published value by more than our CI in ${reference_gaps.length} of ` +
+        `${compared}: ${reference_gaps.map((g) => `${SCENARIO_TITLES[g.scenario]} ${MODEL_LABELS[g.model]} ` +
+          `(${fmtMeanCi({ mean: g.ours, ci95: g.ci95 })} vs ${fmtMetric(g.published)})`).join('; ')}.`);
+  }
+  return { winners, first_to_target, reference_gaps, sentences };
+}

@@ -1,0 +1,67 @@
+// Numeric options must be finite and in range on every floor, and bad fit inputs are reported by the
+// fit naming the argument and the element (not by eigh deep inside it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fitMlpEncoder, fitTransformerEncoder, FitInputError } from '../../src/closedform/index.ts';
+import { buildCovtypeScenario, buildQnliScenario } from '../../src/data/index.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { BaselineTransformer } from '../../src/nn/index.ts';
+import { empty, Generator, randn, type Tensor } from '../../src/torch/index.ts';
+
+function streams(seed: number) {
+  const g = new Generator(seed);
+  const base = randn([10, 3, 4], { generator: g, dtype: 'float64' });
+  return { base, view1: base.add(randn([10, 3, 4], { generator: g, dtype: 'float64' })), view2: base.mul(0.9) };
+}
+
+const configError = (pattern: RegExp) => (err: Error) => err instanceof ConfigError && pattern.test(err.message);
+
+test('every numeric option is finite and in range: Infinity, NaN, strings and out-of-range values are named', () => {
+  const s = streams(1);
+  for (const lambda of [Infinity, NaN, -1, 0, '1' as unknown as number]) {
+    assert.throws(() => fitTransformerEncoder(s, { lambda }), configError(/transformer encoder: lambda must be a finite number > 0/));
+    assert.throws(() => fitMlpEncoder({ base: s.base.reshape(-1, 4), view1: s.view1.reshape(-1, 4), view2: s.view2.reshape(-1, 4) }, { lambda }),
+      configError(/fitMlpEncoder: lambda must be a finite number > 0/));
+  }
+  assert.throws(() => fitTransformerEncoder(s, { heads: Infinity }), configError(/heads must be a positive integer, got Infinity/));
+  assert.throws(() => fitTransformerEncoder(s, { computeDtype: 'int8' as 'float32' }), configError(/computeDtype must be one of float64, float32, got 'int8'/));
+  const config = { tokenDim: 8, numClasses: 3, depth: 1, numHeads: 2, mlpRatio: 2, pooling: 'mean' as const };
+  assert.throws(() => new BaselineTransformer({ ...config, mlpRatio: Infinity }), configError(/TransformerConfig\.mlpRatio must be a finite number > 0, got Infinity/));
+  assert.throws(() => new BaselineTransformer({ ...config, layerNormEps: NaN }), configError(/TransformerConfig\.layerNormEps/));
+  assert.throws(() => new BaselineTransformer({ ...config, numHeads: 3 }), configError(/numHeads \(3\) must divide tokenDim \(8\)/));
+  const table = { file: 't.csv', rows: 30, features: new Float32Array(30 * 54).map((_, i) => i % 7), labels: new Int32Array(30) };
+  assert.throws(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, maskProb: Infinity }), configError(/covtype_mlp: maskProb must be a finite number ≥ 0 and < 1/));
+  assert.throws(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, noiseStd: -0.1 }), configError(/covtype_mlp: noiseStd/));
+  assert.throws(() => buildCovtypeScenario(table, { nTrain: 2.5 }), configError(/covtype_mlp: nTrain must be a positive integer, got 2\.5/));
+  const qnli = { folder: 'q', train: [{ question: 'a', sentence: 'b', label: 0 }], dev: [{ question: 'a', sentence: 'b', label: 1 }] };
+  assert.throws(() => buildQnliScenario(qnli, { nTest: 1, dropProb: 1 }), configError(/qnli_transformer: dropProb must be a finite number ≥ 0 and < 1, got 1/));
+});
+
+test('NaN, Inf and float32 overflow in fit inputs are named by argument and index', () => {
+  const fitError = (pattern: RegExp) => (err: Error) => err instanceof FitInputError && pattern.test(err.message);
+  const withValue = (x: Tensor, index: number[], value: number) => {
+    const y = x.clone();
+    y.select(0, index[0]).select(0, index[1]).select(0, index[2]).fill_(value);
+    return y;
+  };
+  const s = streams(2);
+  assert.throws(() => fitTransformerEncoder({ ...s, view1: withValue(s.view1, [4, 1, 2], NaN) }),
+    fitError(/^fitTransformerEncoder: view1 contains NaN at \[4, 1, 2\]$/));
+  assert.throws(() => fitTransformerEncoder({ ...s, view2: withValue(s.view2, [0, 2, 3], -Infinity) }),
+    fitError(/view2 contains -Infinity at \[0, 2, 3\]/));
+  assert.throws(() => fitTransformerEncoder({ ...s, base: withValue(s.base, [9, 0, 0], Infinity) }),
+    fitError(/base contains Infinity at \[9, 0, 0\]/));
+  // 1e39 is finite in the float64 input but not in the float32 token products
+  const big = withValue(s.view1, [3, 0, 1], 1e39);
+  assert.throws(() => fitTransformerEncoder({ ...s, view1: big }, { computeDtype: 'float32' }),
+    fitError(/view1 contains 1e\+39, beyond float32's range .* at \[3, 0, 1\]/));
+  const small = { computeDtype: 'float64', depth: 1, heads: 1, landmarks: 2 } as const;
+  assert.equal(fitTransformerEncoder({ view1: big, view2: s.view2 }, small).state.layers.length, 1);
+  assert.throws(() => fitTransformerEncoder(s, { heads: 2, landmarks: 3 }), configError(/heads × landmarks = 2 × 3 exceeds the token width 4/));
+  assert.throws(() => fitTransformerEncoder({ ...s, base: empty([0, 3, 4], { dtype: 'float64' }) }), fitError(/base is empty \(shape \[0,3,4\]\)/));
+  const flat = (x: Tensor) => x.reshape(-1, 4);
+  assert.throws(() => fitMlpEncoder({ base: empty([0, 4], { dtype: 'float64' }), view1: flat(s.view1), view2: flat(s.view2) }),
+    fitError(/fitMlpEncoder: base is empty/));
+  assert.throws(() => fitMlpEncoder({ base: flat(s.base), view1: flat(s.view1), view2: flat(withValue(s.view2, [1, 1, 1], NaN)) }),
+    fitError(/fitMlpEncoder: view2 contains NaN at \[4, 1\]/));
+});

@@ -1,0 +1,80 @@
+// The verdict and the tables say what the numbers say, on the hand-made fixture and on edited copies of it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { verdict, matchedTable, computeToTargetTable, tableMarkdown } from '../../src/report/index.ts';
+import type { Results } from '../../src/bench/results.ts';
+import { makeResults } from './fixture.ts';
+
+const sentence = (v: { sentences: string[] }, start: string, has: string): string => {
+  const s = v.sentences.filter((x) => x.startsWith(start) && x.includes(has));
+  assert.equal(s.length, 1, `one sentence starting '${start}' with '${has}' in:\n${v.sentences.join('\n')}`);
+  return s[0]!;
+};
+
+test('winners at matched budget, first to target with the margin, gaps to the reference', () => {
+  const v = verdict(makeResults());
+  assert.deepEqual(v.winners.map((w) => [w.scenario, w.model, w.clear]), [
+    ['covtype_mlp', 'backprop', true], ['cifar100_transformer', 'backprop', true],
+    ['qnli_transformer', 'cf-ce-head', true], ['wikitext2_next_token_transformer', 'backprop', true],
+  ]);
+  assert.match(sentence(v, 'QNLI / Transformer', 'wins'),
+    /^QNLI \/ Transformer: CF \+ CE head wins at matched budget \(accuracy 0\.5567 ± 0\.0051 vs backprop 0\.5357/);
+  // Wikitext: lowest cross-entropy wins.
+  assert.match(sentence(v, 'WikiText-2', 'wins'), /backprop wins .*CE 5\.6567 ± 0\.0510 vs CF \+ fine-tune 5\.7967/);
+  // Covtype: CF + CE head reaches 95% of backprop's accuracy at its fit cost; backprop takes ~10× longer.
+  const first = v.first_to_target.find((f) => f.scenario === 'covtype_mlp')!;
+  assert.equal(first.model, 'cf-ce-head');
+  assert.equal(first.compared_with, 'backprop');
+  const ratio = first.compared_seconds! / first.seconds!;
+  assert.match(sentence(v, 'Covtype / MLP', 'target'), new RegExp(
+    `CF \\+ CE head reaches the target first in wall-clock, 2\\.91 s, ${ratio.toPrecision(3)}× faster than ` +
+    `backprop \\(29\\.4 s\\)\\. CF \\+ fine-tune, closed-form ridge never reached it\\.`));
+  // Our covtype backprop (0.7757 ± 0.0051) is far from the published 0.7561.
+  assert.ok(v.reference_gaps.some((g) =>
+    g.scenario === 'covtype_mlp' && g.model === 'backprop' && g.published === 0.7561));
+  assert.match(sentence(v, 'Ours differ', 'Covtype'), /Covtype \/ MLP backprop \(0\.7757 ± 0\.0051 vs 0\.7561\)/);
+});
+
+test('overlapping CIs are not a clear win; nobody reaching the target and no gaps are said so', () => {
+  const results: Results = structuredClone(makeResults(['covtype_mlp']));
+  const bp = results.matched_summary.find((m) => m.model === 'backprop')!;
+  const ce = results.matched_summary.find((m) => m.model === 'cf-ce-head')!;
+  ce.metric = { ...ce.metric, mean: bp.metric.mean - 0.001, ci95: 0.01 };
+  for (const m of results.matched_summary) if (m.published !== null) m.published = m.metric.mean + m.metric.ci95 / 2;
+  for (const r of results.compute_to_target_summary) {
+    Object.assign(r, {
+      reach_rate: 0, wall_clock_sec_mean: null, total_compute_proxy_mean: null, wall_clock_ratio_to_backprop: null,
+    });
+  }
+  const v = verdict(results);
+  assert.equal(v.winners[0]!.clear, false);
+  assert.match(sentence(v, 'Covtype', 'wins'),
+    /backprop wins .*vs CF \+ CE head .*the CIs overlap, so not a clear win\./);
+  assert.equal(sentence(v, 'Covtype', 'target'), 'Covtype / MLP: no model reaches the target.');
+  assert.deepEqual(v.reference_gaps, []);
+  assert.equal(v.sentences.at(-1),
+    'All 3 of our matched-budget finals are within their CI of the reference\'s published values.');
+});
+
+test('matched table puts the published values beside ours; compute-to-target highlights the wall-clock ratio', () => {
+  const results = makeResults();
+  const matched = matchedTable(results);
+  const published = matched.rows.map((r) => r[5]!.text);
+  for (const v of ['0.7561', '0.7187', '0.7249', '0.1233', '0.0957', '0.1125', '0.5346', '0.5214', '0.5414',
+    '5.6511', '5.7923', '6.3336']) {
+    assert.ok(published.includes(v), `published ${v} in the matched table`);
+  }
+  const covBp = matched.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'backprop')!;
+  assert.equal(covBp[6]!.text, '+0.0196');  // 0.7757 − 0.7561
+  assert.equal(covBp[6]!.mark, 'outside-ci');
+  const ctt = computeToTargetTable(results);
+  const col = ctt.columns.indexOf('wall-clock ÷ backprop');
+  const covCe = ctt.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'CF + CE head')!;
+  assert.equal(covCe[col]!.mark, 'good');
+  const want = results.compute_to_target_summary.find((r) => r.scenario === 'covtype_mlp' && r.model === 'cf-ce-head')!;
+  assert.equal(covCe[col]!.text, `${Number(want.wall_clock_ratio_to_backprop!.toPrecision(3))}×`);
+  const covFt = ctt.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'CF + fine-tune')!;
+  assert.equal(covFt[col]!.text, 'never reached');
+  assert.match(tableMarkdown(ctt),
+    /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \|.*\*\*0\.0\d+×\*\*/);
+});

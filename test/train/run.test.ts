@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MODELS, REFERENCE } from '../../src/reference.ts';
+import { liveTensors, tidy } from '../../src/torch/index.ts';
+import { defaultSteps, fitClosedForm, disposeFit, runModel } from '../../src/train/index.ts';
+import { disposeScenario, tinyTabular, tinyTokens } from './tiny.ts';
+
+test('a short run lowers the test loss for every gradient-trained model, on an MLP and a transformer scenario', () => {
+  for (const s of [tinyTabular(), tinyTokens()]) {
+    for (const model of ['backprop', 'cf-finetune', 'cf-ce-head'] as const) {
+      const steps = 40;
+      const record = runModel(s, model, { seed: 3, steps, checkpointSteps: [1, 20] });
+      const first = record.checkpoints[0]!;
+      const last = record.checkpoints[record.checkpoints.length - 1]!;
+      const labels = ['2%', '50%', '100%'];
+      assert.deepEqual(record.checkpoints.map((c) => c.label), model === 'cf-finetune' ? ['init', ...labels] : labels);
+      assert.equal(last.step, steps);
+      const { nll } = last.metrics;
+      assert.ok(nll < first.metrics.nll, `${s.name} ${model}: NLL ${first.metrics.nll} → ${nll}`);
+      for (let i = 1; i < record.checkpoints.length; i++) {
+        assert.ok(record.checkpoints[i]!.wallClockSec >= record.checkpoints[i - 1]!.wallClockSec);
+      }
+      assert.ok(Number.isFinite(record.finalLoss!));
+    }
+    disposeScenario(s);
+  }
+});
+
+test('memory stays flat: constant live tensors over the steps, and none left after the run', () => {
+  const s = tinyTokens();
+  for (const model of MODELS) {
+    const before = liveTensors();
+    const counts: number[] = [];
+    const extra = { shifted: tidy(() => s.test.raw.mul(1.5)) };
+    const record = runModel(s, model, {
+      seed: 1, steps: model === 'cf-ridge' ? undefined : 12, extraEval: extra,
+      onProgress: () => counts.push(liveTensors()),
+    });
+    assert.ok(Number.isFinite(record.extra.shifted!.nll), `${model}: extraEval evaluated`);
+    extra.shifted.dispose();
+    assert.equal(liveTensors(), before, `${model}: tensors left after the run`);
+    // step 1 allocates the optimizer moments; every later step (epoch boundaries included) holds the same count
+    assert.ok(counts.slice(1).every((c) => c === counts[1]), `${model}: live tensors per step ${counts.join(',')}`);
+  }
+  disposeScenario(s);
+});
+
+test('one seed fixes the run; a shared fit is used as given and charged only when asked', () => {
+  const s = tinyTabular();
+  const a = runModel(s, 'backprop', { seed: 9, steps: 6 });
+  const b = runModel(s, 'backprop', { seed: 9, steps: 6 });
+  const c = runModel(s, 'backprop', { seed: 10, steps: 6 });
+  assert.equal(a.finalLoss, b.finalLoss);
+  assert.deepEqual(a.checkpoints[0]!.metrics, b.checkpoints[0]!.metrics);
+  assert.notEqual(a.finalLoss, c.finalLoss);
+  const fit = fitClosedForm(s, { seed: 9 });
+  const charged = runModel(s, 'cf-finetune', { seed: 9, steps: 3, fit });
+  const free = runModel(s, 'cf-finetune', { seed: 9, steps: 3, fit, chargeFit: false });
+  assert.equal(charged.timing.fitSec, fit.fitSeconds);
+  assert.equal(free.timing.fitSec, 0);
+  assert.equal(charged.finalLoss, free.finalLoss);
+  assert.ok(charged.checkpoints[0]!.wallClockSec >= fit.fitSeconds);
+  disposeFit(fit);
+  // budgets: epochs × ceil(N / batch); the CE head's batch is min(512, N); cf-ridge takes none
+  assert.equal(defaultSteps(s, 'backprop'), REFERENCE.mlp.epochs * Math.ceil(240 / REFERENCE.mlp.batch));
+  assert.equal(defaultSteps(s, 'cf-ce-head'), REFERENCE.ceHead.epochs * 1);
+  assert.equal(defaultSteps(s, 'cf-ridge'), 0);
+  assert.throws(() => defaultSteps(s, 'cf-finetune'), /cf-finetune has no default step count/);
+  assert.throws(() => runModel(s, 'backprop', { seed: 1, steps: 0 }), /steps must be a positive integer, got 0/);
+  disposeScenario(s);
+});
+
+test('next-token runs pool the last token, report cross-entropy and perplexity; cf-ridge fits its temperature', () => {
+  const s = tinyTokens({ task: 'next_token', classes: 5 });
+  const ridge = runModel(s, 'cf-ridge', { seed: 2 });
+  const m = ridge.checkpoints[0]!.metrics;
+  assert.equal(m.metricName, 'validation_cross_entropy');
+  assert.equal(m.metricValue, m.nll);
+  assert.ok(Math.abs(m.perplexity! - Math.exp(m.nll)) < 1e-9 * m.perplexity!);
+  const t = ridge.config.temperature as number;
+  assert.ok(t > 0 && t !== 1, `temperature ${t}`);
+  const ft = runModel(s, 'cf-finetune', { seed: 2, steps: 3 });
+  assert.equal(ft.config.pooling, 'last');
+  assert.equal(ft.checkpoints[0]!.label, 'init');
+  assert.ok(ft.checkpoints.every((c) => c.metrics.perplexity !== null));
+  disposeScenario(s);
+});

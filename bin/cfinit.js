@@ -35,7 +35,7 @@ async function entry() {
     const { register } = await import('tsx/esm/api');
     register();
   } catch {
-    fatal(`${path.join(root, 'dist')} is older than src/ and tsx is not installed: run \`npm run build\` (or npm install)`);
+    fatal(`${path.join(root, 'dist')} is older than src/ and tsx is not installed: run \`npm run build\``);
   }
   return pathToFileURL(path.join(sources, 'cli', 'main.ts')).href;
 }

@@ -84,16 +84,19 @@ const validators = { transformer: ajv.compile(manifestSchema('transformer')), ml
 /** "field 'config.depth' must be >= 1, got 0" from ajv's first error. */
 function describeError(error: ErrorObject, value: unknown): string {
   const path = error.instancePath.split('/').slice(1);
-  const extra = error.keyword === 'additionalProperties' ? (error.params as { additionalProperty: string }).additionalProperty : null;
-  const required = error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : null;
+  const params = error.params as { additionalProperty?: string; missingProperty?: string; allowedValue?: unknown;
+    allowedValues?: unknown[] };
+  const extra = error.keyword === 'additionalProperties' ? params.additionalProperty! : null;
+  const required = error.keyword === 'required' ? params.missingProperty! : null;
   const field = [...path, ...(extra ? [extra] : []), ...(required ? [required] : [])].join('.') || '(top level)';
   if (extra) return `field '${field}' is not part of the format`;
   if (required) return `field '${field}' is missing`;
   const got = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
-  const expected = error.keyword === 'const' ? `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`
-    : error.keyword === 'enum' ? `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+  const expected = error.keyword === 'const' ? `must be ${JSON.stringify(params.allowedValue)}`
+    : error.keyword === 'enum' ? `must be one of ${params.allowedValues!.join(', ')}`
       : error.message;
-  return `field '${field}' ${expected}, got ${typeof got === 'bigint' ? `${got}n (a BigInt)` : JSON.stringify(got) ?? String(got)}`;
+  const shown = typeof got === 'bigint' ? `${got}n (a BigInt)` : JSON.stringify(got) ?? String(got);
+  return `field '${field}' ${expected}, got ${shown}`;
 }
 
 function checkManifest(value: unknown, kind: Kind, file: string): Manifest {
@@ -128,9 +131,10 @@ function writeDurably(path: string, bytes: Uint8Array | string): void {
   }
 }
 
+const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
 function wrapFs(err: unknown, path: string, doing: string): never {
-  const e = err as NodeJS.ErrnoException;
-  throw new StateFileError(`${path}: cannot ${doing} (${e.code ?? e.message})`);
+  throw new StateFileError(`${path}: cannot ${doing} (${errorCode(err)})`);
 }
 
 function isAlive(pid: number): boolean {
@@ -153,15 +157,21 @@ function removeStaleStaging(files: readonly string[]): void {
   }
   for (const name of names) {
     const match = /^(.*)\.partial-(\d+)$/.exec(name);
-    if (match && files.some((f) => basename(f) === match[1]) && !isAlive(Number(match[2]))) rmSync(join(folder, name), { force: true });
+    if (match && files.some((f) => basename(f) === match[1]) && !isAlive(Number(match[2]))) {
+      rmSync(join(folder, name), { force: true });
+    }
   }
 }
 
-function writeState(base: string, kind: Kind, tensors: TensorMap, rest: Pick<Manifest, 'config' | 'dims' | 'seeds' | 'fitSeconds'>): void {
+function writeState(
+  base: string, kind: Kind, tensors: TensorMap, rest: Pick<Manifest, 'config' | 'dims' | 'seeds' | 'fitSeconds'>,
+): void {
   const paths = statePaths(base);
   // everything is serialised and checked before the first byte is written
   for (const [name, t] of Object.entries(tensors)) {
-    if (!tidy(() => t.isfinite().all().item())) throw new StateFileError(`${paths.tensors}: tensor '${name}' is not finite; refusing to save it`);
+    if (!tidy(() => t.isfinite().all().item())) {
+      throw new StateFileError(`${paths.tensors}: tensor '${name}' is not finite; refusing to save it`);
+    }
   }
   const bytes = serialize(tensors, { format: FORMAT, kind });
   const manifest: Manifest = {
@@ -171,7 +181,9 @@ function writeState(base: string, kind: Kind, tensors: TensorMap, rest: Pick<Man
   const json = `${JSON.stringify(manifest, null, 2)}\n`;
   checkManifest(JSON.parse(json), kind, paths.manifest);          // JSON turns Infinity and NaN into null
   removeStaleStaging([paths.tensors, paths.manifest]);
-  const staging = { tensors: `${paths.tensors}.partial-${process.pid}`, manifest: `${paths.manifest}.partial-${process.pid}` };
+  const staging = {
+    tensors: `${paths.tensors}.partial-${process.pid}`, manifest: `${paths.manifest}.partial-${process.pid}`,
+  };
   try {
     try {
       writeDurably(staging.tensors, bytes);
@@ -198,20 +210,21 @@ function readState(base: string, kind: Kind): { manifest: Manifest; tensors: Ten
   try {
     raw = readFileSync(paths.manifest, 'utf8');
   } catch (err) {
-    throw new StateFileError(`${paths.manifest}: cannot read the state manifest (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new StateFileError(`${paths.manifest}: cannot read the state manifest (${errorCode(err)})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new StateFileError(`${paths.manifest}: expected a JSON state manifest, found ${raw.includes('\0') ? 'binary data' : 'text that is not JSON'}`);
+    const found = raw.includes('\0') ? 'binary data' : 'text that is not JSON';
+    throw new StateFileError(`${paths.manifest}: expected a JSON state manifest, found ${found}`);
   }
   const manifest = checkManifest(parsed, kind, paths.manifest);
   let bytes: Buffer;
   try {
     bytes = readFileSync(paths.tensors);
   } catch (err) {
-    throw new StateFileError(`${paths.tensors}: cannot read the state tensors (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new StateFileError(`${paths.tensors}: cannot read the state tensors (${errorCode(err)})`);
   }
   const digest = sha256(bytes);
   if (digest !== manifest.tensorsSha256) {
@@ -232,11 +245,15 @@ function checkTensors(tensors: TensorMap, expected: Record<string, number[]>, fi
   for (const [name, shape] of Object.entries(expected)) {
     const t = tensors[name];
     if (!t) throw new StateFileError(`${file}: tensor '${name}' is missing`);
-    if (t.dtype !== STATE_DTYPE) throw new StateFileError(`${file}: tensor '${name}' is ${t.dtype}, expected ${STATE_DTYPE}`);
+    if (t.dtype !== STATE_DTYPE) {
+      throw new StateFileError(`${file}: tensor '${name}' is ${t.dtype}, expected ${STATE_DTYPE}`);
+    }
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
       throw new StateFileError(`${file}: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
     }
-    if (!tidy(() => t.isfinite().all().item())) throw new StateFileError(`${file}: tensor '${name}' contains NaN or Inf`);
+    if (!tidy(() => t.isfinite().all().item())) {
+      throw new StateFileError(`${file}: tensor '${name}' contains NaN or Inf`);
+    }
   }
   const extra = Object.keys(tensors).filter((name) => !(name in expected));
   if (extra.length > 0) {
@@ -264,7 +281,9 @@ export function saveTransformerEncoder(base: string, state: TransformerEncoderSt
   }
 }
 
-function transformerTensorShapes(depth: number, heads: number, landmarks: number, width: number): Record<string, number[]> {
+function transformerTensorShapes(
+  depth: number, heads: number, landmarks: number, width: number,
+): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
   for (let i = 0; i < depth; i++) {
     shapes[`layers.${i}.attention.sigma_inv_sqrt`] = [width, width];
@@ -297,11 +316,14 @@ export function loadTransformerEncoder(base: string): TransformerEncoderState {
     return layer;
   });
   return {
-    config: { ...config }, dims: { width, tokens }, layers, fitSeconds: manifest.fitSeconds ?? 0, seeds: { ...manifest.seeds },
+    config: { ...config }, dims: { width, tokens }, layers,
+    fitSeconds: manifest.fitSeconds ?? 0, seeds: { ...manifest.seeds },
   };
 }
 
-export function saveMlpEncoder(base: string, state: MlpEncoderState, extra: { seeds?: Record<string, number>; fitSeconds?: number } = {}): void {
+export function saveMlpEncoder(
+  base: string, state: MlpEncoderState, extra: { seeds?: Record<string, number>; fitSeconds?: number } = {},
+): void {
   const tensors: TensorMap = { 'initial.mean': state.initial.mean, 'initial.scale': state.initial.scale };
   state.layers.forEach((layer, i) => {
     tensors[`layers.${i}.transform`] = layer.transform;
@@ -309,7 +331,8 @@ export function saveMlpEncoder(base: string, state: MlpEncoderState, extra: { se
     tensors[`layers.${i}.norm.scale`] = layer.norm.scale;
   });
   writeState(base, 'mlp', tensors, {
-    config: { ...state.config }, dims: { width: state.initial.mean.size(1) }, seeds: { ...extra.seeds }, fitSeconds: extra.fitSeconds ?? null,
+    config: { ...state.config }, dims: { width: state.initial.mean.size(1) }, seeds: { ...extra.seeds },
+    fitSeconds: extra.fitSeconds ?? null,
   });
 }
 

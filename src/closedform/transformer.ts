@@ -85,7 +85,9 @@ function resolveConfig(options: Partial<TransformerEncoderConfig>): TransformerE
   for (const key of Object.keys(config) as (keyof TransformerEncoderConfig)[]) {
     if (options[key] !== undefined) (config as Record<string, unknown>)[key] = options[key];
   }
-  for (const key of ['depth', 'heads', 'landmarks', 'batchTokens'] as const) positiveInt(config[key], `transformer encoder: ${key}`);
+  for (const key of ['depth', 'heads', 'landmarks', 'batchTokens'] as const) {
+    positiveInt(config[key], `transformer encoder: ${key}`);
+  }
   positiveNumber(config.lambda, 'transformer encoder: lambda');
   oneOf(config.computeDtype, 'transformer encoder: computeDtype', ['float64', 'float32'] as const);
   return config;

@@ -48,7 +48,9 @@ export function checkFitInput(x: Tensor, name: string, where: string, computeDty
 export function checkFitInputs(
   streams: object, where: string, config: { computeDtype: 'float32' | 'float64'; heads?: number; landmarks?: number },
 ): void {
-  for (const [name, x] of Object.entries(streams)) if (x instanceof Tensor) checkFitInput(x, name, where, config.computeDtype);
+  for (const [name, x] of Object.entries(streams)) {
+    if (x instanceof Tensor) checkFitInput(x, name, where, config.computeDtype);
+  }
   const view1 = (streams as { view1?: unknown }).view1;
   if (config.heads !== undefined && config.landmarks !== undefined && view1 instanceof Tensor) {
     const width = view1.size(-1);

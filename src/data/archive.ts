@@ -1,6 +1,7 @@
 // Extracting official archives (tar.gz, zip) once into the cache dir; later loads reuse the extraction.
 import {
-  accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
+  accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync,
+  writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
@@ -88,8 +89,11 @@ async function extractTarGz(archivePath: string, into: string): Promise<void> {
 function openZip(archivePath: string): Promise<yauzl.ZipFile> {
   return new Promise((ok, fail) => {
     yauzl.open(archivePath, { lazyEntries: true, autoClose: true }, (err, zip) => {
-      if (err || !zip) fail(new DataFormatError(archivePath, null, 'a readable zip archive', err?.message ?? 'nothing'));
-      else ok(zip);
+      if (err || !zip) {
+        fail(new DataFormatError(archivePath, null, 'a readable zip archive', err?.message ?? 'nothing'));
+      } else {
+        ok(zip);
+      }
     });
   });
 }
@@ -98,7 +102,9 @@ async function extractZip(archivePath: string, into: string): Promise<void> {
   const zip = await openZip(archivePath);
   const root = resolve(into);
   await new Promise<void>((ok, fail) => {
-    zip.on('error', (err: Error) => fail(new DataFormatError(archivePath, null, 'a readable zip archive', err.message)));
+    zip.on('error', (err: Error) => {
+      fail(new DataFormatError(archivePath, null, 'a readable zip archive', err.message));
+    });
     zip.on('end', () => ok());
     zip.on('entry', (entry: yauzl.Entry) => {
       // names only: a corrupt archive's entry name may hold any bytes
@@ -131,15 +137,17 @@ async function extractZip(archivePath: string, into: string): Promise<void> {
             done(null, chunk);
           },
           flush(done) {
+            const hex = (n: number) => n.toString(16).padStart(8, '0');
             done(crc === entry.crc32 ? null : new DataFormatError(archivePath, where,
-              `CRC-32 ${entry.crc32.toString(16).padStart(8, '0')}`, `${crc.toString(16).padStart(8, '0')} (the archive is corrupt)`));
+              `CRC-32 ${hex(entry.crc32)}`, `${hex(crc)} (the archive is corrupt)`));
           },
         });
-        pipeline(stream, check, createWriteStream(destination)).then(() => zip.readEntry(), (e: NodeJS.ErrnoException) => {
+        const failed = (e: NodeJS.ErrnoException) => {
           // a write failure (e.syscall set) is the cache dir's; anything else is the archive's
           fail(e instanceof DataFormatError || e.syscall ? e
             : new DataFormatError(archivePath, where, 'a readable compressed entry', e.message));
-        });
+        };
+        pipeline(stream, check, createWriteStream(destination)).then(() => zip.readEntry(), failed);
       });
     });
     zip.readEntry();

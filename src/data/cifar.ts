@@ -80,7 +80,8 @@ export function parseCifarRecords(bytes: Uint8Array, file: string, variant: Cifa
     }
     const label = bytes[at + labelBytes - 1];
     if (label >= numClasses) {
-      throw new DataFormatError(file, `record ${i + 1}`, `a ${variant === 'cifar100' ? 'fine ' : ''}label byte in 0..${numClasses - 1}`, `${label}`);
+      const which = variant === 'cifar100' ? 'fine ' : '';
+      throw new DataFormatError(file, `record ${i + 1}`, `a ${which}label byte in 0..${numClasses - 1}`, `${label}`);
     }
     labels[i] = label;
   }
@@ -109,7 +110,8 @@ function readSplit(folder: string, files: readonly string[], variant: CifarVaria
 function readLabelNames(folder: string, layout: VariantLayout): string[] | null {
   const path = join(folder, layout.labelNamesFile);
   if (!existsSync(path)) return null;
-  const names = decodeText(readDataFile(path), path, 'label names, one per line').split('\n').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = decodeText(readDataFile(path), path, 'label names, one per line')
+    .split('\n').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== layout.numClasses) {
     throw new DataFormatError(path, null, `${layout.numClasses} label names, one per line`, `${names.length}`);
   }
@@ -120,7 +122,9 @@ function readLabelNames(folder: string, layout: VariantLayout): string[] | null 
  * Finds the binary CIFAR data in dataDir (or its cifar-100/ / cifar-10/ folder): an extracted folder, or the
  * official archive, which is extracted once into cacheDir.
  */
-export async function loadCifar(dataDir: string, cacheDir: string, variant: CifarVariant = 'cifar100'): Promise<CifarData> {
+export async function loadCifar(
+  dataDir: string, cacheDir: string, variant: CifarVariant = 'cifar100',
+): Promise<CifarData> {
   const layout = LAYOUT[variant];
   const dirs = [join(dataDir, variant === 'cifar100' ? 'cifar-100' : 'cifar-10'), dataDir];
   const needed = [...layout.trainFiles, ...layout.testFiles];
@@ -133,7 +137,9 @@ export async function loadCifar(dataDir: string, cacheDir: string, variant: Cifa
     }
     const extracted = await extractArchive(archive, cacheDir);
     folder = folderWith([join(extracted, layout.folder), extracted], needed);
-    if (!folder) throw new DataFormatError(archive, null, `a ${layout.folder}/ folder with ${needed.join(', ')}`, 'none');
+    if (!folder) {
+      throw new DataFormatError(archive, null, `a ${layout.folder}/ folder with ${needed.join(', ')}`, 'none');
+    }
   }
   return {
     variant,

@@ -34,7 +34,9 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
   const columns = COVTYPE_FEATURES + 1;
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  if (lines.length === 0) throw new DataFormatError(file, null, `rows of ${columns} comma-separated integers`, 'an empty file');
+  if (lines.length === 0) {
+    throw new DataFormatError(file, null, `rows of ${columns} comma-separated integers`, 'an empty file');
+  }
   let first = 0;
   const head = lines[0].replace(/\r$/, '').split(',');
   if (head.length > 0 && Number.isNaN(Number(head[0]))) {
@@ -61,15 +63,15 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
       }
       // stored as float32: a finite double such as 1e39 would become ±Inf there
       if (!Number.isFinite(Math.fround(v))) {
-        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`, 'a number within float32 range (|x| < 3.4e38)',
-          shown(fields[c]));
+        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`,
+          'a number within float32 range (|x| < 3.4e38)', shown(fields[c]));
       }
       features[r * COVTYPE_FEATURES + c] = v;
     }
     const label = Number(fields[COVTYPE_FEATURES]);
     if (!Number.isInteger(label) || label < 1 || label > COVTYPE_CLASSES) {
-      throw new DataFormatError(file, `line ${lineNo}, column ${columns}`, `a Cover_Type label in 1..${COVTYPE_CLASSES}`,
-        shown(fields[COVTYPE_FEATURES]));
+      throw new DataFormatError(file, `line ${lineNo}, column ${columns}`,
+        `a Cover_Type label in 1..${COVTYPE_CLASSES}`, shown(fields[COVTYPE_FEATURES]));
     }
     labels[r] = label - 1;
   }
@@ -85,7 +87,8 @@ export function findCovtypeFile(dataDir: string): string {
     const csv = filesMatching(d, /^covtype.*\.csv(\.gz)?$/i);
     if (csv.length > 0) return csv[0];
   }
-  throw new DatasetNotFoundError('covtype', dirs.map((d) => join(d, '{covtype.data[.gz],covtype*.csv}')), COVTYPE_DOWNLOAD.url);
+  throw new DatasetNotFoundError('covtype', dirs.map((d) => join(d, '{covtype.data[.gz],covtype*.csv}')),
+    COVTYPE_DOWNLOAD.url);
 }
 
 export function loadCovtype(dataDir: string): CovtypeTable {

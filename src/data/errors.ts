@@ -11,7 +11,8 @@ export class DataFormatError extends CfinitError {
     readonly expected: string,
     readonly found?: string,
   ) {
-    super(`${file}${location ? ` (${location})` : ''}: expected ${expected}${found === undefined ? '' : `, found ${found}`}`);
+    const at = location ? ` (${location})` : '';
+    super(`${file}${at}: expected ${expected}${found === undefined ? '' : `, found ${found}`}`);
   }
 }
 
@@ -47,5 +48,6 @@ export class CacheDirError extends CfinitError {
 export function shown(text: string): string {
   const cut = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   const escapes: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n' };
-  return `'${cut.replace(/[^\x20-\x7e…]/g, (ch) => escapes[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+  const escape = (ch: string) => escapes[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return `'${cut.replace(/[^\x20-\x7e…]/g, escape)}'`;
 }

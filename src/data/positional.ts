@@ -22,7 +22,9 @@ export function sincos1d(length: number, dim: number): Tensor {
  * [sin(c·ω) | cos(c·ω) | sin(r·ω) | cos(r·ω)] with ω_k = 10000^(−k/(dim/4)).
  */
 export function sincos2d(grid: number, dim: number): Tensor {
-  if (positiveInt(dim, 'sincos2d: dim') % 4 !== 0) throw new ConfigError(`sincos2d: dim must be a multiple of 4, got ${dim}`);
+  if (positiveInt(dim, 'sincos2d: dim') % 4 !== 0) {
+    throw new ConfigError(`sincos2d: dim must be a multiple of 4, got ${dim}`);
+  }
   return tidy(() => {
     const omega = frequencies(dim / 4);
     const index = arange(0, grid * grid, 1, { dtype: 'float64' });

@@ -29,7 +29,9 @@ export interface QnliExample {
 export function parseQnliTsv(text: string, file: string): QnliExample[] {
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new DataFormatError(file, null, `a header row '${HEADER.join('\\t')}'`, 'an empty file');
+  if (lines.length === 0) {
+    throw new DataFormatError(file, null, `a header row '${HEADER.join('\\t')}'`, 'an empty file');
+  }
   const header = lines[0].replace(/\r$/, '').split('\t');
   if (header.length !== HEADER.length || header.some((h, i) => h !== HEADER[i])) {
     throw new DataFormatError(file, 'line 1', `the header '${HEADER.join('\\t')}'`, shown(header.join('\t')));
@@ -63,7 +65,10 @@ export async function loadQnli(dataDir: string, cacheDir: string): Promise<QnliD
   let folder = folderWith(dirs, needed);
   if (!folder) {
     const archive = dirs.flatMap((d) => filesMatching(d, /^QNLI.*\.zip$/i))[0];
-    if (!archive) throw new DatasetNotFoundError('qnli', dirs.map((d) => join(d, '{train.tsv+dev.tsv,QNLI*.zip}')), QNLI_DOWNLOAD.url);
+    if (!archive) {
+      const searched = dirs.map((d) => join(d, '{train.tsv+dev.tsv,QNLI*.zip}'));
+      throw new DatasetNotFoundError('qnli', searched, QNLI_DOWNLOAD.url);
+    }
     const extracted = await extractArchive(archive, cacheDir);
     folder = folderWith([join(extracted, 'QNLI'), extracted], needed);
     if (!folder) throw new DataFormatError(archive, null, 'a QNLI/ folder with train.tsv and dev.tsv', 'none');

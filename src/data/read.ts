@@ -7,13 +7,17 @@ const FS_PROBLEM: Record<string, string> = {
   EPERM: 'a file without read permission', ELOOP: 'a symlink loop', ENOTDIR: 'a path through a non-directory',
 };
 
+function fsProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return FS_PROBLEM[code] ?? `an unreadable file (${code || (err as Error).message})`;
+}
+
 /** The bytes of a dataset file; any read failure is a DataFormatError naming the path. */
 export function readDataFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new DataFormatError(file, null, 'a readable file', FS_PROBLEM[code] ?? `an unreadable file (${code || (err as Error).message})`);
+    throw new DataFormatError(file, null, 'a readable file', fsProblem(err));
   }
 }
 
@@ -23,8 +27,7 @@ export function checkDataFile(file: string): void {
     if (statSync(file).isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
     accessSync(file, constants.R_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new DataFormatError(file, null, 'a readable file', FS_PROBLEM[code] ?? `an unreadable file (${code || (err as Error).message})`);
+    throw new DataFormatError(file, null, 'a readable file', fsProblem(err));
   }
 }
 

@@ -17,7 +17,8 @@ import { ConfigError } from '../errors.ts';
 
 
 /** A probability of dropping or masking: finite, in [0, 1). */
-const probability = (value: number, name: string): number => finiteNumber(value, name, { min: 0, max: 1, exclusiveMax: true });
+const probability = (value: number, name: string): number =>
+  finiteNumber(value, name, { min: 0, max: 1, exclusiveMax: true });
 
 // ---- covtype_mlp ----------------------------------------------------------------------------------
 

@@ -29,7 +29,9 @@ export class Vocabulary {
 
   /** The `size - 2` most frequent tokens of the given token sequences (in order), after PAD and UNK. */
   static build(sequences: Iterable<readonly string[]>, size: number): Vocabulary {
-    if (positiveInt(size, 'vocabulary size') < 2) throw new ConfigError(`vocabulary size must be an integer ≥ 2, got ${size}`);
+    if (positiveInt(size, 'vocabulary size') < 2) {
+      throw new ConfigError(`vocabulary size must be an integer ≥ 2, got ${size}`);
+    }
     // A Map iterates in insertion order, i.e. by first occurrence; the sort below is stable.
     const counts = new Map<string, number>();
     for (const seq of sequences) for (const t of seq) counts.set(t, (counts.get(t) ?? 0) + 1);

@@ -48,7 +48,8 @@ export async function loadWikiText2(dataDir: string, cacheDir: string): Promise<
   if (!found) {
     const archive = dirs.flatMap((d) => filesMatching(d, /^wikitext-2.*\.zip$/i))[0];
     if (!archive) {
-      throw new DatasetNotFoundError('wikitext2', dirs.map((d) => join(d, '{wiki.*.tokens,wiki.*.raw,wikitext-2*.zip}')),
+      throw new DatasetNotFoundError('wikitext2',
+        dirs.map((d) => join(d, '{wiki.*.tokens,wiki.*.raw,wikitext-2*.zip}')),
         WIKITEXT2_DOWNLOAD.url);
     }
     const extracted = await extractArchive(archive, cacheDir);

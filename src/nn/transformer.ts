@@ -192,7 +192,9 @@ function copyLayer(template: EncoderLayer, dim: number, heads: number, ffnDim: n
 }
 
 function checkConfig(config: TransformerConfig): Required<TransformerConfig> {
-  for (const name of ['tokenDim', 'numClasses', 'depth', 'numHeads'] as const) positiveInt(config[name], `TransformerConfig.${name}`);
+  for (const name of ['tokenDim', 'numClasses', 'depth', 'numHeads'] as const) {
+    positiveInt(config[name], `TransformerConfig.${name}`);
+  }
   positiveNumber(config.mlpRatio, 'TransformerConfig.mlpRatio');
   oneOf(config.pooling, 'TransformerConfig.pooling', ['mean', 'last'] as const);
   if (config.layerNormEps !== undefined) positiveNumber(config.layerNormEps, 'TransformerConfig.layerNormEps');

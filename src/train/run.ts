@@ -7,7 +7,7 @@ import { shuffledBatches, trainingBatch, type Scenario } from '../data/index.ts'
 import { ConfigError } from '../errors.ts';
 import { AdamW, trainStep } from '../nn/index.ts';
 import { MODELS, REFERENCE, type ModelName } from '../reference.ts';
-import { Generator, cat, dispose, getNumThreads, keep, noGrad, tidy, type Tensor } from '../torch/index.ts';
+import { Generator, cat, dispose, getNumThreads, keep, noGrad, releaseFreeMemory, tidy, type Tensor } from '../torch/index.ts';
 import type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
 import { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
 import { checkpointLabel, evaluateLogits } from './metrics.ts';
@@ -197,6 +197,7 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     const evaluate = (): EvalMetrics => {
       const started = performance.now();
       const metrics = tidy(() => evaluateLogits(predict(net, testInputs), labelsTest, scenario.task));
+      releaseFreeMemory();           // the test-set pass's temporaries would otherwise stay resident
       timing.evalSec += (performance.now() - started) / 1000;
       return metrics;
     };

@@ -15,26 +15,34 @@ function streams(seed: number) {
 }
 
 const configError = (pattern: RegExp) => (err: Error) => err instanceof ConfigError && pattern.test(err.message);
+const rejects = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, configError(pattern));
 
 test('every numeric option is finite and in range: Infinity, NaN, strings and out-of-range values are named', () => {
   const s = streams(1);
+  const flat = { base: s.base.reshape(-1, 4), view1: s.view1.reshape(-1, 4), view2: s.view2.reshape(-1, 4) };
   for (const lambda of [Infinity, NaN, -1, 0, '1' as unknown as number]) {
-    assert.throws(() => fitTransformerEncoder(s, { lambda }), configError(/transformer encoder: lambda must be a finite number > 0/));
-    assert.throws(() => fitMlpEncoder({ base: s.base.reshape(-1, 4), view1: s.view1.reshape(-1, 4), view2: s.view2.reshape(-1, 4) }, { lambda }),
-      configError(/fitMlpEncoder: lambda must be a finite number > 0/));
+    rejects(() => fitTransformerEncoder(s, { lambda }), /transformer encoder: lambda must be a finite number > 0/);
+    rejects(() => fitMlpEncoder(flat, { lambda }), /fitMlpEncoder: lambda must be a finite number > 0/);
   }
-  assert.throws(() => fitTransformerEncoder(s, { heads: Infinity }), configError(/heads must be a positive integer, got Infinity/));
-  assert.throws(() => fitTransformerEncoder(s, { computeDtype: 'int8' as 'float32' }), configError(/computeDtype must be one of float64, float32, got 'int8'/));
+  rejects(() => fitTransformerEncoder(s, { heads: Infinity }), /heads must be a positive integer, got Infinity/);
+  rejects(() => fitTransformerEncoder(s, { computeDtype: 'int8' as 'float32' }),
+    /computeDtype must be one of float64, float32, got 'int8'/);
   const config = { tokenDim: 8, numClasses: 3, depth: 1, numHeads: 2, mlpRatio: 2, pooling: 'mean' as const };
-  assert.throws(() => new BaselineTransformer({ ...config, mlpRatio: Infinity }), configError(/TransformerConfig\.mlpRatio must be a finite number > 0, got Infinity/));
-  assert.throws(() => new BaselineTransformer({ ...config, layerNormEps: NaN }), configError(/TransformerConfig\.layerNormEps/));
-  assert.throws(() => new BaselineTransformer({ ...config, numHeads: 3 }), configError(/numHeads \(3\) must divide tokenDim \(8\)/));
-  const table = { file: 't.csv', rows: 30, features: new Float32Array(30 * 54).map((_, i) => i % 7), labels: new Int32Array(30) };
-  assert.throws(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, maskProb: Infinity }), configError(/covtype_mlp: maskProb must be a finite number ≥ 0 and < 1/));
-  assert.throws(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, noiseStd: -0.1 }), configError(/covtype_mlp: noiseStd/));
-  assert.throws(() => buildCovtypeScenario(table, { nTrain: 2.5 }), configError(/covtype_mlp: nTrain must be a positive integer, got 2\.5/));
-  const qnli = { folder: 'q', train: [{ question: 'a', sentence: 'b', label: 0 }], dev: [{ question: 'a', sentence: 'b', label: 1 }] };
-  assert.throws(() => buildQnliScenario(qnli, { nTest: 1, dropProb: 1 }), configError(/qnli_transformer: dropProb must be a finite number ≥ 0 and < 1, got 1/));
+  rejects(() => new BaselineTransformer({ ...config, mlpRatio: Infinity }),
+    /TransformerConfig\.mlpRatio must be a finite number > 0, got Infinity/);
+  rejects(() => new BaselineTransformer({ ...config, layerNormEps: NaN }), /TransformerConfig\.layerNormEps/);
+  rejects(() => new BaselineTransformer({ ...config, numHeads: 3 }), /numHeads \(3\) must divide tokenDim \(8\)/);
+  const features = new Float32Array(30 * 54).map((_, i) => i % 7);
+  const table = { file: 't.csv', rows: 30, features, labels: new Int32Array(30) };
+  rejects(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, maskProb: Infinity }),
+    /covtype_mlp: maskProb must be a finite number ≥ 0 and < 1/);
+  rejects(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, noiseStd: -0.1 }), /covtype_mlp: noiseStd/);
+  rejects(() => buildCovtypeScenario(table, { nTrain: 2.5 }),
+    /covtype_mlp: nTrain must be a positive integer, got 2\.5$/);
+  const example = (label: number) => ({ question: 'a', sentence: 'b', label });
+  const qnli = { folder: 'q', train: [example(0)], dev: [example(1)] };
+  rejects(() => buildQnliScenario(qnli, { nTest: 1, dropProb: 1 }),
+    /qnli_transformer: dropProb must be a finite number ≥ 0 and < 1, got 1/);
 });
 
 test('NaN, Inf and float32 overflow in fit inputs are named by argument and index', () => {
@@ -57,11 +65,14 @@ test('NaN, Inf and float32 overflow in fit inputs are named by argument and inde
     fitError(/view1 contains 1e\+39, beyond float32's range .* at \[3, 0, 1\]/));
   const small = { computeDtype: 'float64', depth: 1, heads: 1, landmarks: 2 } as const;
   assert.equal(fitTransformerEncoder({ view1: big, view2: s.view2 }, small).state.layers.length, 1);
-  assert.throws(() => fitTransformerEncoder(s, { heads: 2, landmarks: 3 }), configError(/heads × landmarks = 2 × 3 exceeds the token width 4/));
-  assert.throws(() => fitTransformerEncoder({ ...s, base: empty([0, 3, 4], { dtype: 'float64' }) }), fitError(/base is empty \(shape \[0,3,4\]\)/));
+  rejects(() => fitTransformerEncoder(s, { heads: 2, landmarks: 3 }),
+    /heads × landmarks = 2 × 3 exceeds the token width 4/);
+  assert.throws(() => fitTransformerEncoder({ ...s, base: empty([0, 3, 4], { dtype: 'float64' }) }),
+    fitError(/base is empty \(shape \[0,3,4\]\)/));
   const flat = (x: Tensor) => x.reshape(-1, 4);
-  assert.throws(() => fitMlpEncoder({ base: empty([0, 4], { dtype: 'float64' }), view1: flat(s.view1), view2: flat(s.view2) }),
+  const views = { view1: flat(s.view1), view2: flat(s.view2) };
+  assert.throws(() => fitMlpEncoder({ base: empty([0, 4], { dtype: 'float64' }), ...views }),
     fitError(/fitMlpEncoder: base is empty/));
-  assert.throws(() => fitMlpEncoder({ base: flat(s.base), view1: flat(s.view1), view2: flat(withValue(s.view2, [1, 1, 1], NaN)) }),
+  assert.throws(() => fitMlpEncoder({ ...views, base: flat(s.base), view2: flat(withValue(s.view2, [1, 1, 1], NaN)) }),
     fitError(/fitMlpEncoder: view2 contains NaN at \[4, 1\]/));
 });

@@ -44,7 +44,9 @@ const QNLI_ROWS: [string, string, string][] = [
   ['Who?', 'Someone said so.', 'entailment'],
 ];
 
-async function zipFiles(archive: string, files: Record<string, string | Uint8Array>, compress: boolean): Promise<string> {
+async function zipFiles(
+  archive: string, files: Record<string, string | Uint8Array>, compress: boolean,
+): Promise<string> {
   mkdirSync(dirname(archive), { recursive: true });
   const z = new yazl.ZipFile();
   for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name, { compress });
@@ -69,7 +71,8 @@ test('random truncations of every official format fail with a one-line error nam
   const qnliZip = await zipFiles(join(root, 'QNLIv2.zip'),
     { 'QNLI/train.tsv': qnliTsv(QNLI_ROWS), 'QNLI/dev.tsv': qnliTsv(QNLI_ROWS) }, true);
   const wikiZip = await zipFiles(join(root, 'wikitext-2-v1.zip'),
-    Object.fromEntries(['train', 'valid', 'test'].map((s) => [`wikitext-2/wiki.${s}.tokens`, ` = A =\n text ${s}\n`])), false);
+    Object.fromEntries(['train', 'valid', 'test'].map((s) => [`wikitext-2/wiki.${s}.tokens`, ` = A =\n text ${s}\n`])),
+    false);
 
   /** A cut strictly inside a line (not at its start or end): a prefix that cannot be a whole file. */
   const midLineCut = (text: string): number => {
@@ -78,13 +81,15 @@ test('random truncations of every official format fail with a one-line error nam
       if (text[at - 1] !== '\n' && text[at] !== '\n' && text[at + 1] !== '\n') return at;
     }
   };
+  /** A prefix of 1 … length − 1 bytes. */
+  const prefix = (bytes: Uint8Array) => bytes.subarray(0, 1 + Math.floor(rand() * (bytes.length - 1)));
   for (let trial = 0; trial < 12; trial++) {
     const dir = join(root, `t${trial}`);
     // covtype as CSV and as gzip
     const csvFile = write(join(dir, 'covtype', 'covtype-sample.csv'), csv.slice(0, midLineCut(csv)));
     await userError(() => loadCovtype(dir), csvFile, `covtype csv trial ${trial}`);
     const gz = gzipSync(csv);
-    const gzFile = write(join(dir, 'gz', 'covtype', 'covtype.data.gz'), gz.subarray(0, 1 + Math.floor(rand() * (gz.length - 1))));
+    const gzFile = write(join(dir, 'gz', 'covtype', 'covtype.data.gz'), prefix(gz));
     await userError(() => loadCovtype(join(dir, 'gz')), gzFile, `covtype gzip trial ${trial}`);
     // a CIFAR .bin cut anywhere but a record boundary
     const bin = readFileSync(join(cifarSrc, 'cifar-100-binary', 'train.bin'));
@@ -93,12 +98,14 @@ test('random truncations of every official format fail with a one-line error nam
     const cifarDir = join(dir, 'cifar', 'cifar-100-binary');
     writeCifar100Folder(join(dir, 'cifar'), 3, 2);
     write(join(cifarDir, 'train.bin'), bin.subarray(0, cut));
-    await userError(() => loadCifar(join(dir, 'cifar'), join(dir, 'cache')), join(cifarDir, 'train.bin'), `cifar bin trial ${trial}`);
+    await userError(() => loadCifar(join(dir, 'cifar'), join(dir, 'cache')), join(cifarDir, 'train.bin'),
+      `cifar bin trial ${trial}`);
     // QNLI tsv
     const tsv = qnliTsv(QNLI_ROWS);
     write(join(dir, 'qnli', 'qnli', 'train.tsv'), tsv.slice(0, midLineCut(tsv)));
     write(join(dir, 'qnli', 'qnli', 'dev.tsv'), tsv);
-    await userError(() => loadQnli(join(dir, 'qnli'), join(dir, 'cache')), join(dir, 'qnli', 'qnli', 'train.tsv'), `qnli trial ${trial}`);
+    await userError(() => loadQnli(join(dir, 'qnli'), join(dir, 'cache')), join(dir, 'qnli', 'qnli', 'train.tsv'),
+      `qnli trial ${trial}`);
     // the archives: tar.gz, deflated zip, stored zip
     for (const [archive, load] of [
       [tgz, (d: string) => loadCifar(d, join(dir, 'cache'))],
@@ -106,13 +113,15 @@ test('random truncations of every official format fail with a one-line error nam
       [wikiZip, (d: string) => loadWikiText2(d, join(dir, 'cache'))],
     ] as const) {
       const bytes = readFileSync(archive);
-      const copy = write(join(dir, 'archives', basename(archive), basename(archive)), bytes.subarray(0, 1 + Math.floor(rand() * (bytes.length - 1))));
-      await userError(() => load(join(dir, 'archives', basename(archive))), copy, `${basename(archive)} trial ${trial}`);
+      const folder = join(dir, 'archives', basename(archive));
+      const copy = write(join(folder, basename(archive)), prefix(bytes));
+      await userError(() => load(folder), copy, `${basename(archive)} trial ${trial}`);
     }
   }
 });
 
-test('random byte flips in compressed archives are caught by their checksums (never a silently different result)', async (t) => {
+test('random byte flips in compressed archives are caught by their checksums (never a silently different result)',
+  async (t) => {
   const rand = random(12);
   const root = tempDir('h11-flip');
   const cifarSrc = tempDir('h11-flip-src');
@@ -140,8 +149,9 @@ test('random byte flips in compressed archives are caught by their checksums (ne
       try {
         if (kind === 'tgz') {
           const got = await loadCifar(dir, cache);
-          assert.deepEqual(got.train.images.toArray(), reference.tgz.train.images.toArray(), `tgz flip at byte ${at} changed the images`);
-          assert.deepEqual(got.test.labels.toArray(), reference.tgz.test.labels.toArray(), `tgz flip at byte ${at} changed the labels`);
+          const changed = `tgz flip at byte ${at} changed the data`;
+          assert.deepEqual(got.train.images.toArray(), reference.tgz.train.images.toArray(), changed);
+          assert.deepEqual(got.test.labels.toArray(), reference.tgz.test.labels.toArray(), changed);
         } else {
           const got = await loadQnli(dir, cache);
           assert.deepEqual({ train: got.train, dev: got.dev }, { train: reference.qnli.train, dev: reference.qnli.dev },
@@ -165,7 +175,8 @@ test('random byte flips in compressed archives are caught by their checksums (ne
 test('a flipped byte inside a stored zip entry is a CRC error naming the archive and entry', async () => {
   const root = tempDir('h11-crc');
   const content = qnliTsv(QNLI_ROWS);
-  const archive = await zipFiles(join(root, 'QNLIv2.zip'), { 'QNLI/train.tsv': content, 'QNLI/dev.tsv': content }, false);
+  const files = { 'QNLI/train.tsv': content, 'QNLI/dev.tsv': content };
+  const archive = await zipFiles(join(root, 'QNLIv2.zip'), files, false);
   const bytes = readFileSync(archive);
   const at = bytes.indexOf('Because');             // inside the first stored entry's data
   bytes[at] ^= 0x20;                                // 'B' → 'b': still valid text, so only the CRC can tell
@@ -193,7 +204,8 @@ test('covtype values beyond float32 are rejected naming the file, line and colum
   fields[4] = '1e39';                                  // finite as a double, +Inf as float32
   rows[1] = fields.join(',');
   assert.throws(() => parseCovtype(`${rows.join('\n')}\n`, 'cov.csv'),
-    (err: Error) => err instanceof DataFormatError && /^cov\.csv \(line 2, column 5\): expected a number within float32 range.*'1e39'$/.test(err.message));
+    (err: Error) => err instanceof DataFormatError &&
+      /^cov\.csv \(line 2, column 5\): expected a number within float32 range.*'1e39'$/.test(err.message));
   fields[4] = '-3.5e38';
   rows[1] = fields.join(',');
   assert.throws(() => parseCovtype(`${rows.join('\n')}\n`, 'cov.csv'), /line 2, column 5.*float32/);
@@ -212,10 +224,14 @@ test('binary content where text is expected is reported in a few words, without 
   const qDir = join(root, 'q');
   const train = write(join(qDir, 'qnli', 'train.tsv'), binary);
   write(join(qDir, 'qnli', 'dev.tsv'), qnliTsv(QNLI_ROWS));
-  assert.match((await userError(() => loadQnli(qDir, join(root, 'cache')), train, 'qnli binary')).message, /binary data/);
+  const qnliError = await userError(() => loadQnli(qDir, join(root, 'cache')), train, 'qnli binary');
+  assert.match(qnliError.message, /binary data/);
   const wDir = join(root, 'w');
-  for (const s of ['train', 'valid', 'test']) write(join(wDir, 'wikitext-2', `wiki.${s}.tokens`), s === 'valid' ? noNul : 'text\n');
-  await userError(() => loadWikiText2(wDir, join(root, 'cache')), join(wDir, 'wikitext-2', 'wiki.valid.tokens'), 'wikitext binary');
+  for (const s of ['train', 'valid', 'test']) {
+    write(join(wDir, 'wikitext-2', `wiki.${s}.tokens`), s === 'valid' ? noNul : 'text\n');
+  }
+  const valid = join(wDir, 'wikitext-2', 'wiki.valid.tokens');
+  await userError(() => loadWikiText2(wDir, join(root, 'cache')), valid, 'wikitext binary');
   const cDir = join(root, 'c');
   writeCifar100Folder(cDir, 2, 2);
   const names = write(join(cDir, 'cifar-100-binary', 'fine_label_names.txt'), binary);
@@ -250,7 +266,11 @@ test('a directory where a file is expected, and an unusable CFINIT_CACHE_DIR, na
 test('a truncated CIFAR-10 batch is named itself, not as the concatenation', async () => {
   const root = tempDir('h11-cifar10');
   const folder = join(root, 'cifar-10-batches-bin');
-  for (let i = 1; i <= 5; i++) write(join(folder, `data_batch_${i}.bin`), cifarRecords(2, 'cifar10').subarray(0, i === 3 ? 3000 : undefined));
-  write(join(folder, 'test_batch.bin'), cifarRecords(2, 'cifar10'));
-  await userError(() => loadCifar(root, join(root, 'cache'), 'cifar10'), join(folder, 'data_batch_3.bin'), 'cifar10 truncated');
+  const records = cifarRecords(2, 'cifar10');
+  for (let i = 1; i <= 5; i++) {
+    write(join(folder, `data_batch_${i}.bin`), i === 3 ? records.subarray(0, 3000) : records);
+  }
+  write(join(folder, 'test_batch.bin'), records);
+  const third = join(folder, 'data_batch_3.bin');
+  await userError(() => loadCifar(root, join(root, 'cache'), 'cifar10'), third, 'cifar10 truncated');
 });

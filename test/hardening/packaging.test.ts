@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../data/fixtures.ts';
 
@@ -32,22 +32,28 @@ function linkDependencies(from: string, to: string): void {
   }
 }
 
-test('npm pack → install into a fresh project → the addon builds, npx cfinit --help runs, every entry point computes', () => {
+test('npm pack, install into a fresh project: addon builds, npx cfinit --help runs, entry points compute', () => {
   const work = tempDir('h11-pack');
   // a copy of the checkout with a fresh build of dist/ (the working tree's dist/ may be stale)
   const pkg = join(work, 'pkg');
-  for (const name of readdirSync(ROOT)) if (!SKIP.has(name)) cpSync(join(ROOT, name), join(pkg, name), { recursive: true });
+  for (const name of readdirSync(ROOT)) {
+    if (!SKIP.has(name)) cpSync(join(ROOT, name), join(pkg, name), { recursive: true });
+  }
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-  spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: pkg });
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg });   // emits even past type errors
   assert.ok(existsSync(join(pkg, 'dist', 'cli', 'main.js')), 'tsc did not emit dist/cli/main.js');
 
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], pkg)) as
     { filename: string; files: { path: string }[] }[];
   const files = packed.files.map((f) => f.path);
-  for (const needed of ['dist/cli/main.js', 'dist/index.js', 'bin/cfinit.js', 'binding.gyp', 'native/addon.cc', 'scripts/libtorch.cjs', 'LICENSE', 'README.md']) {
+  const needs = ['dist/cli/main.js', 'dist/index.js', 'bin/cfinit.js', 'binding.gyp', 'native/addon.cc',
+    'scripts/libtorch.cjs', 'LICENSE', 'README.md'];
+  for (const needed of needs) {
     assert.ok(files.includes(needed), `the package lacks ${needed}`);
   }
-  const unwanted = files.filter((f) => /^(src|test|bench|scripts\/(?!libtorch\.cjs))/.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  const unwanted = files.filter((f) =>
+    /^(src|test|bench|scripts\/(?!libtorch\.cjs))/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
   assert.deepEqual(unwanted, [], 'the package ships development files');
 
   const project = join(work, 'project');
@@ -70,12 +76,21 @@ test('npm pack → install into a fresh project → the addon builds, npx cfinit
     "import { readFileSync } from 'node:fs';",
     "const { exports } = JSON.parse(readFileSync('node_modules/cfinit/package.json', 'utf8'));",
     'const counts = {};',
-    "for (const entry of Object.keys(exports)) counts[entry] = Object.keys(await import(entry === '.' ? 'cfinit' : `cfinit/${entry.slice(2)}`)).length;",
+    'for (const entry of Object.keys(exports)) {',
+    "  const name = entry === '.' ? 'cfinit' : `cfinit/${entry.slice(2)}`;",
+    '  counts[entry] = Object.keys(await import(name)).length;',
+    '}',
     "const { tensor } = await import('cfinit/torch');",
     'console.log(JSON.stringify({ counts, sum: tensor([1, 2, 3]).mul(2).sum().item() }));',
   ].join('\n'));
-  const out = JSON.parse(run(process.execPath, [smoke], project, { NODE_OPTIONS: '' })) as { counts: Record<string, number>; sum: number };
+  const out = JSON.parse(run(process.execPath, [smoke], project, { NODE_OPTIONS: '' })) as
+    { counts: Record<string, number>; sum: number };
   assert.equal(out.sum, 12);
-  assert.deepEqual(Object.keys(out.counts).sort(), ['.', './closedform', './data', './nn', './torch']);
+  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
+    { exports: Record<string, unknown> };
+  assert.deepEqual(Object.keys(out.counts).sort(), Object.keys(exports).sort());
+  for (const core of ['.', './torch', './nn', './closedform', './data']) {
+    assert.ok(core in out.counts, `no ${core} entry point`);
+  }
   for (const [entry, count] of Object.entries(out.counts)) assert.ok(count > 0, `${entry} exports nothing`);
 });

@@ -18,7 +18,8 @@ function fit(seed: number, depth = 2): TransformerEncoderState {
   const g = new Generator(seed);
   const base = randn([20, 4, 6], { generator: g, dtype: 'float64' });
   const view = () => base.add(randn([20, 4, 6], { generator: g, dtype: 'float64' }).mul(0.3));
-  return fitTransformerEncoder({ view1: view(), view2: view() }, { depth, heads: 1, landmarks: 2, computeDtype: 'float64' }).state;
+  const options = { depth, heads: 1, landmarks: 2, computeDtype: 'float64' } as const;
+  return fitTransformerEncoder({ view1: view(), view2: view() }, options).state;
 }
 
 const manifestOf = (base: string) => JSON.parse(readFileSync(`${base}.json`, 'utf8'));
@@ -56,7 +57,8 @@ test('staging files of a save that was killed are removed by the next save', () 
   writeFileSync(`${base}.json.partial-${deadPid}`, '{');
   writeFileSync(join(dir, `other.json.partial-${deadPid}`), 'not ours');
   saveTransformerEncoder(base, fit(9, 1));
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('killed')).sort(), ['killed.json', 'killed.safetensors']);
+  const left = readdirSync(dir).filter((f) => f.startsWith('killed')).sort();
+  assert.deepEqual(left, ['killed.json', 'killed.safetensors']);
   assert.ok(readdirSync(dir).includes(`other.json.partial-${deadPid}`));
 });
 
@@ -77,7 +79,8 @@ test('the manifest is validated against the schema: types, ranges, enums, requir
     [{ ...good, config: { ...good.config, lambda: 'abc' } }, /field 'config\.lambda' must be number, got "abc"/],
     [{ ...good, config: { ...good.config, lambda: null } }, /field 'config\.lambda' must be number, got null/],
     [{ ...good, dims: { ...good.dims, width: -6 } }, /field 'dims\.width' must be >= 1, got -6/],
-    [{ ...good, config: { ...good.config, computeDtype: 'int8' } }, /field 'config\.computeDtype' must be one of float32, float64, got "int8"/],
+    [{ ...good, config: { ...good.config, computeDtype: 'int8' } },
+      /field 'config\.computeDtype' must be one of float32, float64, got "int8"/],
     [{ ...good, config: { ...good.config, depth: 1.5 } }, /field 'config\.depth' must be integer/],
     [{ ...good, config: undefined }, /field 'config' is missing/],
     [{ ...good, config: { ...good.config, extra: 1 } }, /field 'config\.extra' is not part of the format/],

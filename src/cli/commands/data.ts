@@ -27,7 +27,8 @@ function classCounts(labels: Tensor, numClasses: number): string {
   for (const y of labels.toInt32Array()) counts[y]++;
   if (numClasses <= 10) return `[${counts.join(', ')}]`;
   const present = counts.filter((c) => c > 0).sort((a, b) => a - b);
-  return `${present.length}/${numClasses} classes present, per present class min ${present[0]}, max ${present[present.length - 1]}`;
+  return `${present.length}/${numClasses} classes present, ` +
+    `per present class min ${present[0]}, max ${present[present.length - 1]}`;
 }
 
 function describe(s: Scenario, seconds: number): string[] {
@@ -85,7 +86,8 @@ export function registerData(program: Command): void {
       }
       const total = ((performance.now() - started) / 1000).toFixed(2);
       if (failed.length > 0) {
-        throw new DataCheckError(`${failed.length} of ${names.length} scenarios failed to load (${failed.join(', ')}); see above`);
+        throw new DataCheckError(
+          `${failed.length} of ${names.length} scenarios failed to load (${failed.join(', ')}); see above`);
       }
       console.log(`all ${names.length} scenarios loaded in ${total} s`);
     });

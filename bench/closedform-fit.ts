@@ -3,9 +3,17 @@
 // covtype-sized table. Each shape runs in its own child process so the peak RSS (VmHWM) is per
 // shape; repeats are interleaved across shapes and summarised by their median.
 //
-//   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--shapes cifar,qnli,wikitext,covtype]
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// The transformer fit propagates only the two views it needs (the benchmark's feature extraction encodes
+// train and test afterwards); --base also propagates a base stream, as the fit did before.
+// --baseline <git-ref> times that commit's fit beside this one, interleaved child by child: the commit is
+// checked out read-only in a git worktree (/tmp/cfinit-baseline-<ref>, node_modules symlinked, the built
+// addon copied) and this script runs there against its sources.
+//
+//   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--base]
+//     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref>]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitMlpEncoder, fitTransformerEncoder, type ComputeDtype } from '../src/closedform/index.ts';
 import { Generator, empty, getNumThreads, randn, tidy } from '../src/torch/index.ts';
@@ -50,7 +58,7 @@ function makeTokens(shape: Shape, dtype: ComputeDtype): { base: ReturnType<typeo
   return { base, view1, view2 };
 }
 
-function runChild(name: string, dtype: ComputeDtype): void {
+function runChild(name: string, dtype: ComputeDtype, withBase: boolean): void {
   const rssBefore = peakRssBytes();
   if (name === COVTYPE.name) {
     const g = new Generator(SEED);
@@ -68,7 +76,9 @@ function runChild(name: string, dtype: ComputeDtype): void {
   }
   const shape = SHAPES.find((s) => s.name === name);
   if (!shape) throw new Error(`unknown shape '${name}'; expected one of ${[...SHAPES.map((s) => s.name), COVTYPE.name].join(', ')}`);
-  const streams = makeTokens(shape, dtype);
+  const tokens = makeTokens(shape, dtype);
+  const streams = withBase ? tokens : { view1: tokens.view1, view2: tokens.view2 };
+  if (!withBase) tokens.base.dispose();
   const dataRss = peakRssBytes();
   const started = performance.now();
   fitTransformerEncoder(streams, { depth: 3, heads: 2, landmarks: 8, lambda: 1, computeDtype: dtype, inPlace: true });
@@ -91,28 +101,64 @@ function main(): void {
   const dtype = arg('dtype', 'float32') as ComputeDtype;
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`--dtype must be float32 or float64, got '${dtype}'`);
   if (process.argv.includes('--child')) {
-    runChild(arg('child', ''), dtype);
+    runChild(arg('child', ''), dtype, process.argv.includes('--base'));
     return;
   }
+  const baselineRef = arg('baseline', '');
+  const versions = [{ label: 'new', script: fileURLToPath(import.meta.url) }];
+  if (baselineRef) versions.push({ label: `baseline ${baselineRef}`, script: baselineScript(baselineRef) });
   const repeats = Number(arg('repeats', '3'));
   const names = arg('shapes', 'cifar,qnli,wikitext,covtype').split(',');
-  const results = new Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>(names.map((n) => [n, { seconds: [], rss: [], fitRss: [] }]));
-  const self = fileURLToPath(import.meta.url);
+  const withBase = process.argv.includes('--base');
+  const all = new Map<string, Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>>(
+    versions.map((v) => [v.label, new Map(names.map((n) => [n, { seconds: [], rss: [], fitRss: [] }]))]));
   for (let r = 0; r < repeats; r++) {
     for (const name of names) {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', name, '--dtype', dtype], {
-        encoding: 'utf8', env: { ...CHILD_ENV, ...process.env }, maxBuffer: 1 << 20,
-      });
-      if (child.status !== 0) throw new Error(`child ${name} failed (${child.status}):\n${child.stderr}`);
-      const line = JSON.parse(child.stdout.trim().split('\n').pop()!);
-      results.get(name)!.seconds.push(line.seconds);
-      results.get(name)!.rss.push(line.peakRss);
-      // the fit's own memory: peak above the process after its input streams were made
-      results.get(name)!.fitRss.push(line.peakRss - (line.rssAfterData ?? line.rssBeforeFit));
-      console.error(`  repeat ${r + 1} ${name}: ${line.seconds.toFixed(3)} s, peak RSS ${(line.peakRss / 2 ** 20).toFixed(0)} MiB`);
+      for (const version of versions) {
+        const args = ['--import', 'tsx', version.script, '--child', name, '--dtype', dtype, ...(withBase ? ['--base'] : [])];
+        const child = spawnSync(process.execPath, args, {
+          encoding: 'utf8', env: { ...CHILD_ENV, ...process.env }, maxBuffer: 1 << 20, cwd: dirname(dirname(version.script)),
+        });
+        if (child.status !== 0) throw new Error(`child ${version.label} ${name} failed (${child.status}):\n${child.stderr}`);
+        const line = JSON.parse(child.stdout.trim().split('\n').pop()!);
+        const slot = all.get(version.label)!.get(name)!;
+        slot.seconds.push(line.seconds);
+        slot.rss.push(line.peakRss);
+        // the fit's own memory: peak above the process after its input streams were made
+        slot.fitRss.push(line.peakRss - (line.rssAfterData ?? line.rssBeforeFit));
+        console.error(`  repeat ${r + 1} ${version.label} ${name}: ${line.seconds.toFixed(3)} s, ` +
+          `peak RSS ${(line.peakRss / 2 ** 20).toFixed(0)} MiB`);
+      }
     }
   }
-  console.log(`closed-form encoder fit, computeDtype ${dtype}, ${repeats} repeat(s), median shown (machine shared: timings are noisy)`);
+  for (const version of versions) report(version.label, all.get(version.label)!, names, dtype, repeats, withBase);
+  if (versions.length > 1) {
+    console.log(`speedup of new over baseline ${baselineRef} (ratio of medians):`);
+    for (const name of names) {
+      const ratio = median(all.get(versions[1].label)!.get(name)!.seconds) / median(all.get('new')!.get(name)!.seconds);
+      console.log(`  ${name.padEnd(10)} ${ratio.toFixed(2)}x`);
+    }
+  }
+}
+
+/** A read-only worktree of ref with node_modules and the built addon, holding a copy of this script. */
+function baselineScript(ref: string): string {
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const dir = `/tmp/cfinit-baseline-${ref.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  if (!existsSync(dir)) execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, ref], { stdio: 'inherit' });
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  if (!existsSync(join(dir, 'build/Release'))) cpSync(join(root, 'build/Release'), join(dir, 'build/Release'), { recursive: true });
+  const script = join(dir, 'bench/closedform-fit.current.ts');
+  copyFileSync(fileURLToPath(import.meta.url), script);
+  return script;
+}
+
+function report(
+  label: string, results: Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>, names: string[],
+  dtype: string, repeats: number, withBase: boolean,
+): void {
+  console.log(`[${label}] closed-form encoder fit, computeDtype ${dtype}, ${withBase ? 'with' : 'without'} a base stream, ` +
+    `${repeats} repeat(s), median shown (machine shared: timings are noisy)`);
   console.log('shape      N×T×d            seconds   ref s   speedup   peak RSS MiB   ref GB   RSS vs ref   fit above inputs MiB');
   for (const name of names) {
     const { seconds, rss, fitRss } = results.get(name)!;

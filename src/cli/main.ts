@@ -1,6 +1,7 @@
 // The cfinit command line. Each command lives in its own module under src/cli/commands.
 import { Command, CommanderError } from 'commander';
 import { CfinitError } from '../errors.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerData } from './commands/data.ts';
 import { registerReport } from './commands/report.ts';
@@ -30,6 +31,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`cfinit: ${text.replace(/^error: /, '')}`) });
 
+registerBench(program);
 registerInfo(program);
 registerData(program);
 registerReport(program);

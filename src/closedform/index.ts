@@ -1,5 +1,5 @@
 // Closed-form encoders: the shrinkage layer, the MLP encoder and the spectral transformer encoder.
-export { PairedStatsAccumulator, pairedStats, type PairedStats } from './stats.ts';
+export { PairedStatsAccumulator, pairedStats, subsetRows, type PairedStats } from './stats.ts';
 export { EIGEN_FLOOR, fitLayer, fitLayerFromStats, psdSqrtAndInvSqrt, shrinkageGains, whitenedDelta, type LayerFit } from './layer.ts';
 export { VARIANCE_FLOOR, applyMlpEncoder, fitMlpEncoder, jointNormalize, keepMlpState, type MlpEncoderState, type MlpStreams, type Normalizer } from './mlp.ts';
 export {

@@ -7,7 +7,7 @@
 // so a single streaming pass costs two d×d Gram products per batch. SᵀS is accumulated around a
 // shift c (the first batch's mean of H₁ + H₂) and corrected at the end, which keeps the one-pass
 // sums well conditioned: SᵀS = Σ(s − c)(s − c)ᵀ − n·(s̄ − c)(s̄ − c)ᵀ.
-import { keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import { Generator, keep, linalg, randperm, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
 
 export interface PairedStats {
   /** Rows the statistics were taken over. */
@@ -116,4 +116,12 @@ export function checkPair(a: Tensor, b: Tensor, where: string): void {
     throw new Error(`${where}: the two views must have the same shape, got [${a.shape}] and [${b.shape}]`);
   }
   if (a.numel() === 0) throw new Error(`${where}: the views are empty (shape [${a.shape}])`);
+}
+
+/**
+ * The rows a subset fit uses: `rows` of 0..n−1 drawn without replacement by a Generator seeded with
+ * `seed`, in ascending order (int64, shape (rows,)). The same (n, rows, seed) always gives the same rows.
+ */
+export function subsetRows(n: number, rows: number, seed: number): Tensor {
+  return tidy(() => randperm(n, { generator: new Generator(seed) }).narrow(0, 0, rows).sort().values);
 }

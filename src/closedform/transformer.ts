@@ -7,7 +7,7 @@ import {
   tokenLayerNorm, type AttentionCompute, type AttentionParams,
 } from './attention.ts';
 import { fitLayerFromStats } from './layer.ts';
-import { PairedStatsAccumulator, checkPair } from './stats.ts';
+import { PairedStatsAccumulator, checkPair, subsetRows } from './stats.ts';
 import { checkFitInputs } from './validate.ts';
 import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
 
@@ -58,6 +58,21 @@ export interface FitTransformerOptions extends Partial<TransformerEncoderConfig>
   seeds?: Record<string, number>;
   /** Called after each sublayer with the propagated streams (e.g. to inspect or record them). */
   onStage?: (layer: number, stage: 'attention' | 'ffn', streams: TokenStreams) => void;
+  /** When given, wall-clock seconds of each pass are added into it by pass name. */
+  profile?: Record<string, number>;
+  /**
+   * Fit the statistics on this many sequences (a seeded subset of view1/view2, drawn by fitSeed) instead
+   * of all N; the default (undefined, or ≥ N) is the reference's full fit, bit for bit.
+   */
+  fitRows?: number;
+  /** Seed of the subset draw (default 0); recorded in the state's seeds as `fitSubset`. */
+  fitSeed?: number;
+  /**
+   * true (default): return every given stream propagated (a subset fit then encodes all N sequences
+   * of base, view1 and view2 with the fitted state). false: only the state is needed, so the base stream
+   * is not propagated and a subset fit returns just its subset's views.
+   */
+  propagate?: boolean;
 }
 
 /** out = LN(H + ReLU(H A_F)). */
@@ -106,12 +121,23 @@ const TRIM_EVERY_BATCHES = 8;
  */
 function forEachBatch(tensors: readonly Tensor[], batch: number, fn: (slices: Tensor[]) => void): void {
   const n = tensors[0].size(0);
+  const started = performance.now();
   for (let start = 0, count = 1; start < n; start += batch, count++) {
     const len = Math.min(batch, n - start);
     tidy(() => fn(tensors.map((t) => t.narrow(0, start, len))));
     if (count % TRIM_EVERY_BATCHES === 0) releaseFreeMemory();
   }
   releaseFreeMemory();
+  if (passProfile) {
+    const { record, name } = passProfile;
+    record[name] = (record[name] ?? 0) + (performance.now() - started) / 1000;
+  }
+}
+
+/** The pass forEachBatch is timing, when the caller asked for a profile. */
+let passProfile: { record: Record<string, number>; name: string } | null = null;
+function pass(profile: Record<string, number> | undefined, name: string): void {
+  passProfile = profile ? { record: profile, name } : null;
 }
 
 /** x[slice] ← f(x[slice]) over all batches, writing into x's own storage. */
@@ -132,6 +158,9 @@ export function fitTransformerEncoder(
   if (streams.base) checkTokens(streams.base, width, 'fitTransformerEncoder: base');
   const tokens = streams.view1.size(1);
   const dtype = config.computeDtype;
+  const n = streams.view1.size(0);
+  if (options.fitRows !== undefined) positiveInt(options.fitRows, 'fitTransformerEncoder: fitRows');
+  if (options.fitRows !== undefined && options.fitRows < n) return fitOnSubset(streams, options, config, started);
   const own = (x: Tensor, name: string): Tensor => {
     if (!options.inPlace) return x.dtype === dtype ? x.clone() : x.to(dtype);
     if (x.dtype !== dtype) throw new Error(`fitTransformerEncoder: inPlace needs ${name} in ${dtype}, got ${x.dtype}`);
@@ -139,10 +168,12 @@ export function fitTransformerEncoder(
     return x;
   };
   const work: TokenStreams = { view1: own(streams.view1, 'view1'), view2: own(streams.view2, 'view2') };
-  if (streams.base) work.base = own(streams.base, 'base');
+  if (streams.base && options.propagate !== false) work.base = own(streams.base, 'base');
   const views = [work.view1, work.view2];
   const batch = Math.max(1, Math.floor(config.batchTokens / tokens));
 
+  const profile = options.profile;
+  pass(profile, 'stats');
   let stats = new PairedStatsAccumulator(width);
   forEachBatch(views, batch, ([v1, v2]) => stats.add(v1, v2));
   const layers: TransformerLayerState[] = [];
@@ -155,6 +186,7 @@ export function fitTransformerEncoder(
       const compute = attentionCompute(spectral, dtype);
       // output map and blend weight: ridge normal equations and moments streamed over both views
       const ridge = new RidgeAccumulator(config.heads, width);
+      pass(profile, 'ridge');
       forEachBatch(views, batch, ([v1, v2]) => {
         ridge.add(headContexts(v1, compute), headContexts(v2, compute), v1, v2);
       });
@@ -164,6 +196,7 @@ export function fitTransformerEncoder(
       compute.alpha = alpha;
       // propagate through the attention sublayer, collecting the FFN's paired statistics
       const ffnStats = new PairedStatsAccumulator(width);
+      pass(profile, 'attention propagate + ffn stats');
       forEachBatch(views, batch, ([v1, v2]) => {
         const h1 = attentionSublayer(v1, compute);
         const h2 = attentionSublayer(v2, compute);
@@ -171,6 +204,7 @@ export function fitTransformerEncoder(
         v1.copy_(h1);
         v2.copy_(h2);
       });
+      pass(profile, 'base propagate');
       if (work.base) mapInPlace(work.base, batch, (x) => attentionSublayer(x, compute));
       options.onStage?.(layer, 'attention', work);
       const ffn = fitLayerFromStats(ffnStats.finish(), config.lambda).transform;
@@ -178,6 +212,7 @@ export function fitTransformerEncoder(
       // propagate through the FFN, collecting the next layer's attention statistics
       const ffnCompute = ffn.to(dtype);
       const next = last ? null : new PairedStatsAccumulator(width);
+      pass(profile, 'ffn propagate + next stats');
       forEachBatch(views, batch, ([v1, v2]) => {
         const o1 = ffnSublayer(v1, ffnCompute);
         const o2 = ffnSublayer(v2, ffnCompute);
@@ -185,6 +220,7 @@ export function fitTransformerEncoder(
         v1.copy_(o1);
         v2.copy_(o2);
       });
+      pass(profile, 'base propagate');
       if (work.base) mapInPlace(work.base, batch, (x) => ffnSublayer(x, ffnCompute));
       options.onStage?.(layer, 'ffn', work);
       const attention: AttentionParams = {
@@ -199,6 +235,37 @@ export function fitTransformerEncoder(
     config, dims: { width, tokens }, layers, fitSeconds: (performance.now() - started) / 1000, seeds: { ...options.seeds },
   };
   return { state, streams: work };
+}
+
+/**
+ * The fit-size knob: the state from fitRows sequences drawn by fitSeed (their views copied, then fitted
+ * in place), then, when propagate is not false, every given stream encoded with it.
+ */
+function fitOnSubset(
+  streams: TokenStreams, options: FitTransformerOptions, config: TransformerEncoderConfig, started: number,
+): { state: TransformerEncoderState; streams: TokenStreams } {
+  const fitRows = options.fitRows!;
+  const fitSeed = options.fitSeed ?? 0;
+  const n = streams.view1.size(0);
+  const rows = subsetRows(n, fitRows, fitSeed);
+  const pick = (x: Tensor) => tidy(() => x.indexSelect(0, rows).to(config.computeDtype).contiguous());
+  const subset: TokenStreams = { view1: pick(streams.view1), view2: pick(streams.view2) };
+  rows.dispose();
+  const { state, streams: fitted } = fitTransformerEncoder(subset, {
+    ...config, inPlace: true, profile: options.profile, seeds: options.seeds,
+  });
+  state.seeds = { ...state.seeds, fitSubset: fitSeed, fitRows };
+  if (options.propagate === false) {
+    state.fitSeconds = (performance.now() - started) / 1000;
+    return { state, streams: fitted };
+  }
+  fitted.view1.dispose();
+  fitted.view2.dispose();
+  const encode = (x: Tensor) => applyTransformerEncoder(state, x);
+  const out: TokenStreams = { view1: encode(streams.view1), view2: encode(streams.view2) };
+  if (streams.base) out.base = encode(streams.base);
+  state.fitSeconds = (performance.now() - started) / 1000;
+  return { state, streams: out };
 }
 
 /** Encodes tokens (N, T, d) with a fitted state, in mini-batches; returns a new (N, T, d) tensor. */

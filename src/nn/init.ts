@@ -1,20 +1,17 @@
 // Weight initialisation with PyTorch's defaults and draw order, on an optional seeded stream.
-import { empty, noGrad, opInPlace, type Generator, type DType, type Tensor } from '../torch/index.ts';
-
-const uniform_ = opInPlace('aten::uniform_');
-const normal_ = opInPlace('aten::normal_');
+import { empty, noGrad, type Generator, type DType, type Tensor } from '../torch/index.ts';
 
 /** U(low, high) of the given shape. */
 export function uniform(shape: readonly number[], low: number, high: number, generator?: Generator, dtype: DType = 'float32'): Tensor {
   const t = empty(shape, { dtype });
-  noGrad(() => uniform_(t, low, high, generator ?? null));
+  noGrad(() => t.uniform_(low, high, generator));
   return t;
 }
 
 /** N(mean, std²) of the given shape. */
 export function normal(shape: readonly number[], mean: number, std: number, generator?: Generator, dtype: DType = 'float32'): Tensor {
   const t = empty(shape, { dtype });
-  noGrad(() => normal_(t, mean, std, generator ?? null));
+  noGrad(() => t.normal_(mean, std, generator));
   return t;
 }
 

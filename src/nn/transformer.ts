@@ -3,7 +3,7 @@
 // TokenTransformerClassifier). It reads token sequences (B, T, d) directly: no input projection,
 // no final norm. Parameter names follow the PyTorch state_dict, so weights move between the two
 // through safetensors unchanged.
-import { F, Generator, noGrad, op, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import { F, Generator, noGrad, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
 import { Module } from './module.ts';
 import { LayerNorm, Linear } from './layers.ts';
 import { xavierUniform } from './init.ts';
@@ -11,8 +11,6 @@ import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
 
 export type Pooling = 'mean' | 'last';
-
-const unbind = op<Tensor[]>('aten::unbind.int');
 
 export interface TransformerConfig {
   /** Token width d (the reference uses the raw token dimension). */
@@ -75,13 +73,11 @@ export class SelfAttention extends Module {
     const [heads, headDim] = [this.numHeads, this.headDim];
     // (B, T, 3d) → q, k, v of shape (B·heads, T, headDim). unbind's backward is one stack, where
     // three selects would each scatter into a zero tensor.
-    const [q, k, v] = tidy(() => unbind(
-      F.linear(x, this.in_proj_weight, this.in_proj_bias)
-        .view(batch, tokens, 3, heads, headDim)
-        .permute(2, 0, 3, 1, 4)
-        .reshape(3, batch * heads, tokens, headDim),
-      0,
-    ) as [Tensor, Tensor, Tensor]);
+    const [q, k, v] = tidy(() => F.linear(x, this.in_proj_weight, this.in_proj_bias)
+      .view(batch, tokens, 3, heads, headDim)
+      .permute(2, 0, 3, 1, 4)
+      .reshape(3, batch * heads, tokens, headDim)
+      .unbind(0) as [Tensor, Tensor, Tensor]);
     const weights = tidy(() => F.softmax(q.mul(this.scale).bmm(k.transpose(1, 2)), -1));
     return tidy(() => {
       const context = weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);

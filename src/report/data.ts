@@ -101,24 +101,26 @@ export interface LowDataPoint extends Point {
 }
 
 /**
- * Metric against train-data fraction at one budget checkpoint ('10%' or '100%'): the low-data runs plus the
- * full-data anytime run at the same checkpoint. The closed-form ridge has no gradient budget: its one result
- * stands at every budget.
+ * Metric against train-data fraction at one budget fraction (the benchmark's low-data checkpoints, 0.1 and 1):
+ * the low-data runs plus the full-data anytime run. Per (model, data fraction) the checkpoint nearest that budget
+ * is used (short runs label theirs e.g. '12%'; the tooltip shows the real label). The closed-form ridge has no
+ * gradient budget: its one result stands at every budget.
  */
-export function lowDataPoints(results: Results, scenario: ReferenceScenario, checkpoint: string): LowDataPoint[] {
+export function lowDataPoints(results: Results, scenario: ReferenceScenario, budget: number): LowDataPoint[] {
   const key = (r: CheckpointSummary): string => `${r.model}|${r.data_fraction}|${r.checkpoint_label}`;
   const low = results.low_data_summary.filter((r) => r.scenario === scenario);
   const lowKeys = new Set(low.map(key));
   const all = [...low, ...results.anytime_summary
     .filter((r) => r.scenario === scenario && r.data_fraction === 1 && !lowKeys.has(key(r)))];
-  const rows = all.filter((r) => r.checkpoint_label === checkpoint);
-  for (const fraction of new Set(all.filter((r) => r.model === 'cf-ridge').map((r) => r.data_fraction))) {
-    if (rows.some((r) => r.model === 'cf-ridge' && r.data_fraction === fraction)) continue;
-    const last = all.filter((r) => r.model === 'cf-ridge' && r.data_fraction === fraction)
-      .sort((a, b) => b.budget_fraction - a.budget_fraction)[0]!;
-    rows.push(last);
+  const nearest = new Map<string, CheckpointSummary>();
+  for (const r of all) {
+    const k = `${r.model}|${r.data_fraction}`;
+    const best = nearest.get(k);
+    const d = Math.abs(r.budget_fraction - budget);
+    const dBest = best ? Math.abs(best.budget_fraction - budget) : Infinity;
+    if (d < dBest || (d === dBest && best && r.budget_fraction > best.budget_fraction)) nearest.set(k, r);
   }
-  return rows
+  return [...nearest.values()]
     .sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.data_fraction - b.data_fraction)
     .map((r) => ({ ...fromSummary(r), fraction: r.data_fraction }));
 }

@@ -1,7 +1,7 @@
 // Vega-Lite specs of the report's five figures. Each figure is one row per scenario (vconcat) of one or two
 // panels (hconcat), so every scenario gets its own y scale: cross-entropy rows are reversed (lower is better).
 // Colours are fixed per model (style.ts); every mark carries a tooltip.
-import type { ReferenceScenario } from '../reference.ts';
+import { REFERENCE, type ReferenceScenario } from '../reference.ts';
 import type { Results } from '../bench/results.ts';
 import {
   anytimePoints, lowDataPoints, modelsOf, oodPoints, paretoPoints, scenariosOf, transferPoints, type ScenarioInfo,
@@ -149,12 +149,13 @@ export function paretoSpec(results: Results): FigureSpec {
 
 export function lowDataSpec(results: Results): FigureSpec {
   const fractions = [...new Set([...results.low_data_summary.map((r) => r.data_fraction), 1])].sort((a, b) => a - b);
+  const budgets = results.metadata.fractions?.low_data_checkpoints ?? [...REFERENCE.regimes.lowDataCheckpoints];
   const x: Json = { field: 'fraction', type: 'quantitative', title: 'Train-data fraction (log scale)',
     scale: { type: 'log', domain: [fractions[0], 1] }, axis: { values: fractions, format: '~%' } };
   const rows = scenariosOf(results).map((s) => ({
-    hconcat: ['10%', '100%'].map((checkpoint) => {
-      const values = lowDataPoints(results, s.scenario, checkpoint).map((p, order) => ({ ...p, order }));
-      return panel(`${s.title}: at ${checkpoint} of the step budget`, values, [
+    hconcat: budgets.map((budget) => {
+      const values = lowDataPoints(results, s.scenario, budget).map((p, order) => ({ ...p, order }));
+      return panel(`${s.title}: at ${Math.round(budget * 100)}% of the step budget`, values, [
         { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
           encoding: { x, y: { field: 'lo', ...yAxis(s) }, y2: { field: 'hi' }, ...unlisted(results, 'stroke') } },
         { mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 36 } },
@@ -167,7 +168,8 @@ export function lowDataSpec(results: Results): FigureSpec {
     name: 'low_data',
     title: 'Low data',
     caption: 'Primary metric against the fraction of training rows, at 10% and at 100% of each model\'s step budget ' +
-      '(whiskers: 95% CI). The closed-form ridge has no step budget: its result is the same in both columns.',
+      '(the nearest checkpoint; whiskers: 95% CI). The closed-form ridge has no step budget: its result is the same ' +
+      'in both columns.',
     spec: figure(results, 'Low data: quality against train-data fraction',
       'mean over seeds, whiskers = 95% CI', rows),
   };

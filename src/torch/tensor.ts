@@ -3,6 +3,7 @@ import { native, type NativeTensor } from './native.ts';
 import { op, opInPlace, registerTensorWrapper, type OpArg } from './dispatch.ts';
 import { dtypeCode, dtypeFromCode, type DType, type TypedArray } from './dtype.ts';
 import { track } from './scope.ts';
+import type { Generator } from './random.ts';
 
 export type TensorOrScalar = Tensor | number;
 type Dims = number | readonly number[];
@@ -42,7 +43,7 @@ const ops = {
   slice: T('aten::slice.Tensor'), select: T('aten::select.int'), indexSelect: T('aten::index_select'),
   gather: T('aten::gather'), index: T('aten::index.Tensor'),
   maskedFillS: T('aten::masked_fill.Scalar'), maskedFill: T('aten::masked_fill.Tensor'),
-  chunk: T<Tensor[]>('aten::chunk'), split: T<Tensor[]>('aten::split.Tensor'),
+  chunk: T<Tensor[]>('aten::chunk'), unbind: T<Tensor[]>('aten::unbind.int'), split: T<Tensor[]>('aten::split.Tensor'),
   splitSizes: T<Tensor[]>('aten::split_with_sizes'), contiguous: T('aten::contiguous'),
   repeat: T('aten::repeat'), flip: T('aten::flip'), tril: T('aten::tril'), triu: T('aten::triu'),
   diagonal: T('aten::diagonal'), diagEmbed: T('aten::diag_embed'), outer: T('aten::outer'),
@@ -307,6 +308,8 @@ export class Tensor {
     return value instanceof Tensor ? ops.maskedFill(this, mask, value) : ops.maskedFillS(this, mask, value);
   }
   chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  /** The slices along dim as views; backward is one stack (three selects would each scatter into zeros). */
+  unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
   split(size: number | readonly number[], dim = 0): Tensor[] {
     return typeof size === 'number' ? ops.split(this, size, dim) : ops.splitSizes(this, [...size], dim);
   }
@@ -350,6 +353,16 @@ export class Tensor {
   copy_(source: Tensor): this { ops.copy_(this, source, false); return this; }
   addcmul_(t1: Tensor, t2: Tensor, value = 1): this { ops.addcmul_(this, t1, t2, value); return this; }
   addcdiv_(t1: Tensor, t2: Tensor, value = 1): this { ops.addcdiv_(this, t1, t2, value); return this; }
+  /** Fills with U(low, high) drawn from generator (the global stream when omitted). */
+  uniform_(low = 0, high = 1, generator?: Generator): this {
+    ops.uniform_(this, low, high, generator ?? null);
+    return this;
+  }
+  /** Fills with N(mean, std²) drawn from generator (the global stream when omitted). */
+  normal_(mean = 0, std = 1, generator?: Generator): this {
+    ops.normal_(this, mean, std, generator ?? null);
+    return this;
+  }
   sameStorage(other: Tensor): boolean { return this.native.sameStorage(other.native); }
 }
 

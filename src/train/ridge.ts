@@ -4,8 +4,7 @@
 // X_ℓᵀŶ = Σ_{j<ℓ} (X_ℓᵀX_j) W_j. Next-token logits are then scaled by the temperature s > 0 that
 // minimises the train cross-entropy on at most 4096 seeded rows.
 import { ridgeSolve } from '../closedform/index.ts';
-import type { Scenario } from '../data/index.ts';
-import { sampleIndices } from '../data/index.ts';
+import { sampleIndices, type Scenario } from '../data/index.ts';
 import { REFERENCE } from '../reference.ts';
 import { F, Generator, keep, tidy, zeros, type Tensor } from '../torch/index.ts';
 import type { ClosedFormFit } from './api.ts';

@@ -7,7 +7,9 @@ import { shuffledBatches, trainingBatch, type Scenario } from '../data/index.ts'
 import { ConfigError } from '../errors.ts';
 import { AdamW, trainStep } from '../nn/index.ts';
 import { MODELS, REFERENCE, type ModelName } from '../reference.ts';
-import { Generator, cat, dispose, getNumThreads, keep, noGrad, releaseFreeMemory, tidy, type Tensor } from '../torch/index.ts';
+import {
+  Generator, cat, dispose, getNumThreads, keep, noGrad, releaseFreeMemory, tidy, type Tensor,
+} from '../torch/index.ts';
 import type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
 import { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
 import { checkpointLabel, evaluateLogits } from './metrics.ts';
@@ -75,6 +77,39 @@ function encodedTest(scenario: Scenario, raw: Tensor): Tensor {
   return tidy(() => scenario.encode(raw));
 }
 
+/**
+ * Allocates the model of a run and initialises it: backprop from the run's generator; cf-finetune copied from
+ * the fit with heads from seed + their offset + ℓ; cf-ce-head a Linear(F, C) head from seed + 3000.
+ */
+function buildModel(
+  scenario: Scenario, model: Exclude<ModelName, 'cf-ridge'>,
+  draw: { seed: number; generator: Generator; fit: ClosedFormFit | null; features: Features | null; headSeed?: number },
+): { net: DepthModel; headSeed: number | null } {
+  const { seed, generator, fit, features } = draw;
+  const classes = scenario.numClasses;
+  const pooling = scenario.pooling === 'last' ? 'last' : 'mean';
+  const dim = scenario.inputShape[scenario.inputShape.length - 1]!;   // features (MLP) or token width d
+  if (model === 'backprop') {
+    const net = scenario.architecture === 'mlp'
+      ? new BackpropMlp(dim, classes, { generator })
+      : backpropTransformer(dim, classes, pooling, generator);
+    return { net, headSeed: null };
+  }
+  if (model === 'cf-ce-head') {
+    const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.ceHead;
+    return { net: new FeatureHead(features!.train.size(1), classes, headSeed), headSeed };
+  }
+  if (fit!.kind === 'mlp') {
+    const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.mlpFineTuneHead;
+    const net = initClosedFormMlp(new ClosedFormMlp(dim, classes, fit!.state.layers.length, headSeed), fit!.state);
+    return { net, headSeed };
+  }
+  const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.transformerFineTuneHead;
+  const { depth, heads, landmarks } = fit!.state.config;
+  const shape = { dim, classes, depth, heads, landmarks, pooling } as const;
+  return { net: initClosedFormTransformer(new ClosedFormTransformer(shape, headSeed), fit!.state), headSeed };
+}
+
 /** Trains (or solves) one model on one scenario; see RunOptions. */
 export function runModel(scenario: Scenario, model: ModelName, options: RunOptions): RunRecord {
   oneOf(model, 'model', MODELS);
@@ -118,67 +153,13 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     const wall = () => timing.fitSec + timing.featureSec + timing.trainSec;
     const labelsTest = scenario.test.labels;
 
-    if (model === 'cf-ridge') {
-      const started = performance.now();
-      const trainInputs = readoutInputs(fit!, features!.train);
-      owned.push(trainInputs);
-      const readout = fitRidgeClassifier(trainInputs, scenario.train.labels, scenario, seed);
-      owned.push(readout.weights);
-      timing.trainSec = (performance.now() - started) / 1000;   // the read-outs are part of the model's compute
-      const evalStart = performance.now();
-      const metricsOf = (feats: Tensor): EvalMetrics => tidy(() => {
-        const logits = readoutLogits(readout, readoutInputs(fit!, feats));
-        return evaluateLogits(logits, labelsTest, scenario.task);
-      });
-      const metrics = metricsOf(features!.test);
-      const extra: Record<string, EvalMetrics> = {};
-      for (const [name, raw] of Object.entries(options.extraEval ?? {})) {
-        extra[name] = tidy(() => metricsOf(encodeFeatures(fit!, scenario.encode(raw), scenario.pooling)));
-      }
-      timing.evalSec = (performance.now() - evalStart) / 1000;
-      const readoutParams = readout.weights.reduce((n, w) => n + w.numel(), 0);
-      options.onWeights?.({
-        ...Object.fromEntries(readout.weights.map((w, l) => [`readouts.${l}`, w])),
-        ...encoderTensors(fit!),
-      }, { temperature: readout.temperature });
-      return {
-        scenario: scenario.name, model, seed, stepsTotal: 0, trainableParams: 0,
-        totalParams: encoderParamCount(fit!) + readoutParams,
-        checkpoints: [{ step: 0, label: 'init', budgetFraction: 0, wallClockSec: wall(), metrics }],
-        extra, timing, finalLoss: null,
-        config: { ...config, lambda: REFERENCE.ridge.lambda, temperature: readout.temperature },
-        environment: environment(),
-      };
-    }
+    if (model === 'cf-ridge') return runRidge(scenario, fit!, features!, { seed, options, timing, config });
 
     // ---- gradient-trained models ----
     const generator = new Generator(seed);
     const opt = optimisationOf(scenario, model);
-    const dim = scenario.inputShape[scenario.inputShape.length - 1]!;   // token width d (transformers)
-    let net: DepthModel;
-    let headSeed: number | null = null;
-    if (model === 'backprop') {
-      net = scenario.architecture === 'mlp'
-        ? new BackpropMlp(scenario.inputShape[0]!, scenario.numClasses, { generator })
-        : backpropTransformer(dim, scenario.numClasses, scenario.pooling === 'last' ? 'last' : 'mean', generator);
-    } else if (model === 'cf-finetune') {
-      if (fit!.kind === 'mlp') {
-        headSeed = options.headSeed ?? seed + REFERENCE.seedOffsets.mlpFineTuneHead;
-        const m = new ClosedFormMlp(scenario.inputShape[0]!, scenario.numClasses, fit!.state.layers.length, headSeed);
-        net = initClosedFormMlp(m, fit!.state);
-      } else {
-        headSeed = options.headSeed ?? seed + REFERENCE.seedOffsets.transformerFineTuneHead;
-        const { depth, heads, landmarks } = fit!.state.config;
-        const m = new ClosedFormTransformer({
-          dim, classes: scenario.numClasses, depth, heads, landmarks,
-          pooling: scenario.pooling === 'last' ? 'last' : 'mean',
-        }, headSeed);
-        net = initClosedFormTransformer(m, fit!.state);
-      }
-    } else {
-      headSeed = options.headSeed ?? seed + REFERENCE.seedOffsets.ceHead;
-      net = new FeatureHead(features!.train.size(1), scenario.numClasses, headSeed);
-    }
+    const draw = { seed, generator, fit, features, headSeed: options.headSeed };
+    const { net, headSeed } = buildModel(scenario, model, draw);
     owned.push(net.stateDict());
     const trainableParams = net.parameters().reduce((n, p) => n + p.numel(), 0);
     const totalParams = trainableParams + (model === 'cf-ce-head' ? encoderParamCount(fit!) : 0);
@@ -263,6 +244,45 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
   } finally {
     dispose(owned);
     if (fit && ownFit) disposeFit(fit);
+  }
+}
+
+/** cf-ridge: the read-outs are its whole training (charged as trainSec); one 'init' checkpoint. */
+function runRidge(
+  scenario: Scenario, fit: ClosedFormFit, features: Features,
+  run: { seed: number; options: RunOptions; timing: RunRecord['timing']; config: Record<string, unknown> },
+): RunRecord {
+  const { seed, options, timing, config } = run;
+  const started = performance.now();
+  const trainInputs = readoutInputs(fit, features.train);
+  const readout = fitRidgeClassifier(trainInputs, scenario.train.labels, scenario, seed);
+  dispose(trainInputs);
+  try {
+    timing.trainSec = (performance.now() - started) / 1000;
+    const evalStart = performance.now();
+    const metricsOf = (feats: Tensor): EvalMetrics => tidy(() => {
+      const logits = readoutLogits(readout, readoutInputs(fit, feats));
+      return evaluateLogits(logits, scenario.test.labels, scenario.task);
+    });
+    const metrics = metricsOf(features.test);
+    const extra: Record<string, EvalMetrics> = {};
+    for (const [name, raw] of Object.entries(options.extraEval ?? {})) {
+      extra[name] = tidy(() => metricsOf(encodeFeatures(fit, scenario.encode(raw), scenario.pooling)));
+    }
+    timing.evalSec = (performance.now() - evalStart) / 1000;
+    const readouts = Object.fromEntries(readout.weights.map((w, l) => [`readouts.${l}`, w]));
+    options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature });
+    const wallClockSec = timing.fitSec + timing.featureSec + timing.trainSec;
+    return {
+      scenario: scenario.name, model: 'cf-ridge', seed, stepsTotal: 0, trainableParams: 0,
+      totalParams: encoderParamCount(fit) + readout.weights.reduce((n, w) => n + w.numel(), 0),
+      checkpoints: [{ step: 0, label: 'init', budgetFraction: 0, wallClockSec, metrics }],
+      extra, timing, finalLoss: null,
+      config: { ...config, lambda: REFERENCE.ridge.lambda, temperature: readout.temperature },
+      environment: environment(),
+    };
+  } finally {
+    dispose(readout.weights);
   }
 }
 

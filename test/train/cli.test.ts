@@ -39,6 +39,8 @@ test('cfinit train: bad names, a bad step count, a missing or corrupt data file 
   const rows = covtypeRows(5);
   rows[3] = rows[3]!.replace(/,\d+$/, ',9');          // label 9 is outside 1..7
   const file = write(join(corrupt, 'covtype', 'covtype.data'), rows.join('\n') + '\n');
+  assertUserError(train('--scenario', 'covtype_mlp', '--model', 'cf-ridge', '--data-dir', corrupt, '--steps', '3'),
+    /--steps of cf-ridge must be 0 \(it takes no gradient steps\), got '3'/);
   const where = `${file.replace(/[.]/g, '\\.')} \\(line 4, column 55\\)`;
   assertUserError(train('--scenario', 'covtype_mlp', '--model', 'cf-ridge', '--data-dir', corrupt),
     new RegExp(`${where}: expected a Cover_Type label in 1\\.\\.7, found '9'`));

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { budgets, proxyInputOf } from '../../bench/proxy.ts';
 import { oneOf } from '../../checks.ts';
 import { loadScenario, resolveCacheDir, resolveDataDir, type Scenario } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
@@ -29,22 +30,31 @@ function intFlag(value: string, flag: string, min = 0): number {
   return n;
 }
 
-/** The step budget: --steps, else the model's own, else (cf-finetune) the benchmark's compute-matched count. */
-function resolveSteps(scenario: Scenario, model: ModelName, flag: string | undefined): number {
-  if (model === 'cf-ridge') {
-    if (flag !== undefined && intFlag(flag, '--steps') !== 0) {
-      throw new ConfigError(`--steps of cf-ridge must be 0 (it takes no gradient steps), got '${flag}'`);
-    }
-    return 0;
+/** --steps checked before any data is read: cf-ridge takes 0 (or none), the others a positive count. */
+function stepsFlag(model: ModelName, flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  if (model !== 'cf-ridge') return intFlag(flag, '--steps', 1);
+  if (intFlag(flag, '--steps') !== 0) {
+    throw new ConfigError(`--steps of cf-ridge must be 0 (it takes no gradient steps), got '${flag}'`);
   }
-  if (flag !== undefined) return intFlag(flag, '--steps', 1);
+  return 0;
+}
+
+/** The step budget: --steps, else the model's own, else (cf-finetune) the benchmark's compute-matched count. */
+function resolveSteps(scenario: Scenario, model: ModelName, flag: number | undefined): number {
+  if (model === 'cf-ridge') return 0;
+  if (flag !== undefined) return flag;
   if (model === 'cf-finetune') return computeMatchedSteps(scenario);
   return defaultSteps(scenario, model);
 }
 
+/** floor((backprop − init) / fine-tune step cost) in the benchmark's FLOPs proxy. */
 function computeMatchedSteps(scenario: Scenario): number {
-  void scenario;
-  throw new ConfigError('cf-finetune needs --steps (its compute-matched default is not available in this build)');
+  const steps = budgets(proxyInputOf(scenario)).fineTuneSteps;
+  if (steps < 1) {
+    throw new ConfigError(`the closed-form fit of ${scenario.name} uses up backprop's whole budget: pass --steps`);
+  }
+  return steps;
 }
 
 /**
@@ -99,10 +109,10 @@ export function registerTrain(program: Command): void {
       const name = oneOf(flags.scenario, '--scenario', SCENARIOS) as ReferenceScenario;
       const model = oneOf(flags.model, '--model', MODELS);
       const seed = intFlag(flags.seed, '--seed');
-      if (flags.steps !== undefined) intFlag(flags.steps, '--steps', model === 'cf-ridge' ? 0 : 1);
+      const stepsGiven = stepsFlag(model, flags.steps);
       const out = flags.out ?? join('runs', `${name}-${model}-seed${seed}`);
       const scenario = await loadScenario(name, resolveDataDir(flags.dataDir), resolveCacheDir());
-      const steps = resolveSteps(scenario, model, flags.steps);
+      const steps = resolveSteps(scenario, model, stepsGiven);
 
       let weights: Buffer | null = null;
       let progress: Progress | null = null;
@@ -126,7 +136,12 @@ export function registerTrain(program: Command): void {
       });
       (progress as Progress | null)?.stop();
       if (!weights) throw new Error('train: the run returned no weights');
-      writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
+      try {
+        writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
+      } catch (err) {
+        if (!(err as NodeJS.ErrnoException).code) throw err;
+        throw new ConfigError(`--out ${out}: cannot write the run files (${(err as Error).message})`);
+      }
       console.log(summary(record));
       console.log(`wrote ${join(out, 'weights.safetensors')} and ${join(out, 'metrics.json')}`);
     });

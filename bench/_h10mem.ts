@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { Generator, randn, empty, tidy } from '../src/torch/index.ts';
+import { fitTransformerEncoder } from '../src/closedform/index.ts';
+const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+const [n, t, d] = [Number(process.argv[2] ?? 2000), Number(process.argv[3] ?? 16), Number(process.argv[4] ?? 192)];
+const g = new Generator(1);
+const v1 = empty([n, t, d]); const v2 = empty([n, t, d]);
+for (let s = 0; s < n; s += 100) tidy(() => { const b = randn([100, t, d], { generator: g }); v1.narrow(0, s, 100).copy_(b); v2.narrow(0, s, 100).copy_(b.add(randn([100, t, d], { generator: g }).mul(0.3))); });
+const before = hwm(); const t0 = performance.now();
+fitTransformerEncoder({ view1: v1, view2: v2 }, { inPlace: true });
+console.log(process.cwd(), 'seconds', ((performance.now() - t0) / 1000).toFixed(2), 'fit above inputs MiB', (hwm() - before).toFixed(0));

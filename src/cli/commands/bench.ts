@@ -1,0 +1,129 @@
+// `cfinit bench`: the reference benchmark as resumable, shardable jobs, then results.json and a summary table.
+// `cfinit bench merge <dirs…>`: the analytics over job files from several (sharded) runs.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  checkConfig, defaultConfig, enumerateJobs, listFlag, mergeResults, parseShard, runJobs, runMetadata,
+  scenarioGroupOpener, shardJobs, summaryText, type BenchConfig, type Regime,
+} from '../../bench/index.ts';
+import { resolveCacheDir } from '../../data/index.ts';
+import { ConfigError } from '../../errors.ts';
+import type { ModelName, ReferenceScenario } from '../../reference.ts';
+import { createProgress } from '../progress.ts';
+
+interface BenchFlags {
+  scenarios?: string;
+  seeds?: string;
+  regimes?: string;
+  models?: string;
+  dataDir?: string;
+  out: string;
+  shard?: string;
+  quick?: boolean;
+  rows?: string;
+}
+
+/** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
+export const SAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
+
+const DATA_HELP = 'get the datasets from their official sources (CoverType: UCI; CIFAR-100: cs.toronto.edu/~kriz; ' +
+  'GLUE QNLI: gluebenchmark.com; WikiText-2: wikitext-2-v1.zip) or run `cfinit data download`, then pass --data-dir';
+
+/** --data-dir, else CFINIT_DATA_DIR, else <repo>/../shared/data; `--quick` falls back to the packaged samples. */
+export function benchDataDir(flag: string | undefined, quick: boolean): string {
+  if (flag) {
+    if (!existsSync(flag)) throw new ConfigError(`--data-dir: ${flag} does not exist (expected the dataset folder)`);
+    return resolve(flag);
+  }
+  const env = process.env.CFINIT_DATA_DIR;
+  const candidates = [env ? resolve(env) : null, resolve(SAMPLES_DIR, '..', '..', 'shared', 'data')];
+  const found = candidates.find((c): c is string => c !== null && existsSync(c));
+  if (found) return found;
+  if (quick) return SAMPLES_DIR;
+  throw new ConfigError(`no dataset folder found (tried ${candidates.filter(Boolean).join(', ')}): ${DATA_HELP}`);
+}
+
+function intList(value: string, name: string): number[] {
+  return listFlag(value, name).map((s) => {
+    if (!/^\d+$/.test(s)) throw new ConfigError(`${name}: expected non-negative integers, got '${s}'`);
+    return Number(s);
+  });
+}
+
+export function configFromFlags(flags: BenchFlags): BenchConfig {
+  const c = defaultConfig(Boolean(flags.quick));
+  if (flags.scenarios) c.scenarios = listFlag(flags.scenarios, '--scenarios') as ReferenceScenario[];
+  if (flags.seeds) c.seeds = intList(flags.seeds, '--seeds');
+  if (flags.regimes) c.regimes = listFlag(flags.regimes, '--regimes') as Regime[];
+  if (flags.models) c.models = listFlag(flags.models, '--models') as ModelName[];
+  if (flags.rows) {
+    const [nTrain, nTest, ...rest] = intList(flags.rows, '--rows');
+    if (nTrain === undefined || nTest === undefined || rest.length) {
+      throw new ConfigError(`--rows: expected <train rows>,<test rows>, got '${flags.rows}'`);
+    }
+    c.rows = { nTrain, nTest };
+  }
+  return checkConfig(c);
+}
+
+export function registerBench(program: Command): void {
+  const bench = program
+    .command('bench')
+    .description('run the benchmark (resumable jobs under <out>/jobs), then write <out>/results.json and print a summary')
+    .option('--scenarios <list>', 'comma-separated scenarios (default: all four)')
+    .option('--seeds <list>', 'comma-separated seeds (default: 7,11,19; --quick: 7)')
+    .option('--regimes <list>', 'comma-separated of anytime, low-data, transfer, ood (default: all)')
+    .option('--models <list>', 'comma-separated of backprop, cf-finetune, cf-ce-head, cf-ridge (default: all)')
+    .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
+    .option('--out <dir>', 'results folder', 'results')
+    .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
+    .option('--shard <i/n>', 'run only shard i of n (jobs balanced by estimated cost); merge the dirs afterwards')
+    .option('--quick', 'scaled-down smoke run (a few hundred rows per scenario, one seed); uses the packaged samples when no data is found')
+    .action(async (flags: BenchFlags) => {
+      const config = configFromFlags(flags);
+      const shard = flags.shard ? parseShard(flags.shard) : null;
+      const dataDir = benchDataDir(flags.dataDir, config.quick);
+      const all = enumerateJobs(config);
+      const jobs = shard ? shardJobs(all, shard) : all;
+      const started = new Date();
+      const t0 = performance.now();
+      const progress = createProgress('bench', jobs.length);
+      process.stderr.write(`cfinit bench: ${jobs.length} jobs${shard ? ` (shard ${flags.shard} of ${all.length})` : ''}, ` +
+        `data ${dataDir}, results ${resolve(flags.out)}\n`);
+      try {
+        await runJobs(jobs, { outDir: flags.out, open: scenarioGroupOpener(config, dataDir, resolveCacheDir()), progress });
+      } finally {
+        progress.stop();
+      }
+      if (shard) {
+        process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
+        return;
+      }
+      const runtime = (performance.now() - t0) / 1000;
+      const { results, file } = mergeResults([flags.out], flags.out, (js) => runMetadata(config, js.length, runtime, started));
+      process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+    });
+
+  bench
+    .command('merge')
+    .description('build results.json from the job files of one or more results dirs (e.g. the shards of a run)')
+    .argument('<dirs...>', 'results dirs holding jobs/')
+    .option('--out <dir>', 'where to write results.json (default: the first dir)')
+    .option('--quick', 'the dirs hold a --quick run (recorded in the metadata)')
+    .action((dirs: string[], flags: { out?: string; quick?: boolean }) => {
+      const out = flags.out ?? dirs[0]!;
+      const started = new Date();
+      const { results, file } = mergeResults(dirs, out, (js) => {
+        const c = defaultConfig(Boolean(flags.quick));
+        const has = <T>(xs: T[]) => [...new Set(xs)];
+        c.scenarios = has(js.map((j) => j.job.scenario));
+        c.seeds = has(js.map((j) => j.job.seed)).sort((a, b) => a - b);
+        c.models = has(js.map((j) => j.job.model));
+        const runtime = js.reduce((a, j) => a + j.timing.job_sec, 0);
+        return runMetadata(c, js.length, runtime, started);
+      });
+      process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+    });
+}

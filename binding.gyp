@@ -8,7 +8,8 @@
         "native/generator.cc",
         "native/ops.cc",
         "native/runtime.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

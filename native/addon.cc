@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOps(env, exports);
   InitRuntime(env, exports);
   InitOptim(env, exports);
+  InitAttention(env, exports);
   return exports;
 }
 

@@ -41,6 +41,9 @@ function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]>
 
 const scenarioOrder = (s: ReferenceScenario) => SCENARIOS.indexOf(s);
 const modelOrder = (m: ModelName) => MODELS.indexOf(m);
+type Keyed = { scenario: ReferenceScenario; model: ModelName };
+const byScenarioModel = (a: Keyed, b: Keyed) =>
+  scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model);
 
 /** Per (scenario, model, data_fraction, checkpoint_label) over seeds, in scenario/model/budget order. */
 export function checkpointSummary(rows: readonly CheckpointRow[]): CheckpointSummary[] {
@@ -54,29 +57,37 @@ export function checkpointSummary(rows: readonly CheckpointRow[]): CheckpointSum
       wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
     };
   });
-  return out.sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model) ||
+  return out.sort((a, b) => byScenarioModel(a, b) ||
     b.data_fraction - a.data_fraction || a.total_compute_proxy.mean - b.total_compute_proxy.mean);
 }
 
 /** The last checkpoint of every run (one per scenario, model, seed, data fraction). */
 export function finalRows(rows: readonly CheckpointRow[]): CheckpointRow[] {
   const runs = groupBy(rows, (r) => `${r.scenario}|${r.model}|${r.seed}|${r.data_fraction}`);
-  return [...runs.values()].map((g) => g.reduce((a, b) => (b.step > a.step || (b.step === a.step && a.checkpoint_label === 'init') ? b : a)));
+  const later = (a: CheckpointRow, b: CheckpointRow) =>
+    b.step > a.step || (b.step === a.step && a.checkpoint_label === 'init') ? b : a;
+  return [...runs.values()].map((g) => g.reduce(later));
 }
 
 export function targets(rows: readonly CheckpointRow[]): TargetRow[] {
   const finals = finalRows(rows).filter((r) => r.model === 'backprop' && r.data_fraction === 1);
   return [...groupBy(finals, (r) => r.scenario).values()].map((g) => {
     const mean = stats(g.map((r) => r.metric_value)).mean;
-    const ratio = g[0]!.metric_name === 'accuracy' ? REFERENCE.regimes.targetAccuracyRatio : REFERENCE.regimes.targetCrossEntropyRatio;
-    return { scenario: g[0]!.scenario, metric_name: g[0]!.metric_name, target: mean * ratio, backprop_final_mean: mean };
+    const { targetAccuracyRatio, targetCrossEntropyRatio } = REFERENCE.regimes;
+    const ratio = g[0]!.metric_name === 'accuracy' ? targetAccuracyRatio : targetCrossEntropyRatio;
+    return {
+      scenario: g[0]!.scenario, metric_name: g[0]!.metric_name, target: mean * ratio, backprop_final_mean: mean,
+    };
   }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario));
 }
 
 /** Per run: the first checkpoint by compute that meets its scenario's target. */
-export function computeToTargetDetail(rows: readonly CheckpointRow[], tgts: readonly TargetRow[]): ComputeToTargetDetail[] {
+export function computeToTargetDetail(
+  rows: readonly CheckpointRow[], tgts: readonly TargetRow[],
+): ComputeToTargetDetail[] {
   const target = new Map(tgts.map((t) => [t.scenario, t]));
-  const runs = groupBy(rows.filter((r) => r.data_fraction === 1 && target.has(r.scenario)), (r) => `${r.scenario}|${r.model}|${r.seed}`);
+  const full = rows.filter((r) => r.data_fraction === 1 && target.has(r.scenario));
+  const runs = groupBy(full, (r) => `${r.scenario}|${r.model}|${r.seed}`);
   return [...runs.values()].map((g) => {
     const r0 = g[0]!;
     const t = target.get(r0.scenario)!;
@@ -88,7 +99,7 @@ export function computeToTargetDetail(rows: readonly CheckpointRow[], tgts: read
       total_compute_proxy: hit?.total_compute_proxy ?? null, wall_clock_sec: hit?.wall_clock_sec ?? null,
       budget_fraction: hit?.budget_fraction ?? null,
     };
-  }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model) || a.seed - b.seed);
+  }).sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
 }
 
 const meanOrNull = (xs: number[]): number | null => (xs.length ? stats(xs).mean : null);
@@ -123,10 +134,11 @@ export function matchedSummary(rows: readonly CheckpointRow[]): MatchedSummary[]
       scenario: r.scenario, model: r.model, metric_name: r.metric_name, metric: stats(g.map((x) => x.metric_value)),
       accuracy: stats(g.map((x) => x.accuracy)), nll: stats(g.map((x) => x.nll)), ece: stats(g.map((x) => x.ece)),
       perplexity: r.perplexity === null ? null : stats(g.map((x) => x.perplexity ?? NaN)),
-      total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)), wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
+      total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)),
+      wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
       trainable_params: r.trainable_params, total_params: r.total_params, published,
     };
-  }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model));
+  }).sort((a, b) => byScenarioModel(a, b));
 }
 
 export function seedSummary(rows: readonly CheckpointRow[]): SeedSummary[] {
@@ -136,8 +148,9 @@ export function seedSummary(rows: readonly CheckpointRow[]): SeedSummary[] {
     const v = values.map((x) => x.metric_value);
     const min = Math.min(...v);
     const max = Math.max(...v);
-    return { scenario: g[0]!.scenario, model: g[0]!.model, metric_name: g[0]!.metric_name, values, min, max, range: max - min, std: stats(v).std };
-  }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model));
+    const { scenario, model, metric_name } = g[0]!;
+    return { scenario, model, metric_name, values, min, max, range: max - min, std: stats(v).std };
+  }).sort((a, b) => byScenarioModel(a, b));
 }
 
 export function oodSummary(rows: readonly OodRow[]): OodSummary[] {
@@ -165,7 +178,7 @@ export function transferSeedSummary(items: readonly TransferInput[]): TransferSe
       total_compute_proxy: first.shared_compute_proxy + g.reduce((a, t) => a + t.row.total_compute_proxy, 0),
       total_wall_clock_sec: first.shared_wall_clock_sec + g.reduce((a, t) => a + t.row.wall_clock_sec, 0),
     };
-  }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model) || a.seed - b.seed);
+  }).sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
 }
 
 export function transferSummary(seeds: readonly TransferSeedSummary[]): TransferSummary[] {
@@ -191,7 +204,9 @@ export function paretoFront(rows: readonly ParetoRow[]): ParetoRow[] {
   const out: ParetoRow[] = [];
   for (const g of groupBy(rows, (r) => `${r.scenario}|${r.axis}`).values()) {
     let best: number | null = null;
-    for (const r of [...g].sort((a, b) => a.x - b.x || (better(a.metric_name, a.metric_mean, b.metric_mean) ? -1 : 1))) {
+    const order = (a: ParetoRow, b: ParetoRow) =>
+      a.x - b.x || (better(a.metric_name, a.metric_mean, b.metric_mean) ? -1 : 1);
+    for (const r of [...g].sort(order)) {
       if (best === null || better(r.metric_name, r.metric_mean, best)) {
         out.push(r);
         best = r.metric_mean;
@@ -229,7 +244,8 @@ export function buildResults(results: readonly JobResult[], metadata: RunMetadat
     anytime_rows: anytime, anytime_summary: anytimeSummary, targets: tgts, compute_to_target_detail: detail,
     compute_to_target_summary: computeToTargetSummary(detail), matched_summary: matchedSummary(anytime),
     seed_summary: seedSummary(anytime), ood_rows: ood, ood_summary: oodSummary(ood), low_data_rows: low,
-    low_data_summary: checkpointSummary(low), transfer_rows: transfer.map((t) => t.row), transfer_seed_summary: transferSeeds,
+    low_data_summary: checkpointSummary(low), transfer_rows: transfer.map((t) => t.row),
+    transfer_seed_summary: transferSeeds,
     transfer_summary: transferSummary(transferSeeds), pareto_rows: pRows, pareto_front: paretoFront(pRows), metadata,
   };
 }

@@ -87,7 +87,9 @@ class ScenarioGroup implements JobGroup {
   private readonly features = new Map<number, Features>();
   private ood: Record<string, Tensor> | null = null;
 
-  constructor(private readonly scenario: Scenario, private readonly seed: number, private readonly config: BenchConfig) {}
+  constructor(
+    private readonly scenario: Scenario, private readonly seed: number, private readonly config: BenchConfig,
+  ) {}
 
   private at(fraction: number): Scenario {
     if (fraction >= 1) return this.scenario;
@@ -122,7 +124,8 @@ class ScenarioGroup implements JobGroup {
     const s = this.at(job.fraction);
     const b = budgets(proxyInputOf(s));
     const steps = stepsOf(job.model, s, b);
-    const fractions = job.regime === 'anytime' ? this.config.fractions.anytime : this.config.fractions.lowDataCheckpoints;
+    const { anytime, lowDataCheckpoints } = this.config.fractions;
+    const fractions = job.regime === 'anytime' ? anytime : lowDataCheckpoints;
     const cf = job.model !== 'backprop';
     if (job.regime === 'anytime' && !this.ood) this.ood = oodVariants(this.scenario, this.seed);
     const rec = runModel(s, job.model, {
@@ -165,7 +168,8 @@ class ScenarioGroup implements JobGroup {
       sharedCompute = full.init + full.frozenEncode;
       sharedWall = fit.fitSeconds + cached.seconds;
     }
-    const steps = job.model === 'cf-finetune' ? b.fineTuneSteps : job.model === 'cf-ce-head' ? defaultSteps(sub, 'cf-ce-head') : 0;
+    const steps = job.model === 'cf-finetune' ? b.fineTuneSteps
+      : job.model === 'cf-ce-head' ? defaultSteps(sub, 'cf-ce-head') : 0;
     try {
       const rec = runModel(sub, job.model, {
         seed: this.seed, steps, checkpointSteps: steps > 0 ? [steps] : [], fit, chargeFit: false, features, headSeed,
@@ -175,8 +179,8 @@ class ScenarioGroup implements JobGroup {
       const row = {
         ...this.key(job), ...metricsOf(last.metrics), total_compute_proxy: compute, wall_clock_sec: last.wallClockSec,
       };
-      return this.result(job, [], { row, shared_compute_proxy: sharedCompute, shared_wall_clock_sec: sharedWall }, [], rec,
-        started);
+      const transfer = { row, shared_compute_proxy: sharedCompute, shared_wall_clock_sec: sharedWall };
+      return this.result(job, [], transfer, [], rec, started);
     } finally {
       if (features && job.fraction < 1) dispose([features.train]);
     }

@@ -33,7 +33,8 @@ export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: numbe
     quick: config.quick,
     versions: { cfinit: packageVersion(), libtorch: native.version().torch, node: process.version },
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: totalmem() / 2 ** 30, platform: process.platform,
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: totalmem() / 2 ** 30,
+      platform: process.platform,
     },
     threads: getNumThreads(), runtime_sec: runtimeSec, started_at: startedAt.toISOString(), jobs,
   };

@@ -37,7 +37,8 @@ export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Pr
       const position = skipped + i + 1;
       options.progress?.update(position - 1, { job: `${position}/${jobs.length} ${job.id}` });
       const result = group!.run(job, (step, steps) => {
-        options.progress?.update(position - 1, { job: `${position}/${jobs.length} ${job.id}`, step: `${step}/${steps}` });
+        const label = `${position}/${jobs.length} ${job.id}`;
+        options.progress?.update(position - 1, { job: label, step: `${step}/${steps}` });
       });
       writeJobResult(options.outDir, result);
       ran.push(job.id);

@@ -84,7 +84,8 @@ export function writeResults(outDir: string, results: Results): string {
   writeFileAtomic.sync(file, `${JSON.stringify(results, null, 1)}\n`);
   for (const [table, rows] of Object.entries(results)) {
     if (!Array.isArray(rows)) continue;
-    writeFileAtomic.sync(join(outDir, `${table}.jsonl`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+    const lines = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    writeFileAtomic.sync(join(outDir, `${table}.jsonl`), lines);
   }
   return file;
 }

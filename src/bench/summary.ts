@@ -7,7 +7,8 @@ const fmt = (v: number | null | undefined, digits = 4): string =>
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const pad = (c: string, i: number) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!));
+  const line = (cells: string[]) => cells.map(pad).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -15,22 +16,27 @@ export function summaryText(r: Results): string {
   const out: string[] = [];
   if (r.matched_summary.length) {
     out.push('Matched-budget finals (full data; mean ± 95% CI over seeds)');
-    out.push(table(['scenario', 'model', 'metric', '± ci95', 'published', 'compute', 'wall s'], r.matched_summary.map((m) => [
-      m.scenario, m.model, fmt(m.metric.mean), fmt(m.metric.ci95), fmt(m.published), m.total_compute_proxy.mean.toExponential(3),
+    const header = ['scenario', 'model', 'metric', '± ci95', 'published', 'compute', 'wall s'];
+    out.push(table(header, r.matched_summary.map((m) => [
+      m.scenario, m.model, fmt(m.metric.mean), fmt(m.metric.ci95), fmt(m.published),
+      m.total_compute_proxy.mean.toExponential(3),
       fmt(m.wall_clock_sec.mean, 1),
     ])));
   }
   if (r.compute_to_target_summary.length) {
     out.push('', 'Time to target (mean backprop final × 0.95 accuracy / × 1.05 cross-entropy)');
-    out.push(table(['scenario', 'model', 'reach', 'wall s', 'vs backprop', 'compute'], r.compute_to_target_summary.map((c) => [
-      c.scenario, c.model, `${Math.round(c.reach_rate * 100)}%`, fmt(c.wall_clock_sec_mean, 1), fmt(c.wall_clock_ratio_to_backprop, 2),
+    const header = ['scenario', 'model', 'reach', 'wall s', 'vs backprop', 'compute'];
+    out.push(table(header, r.compute_to_target_summary.map((c) => [
+      c.scenario, c.model, `${Math.round(c.reach_rate * 100)}%`, fmt(c.wall_clock_sec_mean, 1),
+      fmt(c.wall_clock_ratio_to_backprop, 2),
       c.total_compute_proxy_mean === null ? '-' : c.total_compute_proxy_mean.toExponential(3),
     ])));
     const scenarios = [...new Set(r.compute_to_target_summary.map((c) => c.scenario))];
     for (const s of scenarios) {
       const reached = r.compute_to_target_summary.filter((c) => c.scenario === s && c.wall_clock_sec_mean !== null);
       const first = reached.sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!)[0];
-      out.push(`first to target in wall-clock on ${s}: ${first ? `${first.model} (${fmt(first.wall_clock_sec_mean, 1)} s)` : 'none'}`);
+      const who = first ? `${first.model} (${fmt(first.wall_clock_sec_mean, 1)} s)` : 'none';
+      out.push(`first to target in wall-clock on ${s}: ${who}`);
     }
   }
   return out.join('\n');

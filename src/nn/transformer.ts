@@ -46,16 +46,12 @@ export class SelfAttention extends Module {
   readonly in_proj_weight: Tensor;
   readonly in_proj_bias: Tensor;
   readonly out_proj: Linear;
-  private readonly headDim: number;
-  private readonly scale: number;
 
   constructor(readonly dim: number, readonly numHeads: number, options: { generator?: Generator; dtype?: DType } = {}) {
     super();
     if (!Number.isInteger(numHeads) || numHeads < 1 || dim % numHeads !== 0) {
       throw new RangeError(`SelfAttention: numHeads (${numHeads}) must be a positive divisor of tokenDim (${dim})`);
     }
-    this.headDim = dim / numHeads;
-    this.scale = 1 / Math.sqrt(this.headDim);
     const dtype = options.dtype ?? 'float32';
     // PyTorch builds out_proj (drawing its default init) before it draws in_proj_weight.
     const outProj = new Linear(dim, dim, options);
@@ -65,24 +61,13 @@ export class SelfAttention extends Module {
     this.out_proj = this.registerModule('out_proj', outProj);
   }
 
-  // softmax(q kᵀ / √head_dim) v per head, heads concatenated, then out_proj.
+  // softmax(q kᵀ / √head_dim) v per head, heads concatenated, then out_proj. The attention core reads
+  // q, k, v in place from the packed (B, T, 3d) projection (F.packedAttention: one fused autograd node).
   // Each stage is its own tidy scope so that at most a few activation handles are alive at once
   // (see BaselineTransformer.forward); autograd still holds what backward needs.
   forward(x: Tensor): Tensor {
-    const [batch, tokens, dim] = x.shape as [number, number, number];
-    const [heads, headDim] = [this.numHeads, this.headDim];
-    // (B, T, 3d) → q, k, v of shape (B·heads, T, headDim). unbind's backward is one stack, where
-    // three selects would each scatter into a zero tensor.
-    const [q, k, v] = tidy(() => F.linear(x, this.in_proj_weight, this.in_proj_bias)
-      .view(batch, tokens, 3, heads, headDim)
-      .permute(2, 0, 3, 1, 4)
-      .reshape(3, batch * heads, tokens, headDim)
-      .unbind(0) as [Tensor, Tensor, Tensor]);
-    const weights = tidy(() => F.softmax(q.mul(this.scale).bmm(k.transpose(1, 2)), -1));
-    return tidy(() => {
-      const context = weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);
-      return this.out_proj.forward(context);
-    });
+    const context = tidy(() => F.packedAttention(F.linear(x, this.in_proj_weight, this.in_proj_bias), this.numHeads));
+    return tidy(() => this.out_proj.forward(context));  // (B, T, d)
   }
 }
 

@@ -58,12 +58,18 @@ export function verdict(results: Results): Verdict {
       .sort((a, b) => (lower ? a.metric.mean - b.metric.mean : b.metric.mean - a.metric.mean));
     const [best, second] = ranked;
     if (best) {
-      const clear = second !== undefined &&
-        Math.abs(best.metric.mean - second.metric.mean) > best.metric.ci95 + second.metric.ci95;
+      const withCi = second !== undefined && best.metric.n >= 2 && second.metric.n >= 2;
+      const clear = withCi && Math.abs(best.metric.mean - second.metric.mean) > best.metric.ci95 + second.metric.ci95;
+      const tie = second !== undefined && best.metric.mean === second.metric.mean;
       winners.push({ scenario: s.scenario, model: best.model, runner_up: second?.model ?? null, clear });
-      sentences.push(`${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
-        `${value(best)}${second ? ` vs ${MODEL_LABELS[second.model]} ${value(second)}` : ''})` +
-        (second ? (clear ? ', outside both CIs.' : '; the CIs overlap, so not a clear win.') : '.'));
+      const versus = second ? ` vs ${MODEL_LABELS[second.model]} ${value(second)}` : '';
+      const how = !second ? '.' : !withCi ? '; one seed, so no CI to judge it by.'
+        : clear ? ', outside both CIs.' : '; the CIs overlap, so not a clear win.';
+      sentences.push(tie
+        ? `${title}: ${MODEL_LABELS[best.model]} and ${MODEL_LABELS[second!.model]} tie at matched budget ` +
+          `(${metricShort(s.metric)} ${value(best)}).`
+        : `${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
+          `${value(best)}${versus})${how}`);
     }
     const reach = results.compute_to_target_summary.filter((r) => r.scenario === s.scenario);
     if (reach.length > 0) {
@@ -92,13 +98,22 @@ export function verdict(results: Results): Verdict {
       }
     }
     for (const m of results.matched_summary.filter((r) => r.scenario === s.scenario && r.published !== null)) {
-      if (Math.abs(m.metric.mean - m.published!) > m.metric.ci95) {
+      if (m.metric.n >= 2 && Math.abs(m.metric.mean - m.published!) > m.metric.ci95) {
         reference_gaps.push({ scenario: s.scenario, model: m.model, ours: m.metric.mean, ci95: m.metric.ci95,
           published: m.published! });
       }
     }
   }
-  const compared = results.matched_summary.filter((m) => m.published !== null).length;
+  const compared = results.matched_summary.filter((m) => m.published !== null && m.metric.n >= 2).length;
+  const oneSeed = results.matched_summary.filter((m) => m.published !== null && m.metric.n < 2).length;
+  if (results.metadata.quick) {
+    sentences.unshift('A --quick run (reduced sizes and budgets): a smoke test of the pipeline, not comparable to ' +
+      'the reference\'s published values.');
+  }
+  if (oneSeed > 0) {
+    sentences.push(`${oneSeed} matched-budget final${oneSeed === 1 ? ' has' : 's have'} one seed, so no CI to ` +
+      'compare with the reference\'s published values (see the matched-budget table for the differences).');
+  }
   if (compared > 0) {
     sentences.push(reference_gaps.length === 0
       ? `All ${compared} of our matched-budget finals are within their CI of the reference's published values.`

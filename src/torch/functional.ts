@@ -1,5 +1,6 @@
 // Neural-network functions (torch.nn.functional), all differentiable through ATen's autograd.
 import { op } from './dispatch.ts';
+import { native } from './native.ts';
 import { Tensor } from './tensor.ts';
 import type { Generator } from './random.ts';
 
@@ -24,6 +25,28 @@ const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 /** x Wᵀ + b, with W of shape (out, in). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return aten.linear(x, weight, bias ?? null);
+}
+
+/**
+ * Multi-head self-attention core on a packed projection: qkv (B, T, 3d) holds q, k, v side by side
+ * (nn.MultiheadAttention's in_proj layout); per head h, softmax(q_h k_hᵀ / √(d/heads)) v_h, heads
+ * concatenated → (B, T, d). float32 runs as one fused native autograd node (q, k, v read in place,
+ * only the probabilities saved); other dtypes run the same arithmetic as ATen ops.
+ */
+export function packedAttention(qkv: Tensor, heads: number): Tensor {
+  const [batch, tokens, width] = qkv.shape as [number, number, number];
+  if (qkv.ndim !== 3 || width % (3 * heads) !== 0) {
+    throw new RangeError(`packedAttention: expected qkv (batch, tokens, 3·dim) with ${heads} heads dividing dim, ` +
+      `got [${qkv.shape}]`);
+  }
+  if (qkv.dtype === 'float32') return new Tensor(native.packedAttention(qkv.native, heads));
+  const dim = width / 3;
+  const headDim = dim / heads;
+  // (B, T, 3d) → q, k, v of shape (B·heads, T, headDim)
+  const [q, k, v] = qkv.view(batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4)
+    .reshape(3, batch * heads, tokens, headDim).unbind(0) as [Tensor, Tensor, Tensor];
+  const weights = softmax(q.mul(1 / Math.sqrt(headDim)).bmm(k.transpose(1, 2)), -1);  // (B·heads, T, T)
+  return weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);
 }
 
 /** Layer norm over the trailing dims in normalizedShape; biased variance; affine when given. */

@@ -44,6 +44,7 @@ export interface NativeAddon {
   version(): { torch: string; napi: number };
   liveTensors(): number;
   releaseFreeMemory(): boolean;
+  packedAttention(qkv: NativeTensor, heads: number): NativeTensor;
   adamwStep(
     params: NativeTensor[], expAvgs: NativeTensor[], expAvgSqs: NativeTensor[], step: number, lr: number,
     beta1: number, beta2: number, eps: number, weightDecay: number, maximize: boolean,

@@ -68,20 +68,27 @@ test('matched summary averages the final checkpoints and carries the published v
 });
 
 test('Pareto front keeps a point only if it beats the best quality so far (per axis; CE lower is better)', () => {
-  const p = (model: ParetoRow['model'], x: number, v: number, metric: ParetoRow['metric_name'] = 'accuracy'): ParetoRow => ({
-    scenario: 'covtype_mlp', model, checkpoint_label: 'x', axis: 'compute', x, metric_name: metric, metric_mean: v, seeds: 1,
+  type Metric = ParetoRow['metric_name'];
+  const p = (model: ParetoRow['model'], x: number, v: number, metric: Metric = 'accuracy'): ParetoRow => ({
+    scenario: 'covtype_mlp', model, checkpoint_label: 'x', axis: 'compute', x, metric_name: metric, metric_mean: v,
+    seeds: 1,
   });
-  const front = paretoFront([p('backprop', 3, 0.6), p('cf-finetune', 1, 0.5), p('cf-ridge', 2, 0.4), p('backprop', 4, 0.55)]);
+  const front = paretoFront([
+    p('backprop', 3, 0.6), p('cf-finetune', 1, 0.5), p('cf-ridge', 2, 0.4), p('backprop', 4, 0.55),
+  ]);
   assert.deepEqual(front.map((r) => [r.model, r.x]), [['cf-finetune', 1], ['backprop', 3]]);
-  const ce = paretoFront([p('backprop', 1, 6, 'validation_cross_entropy'), p('cf-finetune', 2, 5, 'validation_cross_entropy'),
-    p('cf-ridge', 3, 7, 'validation_cross_entropy')]);
+  const ce = paretoFront([
+    p('backprop', 1, 6, 'validation_cross_entropy'), p('cf-finetune', 2, 5, 'validation_cross_entropy'),
+    p('cf-ridge', 3, 7, 'validation_cross_entropy'),
+  ]);
   assert.deepEqual(ce.map((r) => r.x), [1, 2]);
 });
 
 test('transfer seed summary pays the shared cost once', () => {
   const t = (fraction: number, metric: number, compute: number, wall: number) => ({
     row: {
-      scenario: 'covtype_mlp' as const, dataset: 'covtype', architecture: 'mlp' as const, model: 'cf-ce-head' as const, seed: 7,
+      scenario: 'covtype_mlp' as const, dataset: 'covtype', architecture: 'mlp' as const, model: 'cf-ce-head' as const,
+      seed: 7,
       data_fraction: fraction, metric_name: 'accuracy' as const, metric_value: metric, accuracy: metric, nll: 1, ece: 0,
       perplexity: null, total_compute_proxy: compute, wall_clock_sec: wall,
     },

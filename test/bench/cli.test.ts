@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Ajv } from 'ajv';
+import type { Results } from '../../src/bench/index.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const samples = join(root, 'samples');
 const tmp = mkdtempSync(join(tmpdir(), 'cfinit-bench-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const cli = (args: string[]) => [process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'bench', ...args]] as const;
+const main = join(root, 'src', 'cli', 'main.ts');
+const cli = (args: string[]) => [process.execPath, ['--import', 'tsx', main, 'bench', ...args]] as const;
 const env = { ...process.env, CFINIT_NUM_THREADS: '1', CFINIT_CACHE_DIR: join(tmp, 'cache') };
 
 test('--quick on tiny fixture data writes a results.json that validates against the schema', () => {
@@ -24,10 +26,11 @@ test('--quick on tiny fixture data writes a results.json that validates against 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Matched-budget finals/);
   assert.match(r.stdout, /first to target in wall-clock on wikitext2_next_token_transformer/);
-  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const text = readFileSync(join(out, 'results.json'), 'utf8');
+  const results = JSON.parse(text) as Results;
   const schema = JSON.parse(readFileSync(join(root, 'src', 'bench', 'results.schema.json'), 'utf8'));
   const validate = new Ajv({ strict: false }).compile(schema);
-  assert.ok(validate(results), JSON.stringify(validate.errors?.[0]));
+  assert.ok(validate(JSON.parse(text)), JSON.stringify(validate.errors?.[0]));
   assert.equal(results.matched_summary.length, 16, 'four scenarios × four models');
   assert.ok(results.ood_rows.length > 0 && results.low_data_rows.length > 0 && results.transfer_rows.length > 0);
   assert.equal(results.metadata.quick, true);
@@ -38,7 +41,8 @@ test('--quick on tiny fixture data writes a results.json that validates against 
 test('a SIGKILLed run loses at most the job in flight and resumes without recomputing', async () => {
   const out = join(tmp, 'killed');
   const jobsDir = join(out, 'jobs');
-  const [cmd, args] = cli(['--quick', '--data-dir', samples, '--rows', '40,24', '--scenarios', 'covtype_mlp', '--out', out]);
+  const [cmd, args] = cli(['--quick', '--data-dir', samples, '--rows', '40,24', '--scenarios', 'covtype_mlp',
+    '--out', out]);
   const child = spawn(cmd, args, { cwd: root, env, stdio: 'ignore' });
   const exited = new Promise((res) => child.on('exit', res));
   // kill as soon as a few jobs have finished (the next one is in flight)

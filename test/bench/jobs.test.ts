@@ -24,20 +24,29 @@ function fakeResult(job: Job): JobResult {
     accuracy: x, nll: 1 + x, ece: 0.1, perplexity: cls ? null : Math.exp(5 + x),
   });
   const key = {
-    scenario: job.scenario, dataset: job.scenario.split('_')[0]!, architecture: job.scenario === 'covtype_mlp' ? 'mlp' as const
-      : 'transformer' as const, model: job.model, seed: job.seed, data_fraction: job.fraction,
+    scenario: job.scenario, dataset: job.scenario.split('_')[0]!,
+    architecture: job.scenario === 'covtype_mlp' ? 'mlp' as const : 'transformer' as const, model: job.model,
+    seed: job.seed, data_fraction: job.fraction,
   };
   const steps = 4;
   const rows: CheckpointRow[] = job.regime === 'transfer' ? [] : [1, 2, 4].map((step) => ({
-    ...key, ...metric(h * step / 4), budget_fraction: step / steps, checkpoint_label: checkpointLabel(step, steps), step,
+    ...key, ...metric(h * step / 4), budget_fraction: step / steps, checkpoint_label: checkpointLabel(step, steps),
+    step,
     steps_total: steps, total_compute_proxy: 100 * step, wall_clock_sec: step * h, trainable_params: 5, total_params: 9,
   }));
   return {
-    job, rows, ood: job.regime === 'anytime' ? [{ ...key, ...metric(h / 2), variant: 'noise', in_distribution_value: h, delta: -h / 2 }] : [],
+    job, rows,
+    ood: job.regime === 'anytime'
+      ? [{ ...key, ...metric(h / 2), variant: 'noise', in_distribution_value: h, delta: -h / 2 }]
+      : [],
     transfer: job.regime === 'transfer'
-      ? { row: { ...key, ...metric(h), total_compute_proxy: 10, wall_clock_sec: h }, shared_compute_proxy: 50, shared_wall_clock_sec: 1 }
+      ? {
+        row: { ...key, ...metric(h), total_compute_proxy: 10, wall_clock_sec: h },
+        shared_compute_proxy: 50, shared_wall_clock_sec: 1,
+      }
       : null,
-    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 }, peak_rss_mb: 1, config: {}, environment: {},
+    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 }, peak_rss_mb: 1, config: {},
+    environment: {},
   };
 }
 
@@ -74,7 +83,8 @@ test('resume: a failure inside a job keeps every finished file whole and the rer
   const out = join(tmp, 'resume');
   const subset = jobs.slice(0, 10);
   const first = { ran: [] as string[], opened: [] as string[], closed: 0 };
-  await assert.rejects(runJobs(subset, { outDir: out, open: fakeOpener(first, subset[6]!.id) }), /killed inside the job/);
+  const failing = runJobs(subset, { outDir: out, open: fakeOpener(first, subset[6]!.id) });
+  await assert.rejects(failing, /killed inside the job/);
   assert.equal(first.closed, first.opened.length, 'the group is closed even when a job fails');
   const files = readdirSync(join(out, 'jobs'));
   assert.deepEqual(files.sort(), subset.slice(0, 6).map((j) => `${j.id}.json`).sort());

@@ -77,7 +77,8 @@ test('a missing or malformed results file, or a file as --out, is a one-line use
   writeFileSync(bad, JSON.stringify(rest));
   assert.throws(() => loadResults(bad), (e: unknown) => e instanceof ResultsError && /'ood_summary'/.test(e.message));
   await assert.rejects(buildReport({ results: runDir, out: join(runDir, 'results.json') }),
-    (e: unknown) => e instanceof ConfigError && /^--out: .*results\.json is a file \(expected a directory/.test(e.message));
+    (e: unknown) => e instanceof ConfigError &&
+      /^--out: .*results\.json is a file \(expected a directory/.test(e.message));
   writeFileSync(bad, '{ not json');
   assert.throws(() => loadResults(bad), (e: unknown) => e instanceof ResultsError && /not valid JSON/.test(e.message));
 });

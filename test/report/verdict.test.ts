@@ -78,3 +78,23 @@ test('matched table puts the published values beside ours; compute-to-target hig
   assert.match(tableMarkdown(ctt),
     /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \|.*\*\*0\.0\d+×\*\*/);
 });
+
+test('one seed: no CI claims, ties said as ties, and a --quick run is flagged as not comparable', () => {
+  const results: Results = structuredClone(makeResults(['qnli_transformer']));
+  results.metadata.quick = true;
+  for (const m of results.matched_summary) m.metric = { mean: m.metric.mean, std: 0, ci95: 0, n: 1 };
+  const v = verdict(results);
+  assert.match(v.sentences[0]!, /^A --quick run .*not comparable to the reference's published values\.$/);
+  assert.match(sentence(v, 'QNLI', 'wins'),
+    /CF \+ CE head wins .*\(accuracy 0\.5567 \(1 seed\) vs backprop 0\.5357 \(1 seed\)\); one seed, so no CI/);
+  assert.equal(v.winners[0]!.clear, false);
+  assert.deepEqual(v.reference_gaps, []);
+  assert.match(v.sentences.at(-1)!, /^3 matched-budget finals have one seed, so no CI/);
+  const bp = results.matched_summary.find((m) => m.model === 'backprop')!;
+  for (const m of results.matched_summary) {
+    if (m.model !== 'backprop') m.metric.mean = Math.min(m.metric.mean, bp.metric.mean);
+  }
+  results.matched_summary.find((m) => m.model === 'cf-finetune')!.metric.mean = bp.metric.mean;
+  assert.match(sentence(verdict(results), 'QNLI', 'tie'),
+    /^QNLI \/ Transformer: backprop and CF \+ fine-tune tie at matched budget \(accuracy 0\.5357 \(1 seed\)\)\.$/);
+});

@@ -38,11 +38,14 @@ export function benchDataDir(flag: string | undefined, quick: boolean): string {
     return resolve(flag);
   }
   const env = process.env.CFINIT_DATA_DIR;
-  const candidates = [env ? resolve(env) : null, resolve(SAMPLES_DIR, '..', '..', 'shared', 'data')];
-  const found = candidates.find((c): c is string => c !== null && existsSync(c));
-  if (found) return found;
+  if (env) {
+    if (!existsSync(env)) throw new ConfigError(`CFINIT_DATA_DIR: ${env} does not exist (expected the dataset folder)`);
+    return resolve(env);
+  }
+  const shared = resolve(SAMPLES_DIR, '..', '..', 'shared', 'data');
+  if (existsSync(shared)) return shared;
   if (quick) return SAMPLES_DIR;
-  throw new ConfigError(`no dataset folder found (tried ${candidates.filter(Boolean).join(', ')}): ${DATA_HELP}`);
+  throw new ConfigError(`no dataset folder found (no --data-dir, no CFINIT_DATA_DIR, no ${shared}): ${DATA_HELP}`);
 }
 
 function intList(value: string, name: string): number[] {
@@ -71,7 +74,7 @@ export function configFromFlags(flags: BenchFlags): BenchConfig {
 export function registerBench(program: Command): void {
   const bench = program
     .command('bench')
-    .description('run the benchmark (resumable jobs under <out>/jobs), then write <out>/results.json and print a summary')
+    .description('run the benchmark (resumable jobs under <out>/jobs), write <out>/results.json, print a summary')
     .option('--scenarios <list>', 'comma-separated scenarios (default: all four)')
     .option('--seeds <list>', 'comma-separated seeds (default: 7,11,19; --quick: 7)')
     .option('--regimes <list>', 'comma-separated of anytime, low-data, transfer, ood (default: all)')
@@ -80,7 +83,8 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'results folder', 'results')
     .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
     .option('--shard <i/n>', 'run only shard i of n (jobs balanced by estimated cost); merge the dirs afterwards')
-    .option('--quick', 'scaled-down smoke run (a few hundred rows per scenario, one seed); uses the packaged samples when no data is found')
+    .option('--quick', 'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
+      'runs on the packaged samples when no data is found')
     .action(async (flags: BenchFlags) => {
       const config = configFromFlags(flags);
       const shard = flags.shard ? parseShard(flags.shard) : null;
@@ -90,10 +94,12 @@ export function registerBench(program: Command): void {
       const started = new Date();
       const t0 = performance.now();
       const progress = createProgress('bench', jobs.length);
-      process.stderr.write(`cfinit bench: ${jobs.length} jobs${shard ? ` (shard ${flags.shard} of ${all.length})` : ''}, ` +
+      const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
+      process.stderr.write(`cfinit bench: ${jobs.length} jobs${which}, ` +
         `data ${dataDir}, results ${resolve(flags.out)}\n`);
       try {
-        await runJobs(jobs, { outDir: flags.out, open: scenarioGroupOpener(config, dataDir, resolveCacheDir()), progress });
+        const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
+        await runJobs(jobs, { outDir: flags.out, open, progress });
       } finally {
         progress.stop();
       }
@@ -102,7 +108,8 @@ export function registerBench(program: Command): void {
         return;
       }
       const runtime = (performance.now() - t0) / 1000;
-      const { results, file } = mergeResults([flags.out], flags.out, (js) => runMetadata(config, js.length, runtime, started));
+      const metadata = (js: unknown[]) => runMetadata(config, js.length, runtime, started);
+      const { results, file } = mergeResults([flags.out], flags.out, metadata);
       process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
     });
 
@@ -112,7 +119,11 @@ export function registerBench(program: Command): void {
     .argument('<dirs...>', 'results dirs holding jobs/')
     .option('--out <dir>', 'where to write results.json (default: the first dir)')
     .option('--quick', 'the dirs hold a --quick run (recorded in the metadata)')
-    .action((dirs: string[], flags: { out?: string; quick?: boolean }) => {
+    .action((dirs: string[], own: { out?: string; quick?: boolean }, cmd: Command) => {
+      // `bench` declares --out and --quick too, and commander hands them to it: take them from there when given.
+      const parent = cmd.parent!;
+      const given = (k: string) => (parent.getOptionValueSource(k) === 'cli' ? parent.opts()[k] : undefined);
+      const flags = { out: own.out ?? (given('out') as string | undefined), quick: own.quick ?? given('quick') };
       const out = flags.out ?? dirs[0]!;
       const started = new Date();
       const { results, file } = mergeResults(dirs, out, (js) => {

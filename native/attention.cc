@@ -1,0 +1,140 @@
+// Fused multi-head self-attention core for the packed (B, T, 3d) projection, as one autograd
+// node. ATen's path (view, permute, reshape copy, unbind, scale, bmm, softmax, bmm, transpose,
+// reshape copy) makes ~5 passes over memory forward and as many backward (the stack of unbind
+// included); here each (batch, head) reads q, k, v in place through row strides and writes its
+// columns of the output, so the only saved tensors are qkv and the probabilities.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "errors.h"
+#include "ops.h"
+#include "tensor.h"
+
+// BLAS is loaded with libtorch (libblas.so.3); small products run single-threaded inside it, so
+// calling it from ATen's worker threads does not oversubscribe.
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+                       const float* beta, float* c, const int* ldc);
+
+namespace cfinit {
+
+namespace {
+
+// Row-major C (m×n) = alpha · op(A) op(B) + beta · C, as the column-major Cᵀ = op(B)ᵀ op(A)ᵀ.
+void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc) {
+  const char ta = transA ? 'T' : 'N';
+  const char tb = transB ? 'T' : 'N';
+  sgemm_(&tb, &ta, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+}
+
+struct Dims {
+  int64_t batch, tokens, dim, heads, headDim;
+};
+
+Dims DimsOf(const at::Tensor& qkv, int64_t heads) {
+  const int64_t dim = qkv.size(2) / 3;
+  return {qkv.size(0), qkv.size(1), dim, heads, dim / heads};
+}
+
+class PackedAttention : public torch::autograd::Function<PackedAttention> {
+ public:
+  // qkv (B, T, 3d) → context (B, T, d): per head, softmax(q kᵀ · scale) v.
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& qkvIn, int64_t heads) {
+    const at::Tensor qkv = qkvIn.contiguous();
+    const Dims s = DimsOf(qkv, heads);
+    const int T = static_cast<int>(s.tokens), hd = static_cast<int>(s.headDim), d = static_cast<int>(s.dim);
+    const int ld = 3 * d;
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.headDim)));
+    at::Tensor probs = at::empty({s.batch, s.heads, s.tokens, s.tokens}, qkv.options());  // (B, H, T, T)
+    at::Tensor out = at::empty({s.batch, s.tokens, s.dim}, qkv.options());               // (B, T, d)
+    const float* base = qkv.data_ptr<float>();
+    float* p = probs.data_ptr<float>();
+    float* o = out.data_ptr<float>();
+    at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t bh = begin; bh < end; ++bh) {
+        const int64_t b = bh / s.heads, h = bh % s.heads;
+        const float* q = base + b * T * ld + h * hd;
+        float* pb = p + bh * T * T;
+        Gemm(false, true, T, T, hd, scale, q, ld, q + d, ld, 0.f, pb, T);  // (T, T) scores
+        for (int i = 0; i < T; ++i) {
+          float* row = pb + i * T;
+          const float mx = *std::max_element(row, row + T);
+          float sum = 0.f;
+          for (int j = 0; j < T; ++j) sum += (row[j] = std::exp(row[j] - mx));
+          const float inv = 1.f / sum;
+          for (int j = 0; j < T; ++j) row[j] *= inv;
+        }
+        Gemm(false, false, T, hd, T, 1.f, pb, T, q + 2 * d, ld, 0.f, o + b * T * d + h * hd, d);  // (T, hd)
+      }
+    });
+    ctx->save_for_backward({qkv, probs});
+    ctx->saved_data["heads"] = heads;
+    return out;
+  }
+
+  // dV = Pᵀ dO; dP = dO Vᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P)); dQ = scale · dS K; dK = scale · dSᵀ Q.
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& qkv = saved[0];
+    const at::Tensor& probs = saved[1];
+    const Dims s = DimsOf(qkv, ctx->saved_data["heads"].toInt());
+    const at::Tensor dOut = grads[0].contiguous();
+    const int T = static_cast<int>(s.tokens), hd = static_cast<int>(s.headDim), d = static_cast<int>(s.dim);
+    const int ld = 3 * d;
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.headDim)));
+    at::Tensor dQkv = at::empty_like(qkv);  // every (b, h) writes its own columns of q, k and v
+    const float* base = qkv.data_ptr<float>();
+    const float* p = probs.data_ptr<float>();
+    const float* dO = dOut.data_ptr<float>();
+    float* g = dQkv.data_ptr<float>();
+    at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> dS(static_cast<size_t>(T) * T);  // (T, T)
+      for (int64_t bh = begin; bh < end; ++bh) {
+        const int64_t b = bh / s.heads, h = bh % s.heads;
+        const float* q = base + b * T * ld + h * hd;
+        const float* pb = p + bh * T * T;
+        const float* dOb = dO + b * T * d + h * hd;
+        float* gq = g + b * T * ld + h * hd;
+        Gemm(true, false, T, hd, T, 1.f, pb, T, dOb, d, 0.f, gq + 2 * d, ld);      // dV (T, hd)
+        Gemm(false, true, T, T, hd, 1.f, dOb, d, q + 2 * d, ld, 0.f, dS.data(), T);  // dP (T, T)
+        for (int i = 0; i < T; ++i) {
+          float* row = dS.data() + i * T;
+          const float* pr = pb + i * T;
+          float dot = 0.f;
+          for (int j = 0; j < T; ++j) dot += row[j] * pr[j];
+          for (int j = 0; j < T; ++j) row[j] = pr[j] * (row[j] - dot);
+        }
+        Gemm(false, false, T, hd, T, scale, dS.data(), T, q + d, ld, 0.f, gq, ld);  // dQ (T, hd)
+        Gemm(true, false, T, hd, T, scale, dS.data(), T, q, ld, 0.f, gq + d, ld);   // dK (T, hd)
+      }
+    });
+    return {dQkv, at::Tensor()};
+  }
+};
+
+// packedAttention(qkv, heads): qkv float32 (B, T, 3d) with heads | d.
+Napi::Value PackedAttentionCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "packedAttention", [&] {
+    const at::Tensor& qkv = TensorHandle::From(info[0], "packedAttention qkv");
+    const int64_t heads = info[1].As<Napi::Number>().Int64Value();
+    TORCH_CHECK(qkv.dim() == 3 && qkv.size(2) % 3 == 0, "qkv must be (batch, tokens, 3·dim), got ", qkv.sizes());
+    TORCH_CHECK(qkv.scalar_type() == at::kFloat && qkv.device().is_cpu(), "qkv must be a float32 CPU tensor");
+    TORCH_CHECK(heads > 0 && (qkv.size(2) / 3) % heads == 0, "heads (", heads, ") must divide ", qkv.size(2) / 3);
+    return TensorHandle::Wrap(info.Env(), PackedAttention::apply(qkv, heads));
+  });
+}
+
+}  // namespace
+
+void InitAttention(Napi::Env env, Napi::Object exports) {
+  exports.Set("packedAttention", Napi::Function::New(env, PackedAttentionCall, "packedAttention"));
+}
+
+}  // namespace cfinit

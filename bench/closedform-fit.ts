@@ -7,10 +7,11 @@
 // train and test afterwards); --base also propagates a base stream, as the fit did before.
 // --baseline <git-ref> times that commit's fit beside this one, interleaved child by child: the commit is
 // checked out read-only in a git worktree (/tmp/cfinit-baseline-<ref>, node_modules symlinked, the built
-// addon copied) and this script runs there against its sources.
+// addon copied) and this script runs there against its sources; --baseline-base gives only the baseline the
+// base stream (the fit as the benchmark ran it before propagating the base became optional).
 //
 //   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--base]
-//     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref>]
+//     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref> [--baseline-base]]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -115,7 +116,8 @@ function main(): void {
   for (let r = 0; r < repeats; r++) {
     for (const name of names) {
       for (const version of versions) {
-        const args = ['--import', 'tsx', version.script, '--child', name, '--dtype', dtype, ...(withBase ? ['--base'] : [])];
+        const base = withBase || (version.label !== 'new' && process.argv.includes('--baseline-base'));
+        const args = ['--import', 'tsx', version.script, '--child', name, '--dtype', dtype, ...(base ? ['--base'] : [])];
         const child = spawnSync(process.execPath, args, {
           encoding: 'utf8', env: { ...CHILD_ENV, ...process.env }, maxBuffer: 1 << 20, cwd: dirname(dirname(version.script)),
         });

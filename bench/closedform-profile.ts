@@ -64,8 +64,6 @@ function main(): void {
   const qmap = randn([d, HEADS * hd], { generator: g });
   const q = randn([b, t, hd], { generator: g });
   const attn = F.softmax(q.bmm(q.mT()), -1);
-  const wide3 = randn([bt, 3 * d], { generator: g });
-  const wide2 = wide3.narrow(1, d, 2 * d);
   const perView = 2 * DEPTH;            // once per view and layer
   const perHead = HEADS * 2 * DEPTH;    // once per head, view and layer
   const rows: { product: string; flops: number; count: number; fn: () => unknown }[] = [
@@ -76,12 +74,10 @@ function main(): void {
     { product: 'scores bmm (T×k)(k×T)', flops: 2 * b * t * t * hd, count: 2 * perHead, fn: () => q.bmm(q.mT()) },
     { product: 'softmax (B,T,T)', flops: 0, count: 2 * perHead, fn: () => F.softmax(attn, -1) },
     { product: 'context bmm (T×T)(T×d)', flops: 2 * b * t * t * d, count: 2 * perHead, fn: () => attn.bmm(x) },
-    { product: 'ridge workspace fill (S_h, D_h, V±)', flops: 0, count: DEPTH,
-      fn: () => { for (let k = 0; k < 2 * (HEADS + 1); k++) wide3.narrow(1, 0, d).copy_(flat).add_(flat); } },
-    { product: 'ridge wide S_0ᵀ[S_0 S_1 V] (d×BT)(BT×3d)', flops: 2 * bt * d * 3 * d, count: 2 * DEPTH,
-      fn: () => wide3.narrow(1, 0, d).t().mm(wide3).double() },
-    { product: 'ridge wide S_1ᵀ[S_1 V] (d×BT)(BT×2d)', flops: 2 * bt * d * 2 * d, count: 2 * DEPTH,
-      fn: () => wide2.narrow(1, 0, d).t().mm(wide2).double() },
+    { product: 'ridge Gram block C_hᵀC_g (BT×d)ᵀ(BT×d)', flops: 2 * bt * d * d, count: (HEADS * (HEADS + 1)) * DEPTH,
+      fn: () => flat.t().mm(flat).double() },
+    { product: 'ridge rhs/cross (C₁ ± C₂)ᵀ(Y or E)', flops: 2 * bt * d * d, count: 2 * HEADS * DEPTH,
+      fn: () => flat.add(flat).t().mm(flat).double() },
     { product: 'output ctx W_h (BT×d)(d×d)', flops: 2 * bt * d * d, count: perHead, fn: () => flat.mm(w) },
     { product: 'layer norm (BT×d)', flops: 0, count: 2 * perView, fn: () => F.layerNorm(x, [d], null, null, 1e-5) },
     { product: 'ffn X A (BT×d)(d×d) + relu + add', flops: 2 * bt * d * d, count: perView,

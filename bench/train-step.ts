@@ -5,7 +5,8 @@
 //   node --import tsx bench/train-step.ts [--rounds N] [--steps K]
 //
 // Prints the median ms/step of each side and the ratio PyTorch/cfinit (> 1: cfinit is faster),
-// and matmul GFLOP/s at 1024² float32. The machine is shared, so each round alternates which
+// in wall time and in process CPU time (all threads; the steadier measure on a loaded machine,
+// where wall time also counts waiting for a core), and matmul GFLOP/s at 1024² float32. The machine is shared, so each round alternates which
 // side runs first and the report uses medians over all timed steps. Idle OpenMP threads sleep on
 // both sides: cfinit defaults OMP_WAIT_POLICY to PASSIVE as it loads libtorch (src/torch/native.ts),
 // and the peer, spawned afterwards, inherits that environment.
@@ -15,6 +16,7 @@ import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../
 import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
 import { PeerProcess } from './peer-process.ts';
 
+interface Timings { ms: number[]; cpuMs: number[] }
 interface Shape { name: string; tokens: number; dim: number; classes: number; pooling: Pooling }
 
 const BATCH = 128;
@@ -46,14 +48,17 @@ class Workload {
     this.optimizer.step();
   }
 
-  timeSteps(steps: number): number[] {
-    const ms: number[] = [];
+  timeSteps(steps: number): Timings {
+    const timings: Timings = { ms: [], cpuMs: [] };
     for (let i = 0; i < steps; i++) {
       const start = process.hrtime.bigint();
+      const cpu = process.cpuUsage();
       this.step();
-      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+      timings.ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+      const used = process.cpuUsage(cpu);
+      timings.cpuMs.push((used.user + used.system) / 1e3);
     }
-    return ms;
+    return timings;
   }
 }
 
@@ -105,20 +110,33 @@ async function main(): Promise<void> {
       await peer.request({ cmd: 'time', name: shape.name, steps: warmup });
     }
 
-    const timed = SHAPES.map(() => ({ cfinit: [] as number[], torch: [] as number[] }));
+    const empty = (): Timings => ({ ms: [], cpuMs: [] });
+    const timed = SHAPES.map(() => ({ cfinit: empty(), torch: empty() }));
     for (let round = 0; round < rounds; round++) {
       for (const [i, shape] of SHAPES.entries()) {
-        const runOurs = () => timed[i]!.cfinit.push(...ours[i]!.timeSteps(steps));
-        const runPeer = async () => timed[i]!.torch.push(...(await peer.request<{ ms: number[] }>({ cmd: 'time', name: shape.name, steps })).ms);
+        const runOurs = () => {
+          const t = ours[i]!.timeSteps(steps);
+          timed[i]!.cfinit.ms.push(...t.ms);
+          timed[i]!.cfinit.cpuMs.push(...t.cpuMs);
+        };
+        const runPeer = async () => {
+          const t = await peer.request<{ ms: number[]; cpu_ms: number[] }>({ cmd: 'time', name: shape.name, steps });
+          timed[i]!.torch.ms.push(...t.ms);
+          timed[i]!.torch.cpuMs.push(...t.cpu_ms);
+        };
         if (round % 2 === 0) { runOurs(); await runPeer(); } else { await runPeer(); runOurs(); }
       }
     }
 
-    console.log('\nshape                       cfinit ms/step   PyTorch ms/step   PyTorch/cfinit');
+    console.log('\n                           wall ms/step                     CPU ms/step (all threads)');
+    console.log('shape                      cfinit  PyTorch  PyTorch/cfinit  cfinit  PyTorch  PyTorch/cfinit');
     for (const [i, shape] of SHAPES.entries()) {
-      const c = median(timed[i]!.cfinit);
-      const t = median(timed[i]!.torch);
-      console.log(`${shape.name.padEnd(26)} ${c.toFixed(2).padStart(15)} ${t.toFixed(2).padStart(17)} ${(t / c).toFixed(2).padStart(15)}x`);
+      const { cfinit, torch } = timed[i]!;
+      const cols = [median(cfinit.ms), median(torch.ms), median(cfinit.cpuMs), median(torch.cpuMs)];
+      const [cw, tw, cc, tc] = cols.map((v) => v.toFixed(1));
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2).padStart(14)}x`;
+      console.log(`${shape.name.padEnd(26)} ${cw!.padStart(6)} ${tw!.padStart(8)} ${ratio(cols[1]!, cols[0]!)} ` +
+        `${cc!.padStart(7)} ${tc!.padStart(8)} ${ratio(cols[3]!, cols[2]!)}`);
     }
 
     const mmOurs: number[] = [];

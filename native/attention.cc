@@ -7,9 +7,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "errors.h"
 #include "ops.h"
@@ -51,26 +49,26 @@ class PackedAttention : public torch::autograd::Function<PackedAttention> {
     const int T = static_cast<int>(s.tokens), hd = static_cast<int>(s.headDim), d = static_cast<int>(s.dim);
     const int ld = 3 * d;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.headDim)));
-    at::Tensor probs = at::empty({s.batch, s.heads, s.tokens, s.tokens}, qkv.options());  // (B, H, T, T)
-    at::Tensor out = at::empty({s.batch, s.tokens, s.dim}, qkv.options());               // (B, T, d)
+    at::Tensor scores = at::empty({s.batch, s.heads, s.tokens, s.tokens}, qkv.options());  // (B, H, T, T)
+    at::Tensor out = at::empty({s.batch, s.tokens, s.dim}, qkv.options());                 // (B, T, d)
     const float* base = qkv.data_ptr<float>();
-    float* p = probs.data_ptr<float>();
     float* o = out.data_ptr<float>();
     at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
       for (int64_t bh = begin; bh < end; ++bh) {
         const int64_t b = bh / s.heads, h = bh % s.heads;
         const float* q = base + b * T * ld + h * hd;
-        float* pb = p + bh * T * T;
-        Gemm(false, true, T, T, hd, scale, q, ld, q + d, ld, 0.f, pb, T);  // (T, T) scores
-        for (int i = 0; i < T; ++i) {
-          float* row = pb + i * T;
-          const float mx = *std::max_element(row, row + T);
-          float sum = 0.f;
-          for (int j = 0; j < T; ++j) sum += (row[j] = std::exp(row[j] - mx));
-          const float inv = 1.f / sum;
-          for (int j = 0; j < T; ++j) row[j] *= inv;
-        }
-        Gemm(false, false, T, hd, T, 1.f, pb, T, q + 2 * d, ld, 0.f, o + b * T * d + h * hd, d);  // (T, hd)
+        Gemm(false, true, T, T, hd, scale, q, ld, q + d, ld, 0.f, scores.data_ptr<float>() + bh * T * T, T);
+      }
+    });
+    // ATen's softmax is vectorised (AVX2 exp); a scalar exp per score costs more than the products.
+    at::Tensor probs = at::_softmax(scores, -1, false);
+    scores.reset();
+    const float* p = probs.data_ptr<float>();
+    at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t bh = begin; bh < end; ++bh) {
+        const int64_t b = bh / s.heads, h = bh % s.heads;
+        const float* v = base + b * T * ld + 2 * d + h * hd;
+        Gemm(false, false, T, hd, T, 1.f, p + bh * T * T, T, v, ld, 0.f, o + b * T * d + h * hd, d);  // (T, hd)
       }
     });
     ctx->save_for_backward({qkv, probs});
@@ -90,29 +88,31 @@ class PackedAttention : public torch::autograd::Function<PackedAttention> {
     const int ld = 3 * d;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.headDim)));
     at::Tensor dQkv = at::empty_like(qkv);  // every (b, h) writes its own columns of q, k and v
+    at::Tensor dProbs = at::empty_like(probs);  // (B, H, T, T)
     const float* base = qkv.data_ptr<float>();
     const float* p = probs.data_ptr<float>();
     const float* dO = dOut.data_ptr<float>();
     float* g = dQkv.data_ptr<float>();
     at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
-      std::vector<float> dS(static_cast<size_t>(T) * T);  // (T, T)
+      for (int64_t bh = begin; bh < end; ++bh) {
+        const int64_t b = bh / s.heads, h = bh % s.heads;
+        const float* v = base + b * T * ld + 2 * d + h * hd;
+        const float* dOb = dO + b * T * d + h * hd;
+        float* dV = g + b * T * ld + 2 * d + h * hd;
+        Gemm(true, false, T, hd, T, 1.f, p + bh * T * T, T, dOb, d, 0.f, dV, ld);                 // dV (T, hd)
+        Gemm(false, true, T, T, hd, 1.f, dOb, d, v, ld, 0.f, dProbs.data_ptr<float>() + bh * T * T, T);  // dP
+      }
+    });
+    const at::Tensor dScores = at::_softmax_backward_data(dProbs, probs, -1, at::kFloat);  // P ⊙ (dP − Σ dP ⊙ P)
+    dProbs.reset();
+    const float* dS = dScores.data_ptr<float>();
+    at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
       for (int64_t bh = begin; bh < end; ++bh) {
         const int64_t b = bh / s.heads, h = bh % s.heads;
         const float* q = base + b * T * ld + h * hd;
-        const float* pb = p + bh * T * T;
-        const float* dOb = dO + b * T * d + h * hd;
         float* gq = g + b * T * ld + h * hd;
-        Gemm(true, false, T, hd, T, 1.f, pb, T, dOb, d, 0.f, gq + 2 * d, ld);      // dV (T, hd)
-        Gemm(false, true, T, T, hd, 1.f, dOb, d, q + 2 * d, ld, 0.f, dS.data(), T);  // dP (T, T)
-        for (int i = 0; i < T; ++i) {
-          float* row = dS.data() + i * T;
-          const float* pr = pb + i * T;
-          float dot = 0.f;
-          for (int j = 0; j < T; ++j) dot += row[j] * pr[j];
-          for (int j = 0; j < T; ++j) row[j] = pr[j] * (row[j] - dot);
-        }
-        Gemm(false, false, T, hd, T, scale, dS.data(), T, q + d, ld, 0.f, gq, ld);  // dQ (T, hd)
-        Gemm(true, false, T, hd, T, scale, dS.data(), T, q, ld, 0.f, gq + d, ld);   // dK (T, hd)
+        Gemm(false, false, T, hd, T, scale, dS + bh * T * T, T, q + d, ld, 0.f, gq, ld);  // dQ (T, hd)
+        Gemm(true, false, T, hd, T, scale, dS + bh * T * T, T, q, ld, 0.f, gq + d, ld);   // dK (T, hd)
       }
     });
     return {dQkv, at::Tensor()};

@@ -6,7 +6,7 @@ stdout line. Run with Debian's PyTorch: /usr/bin/python3 bench/peer/train_step.p
 Requests (every reply carries "ok"; failures carry "error"):
   {"cmd": "init", "threads": 2}
   {"cmd": "setup", "name": s, "batch": B, "tokens": T, "dim": d, "classes": C, "pooling": "mean"|"last", "seed": n}
-  {"cmd": "time", "name": s, "steps": k}            -> {"ms": [per-step milliseconds]}
+  {"cmd": "time", "name": s, "steps": k}            -> {"ms": [per-step ms], "cpu_ms": [per-step process CPU ms]}
   {"cmd": "matmul", "n": 1024, "reps": r}           -> {"gflops": x}
   {"cmd": "check", "weights": path, "inputs": path, "pooling": p, "steps": k, "seed": s}
       -> losses of k AdamW steps (and after them) from the given weights and inputs (safetensors);
@@ -152,12 +152,13 @@ def main():
                 reply = {}
             elif cmd == "time":
                 work = workloads[req["name"]]
-                ms = []
+                ms, cpu_ms = [], []
                 for _ in range(req["steps"]):
-                    start = time.perf_counter()
+                    start, cpu = time.perf_counter(), time.process_time()
                     work.step()
                     ms.append((time.perf_counter() - start) * 1e3)
-                reply = {"ms": ms}
+                    cpu_ms.append((time.process_time() - cpu) * 1e3)
+                reply = {"ms": ms, "cpu_ms": cpu_ms}
             elif cmd == "matmul":
                 reply = {"gflops": matmul_gflops(req["n"], req["reps"])}
             elif cmd == "check":

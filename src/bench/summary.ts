@@ -4,6 +4,8 @@ import type { Results } from './results.ts';
 
 const fmt = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+/** Seconds: two decimals below 10 s, one above. */
+const secs = (v: number | null | undefined): string => fmt(v, v !== null && v !== undefined && v < 10 ? 2 : 1);
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -20,14 +22,14 @@ export function summaryText(r: Results): string {
     out.push(table(header, r.matched_summary.map((m) => [
       m.scenario, m.model, fmt(m.metric.mean), fmt(m.metric.ci95), fmt(m.published),
       m.total_compute_proxy.mean.toExponential(3),
-      fmt(m.wall_clock_sec.mean, 1),
+      secs(m.wall_clock_sec.mean),
     ])));
   }
   if (r.compute_to_target_summary.length) {
     out.push('', 'Time to target (mean backprop final × 0.95 accuracy / × 1.05 cross-entropy)');
     const header = ['scenario', 'model', 'reach', 'wall s', 'vs backprop', 'compute'];
     out.push(table(header, r.compute_to_target_summary.map((c) => [
-      c.scenario, c.model, `${Math.round(c.reach_rate * 100)}%`, fmt(c.wall_clock_sec_mean, 1),
+      c.scenario, c.model, `${Math.round(c.reach_rate * 100)}%`, secs(c.wall_clock_sec_mean),
       fmt(c.wall_clock_ratio_to_backprop, 2),
       c.total_compute_proxy_mean === null ? '-' : c.total_compute_proxy_mean.toExponential(3),
     ])));
@@ -35,7 +37,7 @@ export function summaryText(r: Results): string {
     for (const s of scenarios) {
       const reached = r.compute_to_target_summary.filter((c) => c.scenario === s && c.wall_clock_sec_mean !== null);
       const first = reached.sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!)[0];
-      const who = first ? `${first.model} (${fmt(first.wall_clock_sec_mean, 1)} s)` : 'none';
+      const who = first ? `${first.model} (${secs(first.wall_clock_sec_mean)} s)` : 'none';
       out.push(`first to target in wall-clock on ${s}: ${who}`);
     }
   }

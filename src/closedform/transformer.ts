@@ -231,6 +231,7 @@ export function fitTransformerEncoder(
     layers.push(fitted.layerState);
     if (fitted.next) stats = fitted.next;
   }
+  pass(undefined, '');
   const state: TransformerEncoderState = {
     config, dims: { width, tokens }, layers, fitSeconds: (performance.now() - started) / 1000, seeds: { ...options.seeds },
   };
@@ -273,6 +274,7 @@ export function applyTransformerEncoder(
   state: TransformerEncoderState, x: Tensor, options: { computeDtype?: ComputeDtype; batchTokens?: number } = {},
 ): Tensor {
   checkTokens(x, state.dims.width, 'applyTransformerEncoder');
+  pass(undefined, '');
   const dtype = options.computeDtype ?? state.config.computeDtype;
   const batch = Math.max(1, Math.floor((options.batchTokens ?? state.config.batchTokens) / Math.max(1, x.size(1))));
   const computes = state.layers.map((layer) => layerCompute(layer, dtype));

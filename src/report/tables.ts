@@ -30,7 +30,7 @@ export function matchedTable(results: Results): Table {
   for (const s of scenariosOf(results)) {
     for (const r of results.matched_summary.filter((m) => m.scenario === s.scenario).sort(order)) {
       const diff = r.published === null ? null : r.metric.mean - r.published;
-      const outside = diff !== null && Math.abs(diff) > r.metric.ci95;
+      const outside = diff !== null && r.metric.n >= 2 && Math.abs(diff) > r.metric.ci95;  // one seed: no CI
       rows.push([
         c(SCENARIO_TITLES[r.scenario]), c(MODEL_LABELS[r.model]), c(metricShort(r.metric_name)),
         c(fmtMeanCi(r.metric), 'headline'), c(String(r.metric.n)),

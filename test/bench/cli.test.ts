@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Ajv } from 'ajv';
 import type { Results } from '../../src/bench/index.ts';
+import { benchDataDir } from '../../src/cli/commands/bench.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const samples = join(root, 'samples');
@@ -76,6 +78,19 @@ test('a SIGKILLed run loses at most the job in flight and resumes without recomp
     assert.equal(readFileSync(p, 'utf8'), v.text);
   }
   assert.ok(existsSync(join(out, 'results.json')));
+});
+
+test('a CFINIT_DATA_DIR that does not exist is a ConfigError; --data-dir wins over it', () => {
+  const saved = process.env.CFINIT_DATA_DIR;
+  process.env.CFINIT_DATA_DIR = join(tmp, 'missing');
+  try {
+    assert.throws(() => benchDataDir(undefined, true),
+      (e: Error) => e instanceof ConfigError && /CFINIT_DATA_DIR/.test(e.message));
+    assert.equal(benchDataDir(samples, false), samples);
+  } finally {
+    if (saved === undefined) delete process.env.CFINIT_DATA_DIR;
+    else process.env.CFINIT_DATA_DIR = saved;
+  }
 });
 
 test('bad flags are one-line errors with exit 1', () => {

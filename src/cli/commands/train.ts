@@ -111,7 +111,8 @@ export function registerTrain(program: Command): void {
       const seed = intFlag(flags.seed, '--seed');
       const stepsGiven = stepsFlag(model, flags.steps);
       const out = flags.out ?? join('runs', `${name}-${model}-seed${seed}`);
-      const scenario = await loadScenario(name, resolveDataDir(flags.dataDir), resolveCacheDir());
+      // The run's seed also draws the train/test rows, as the benchmark does for each seed.
+      const scenario = await loadScenario(name, resolveDataDir(flags.dataDir), resolveCacheDir(), { [name]: { seed } });
       const steps = resolveSteps(scenario, model, stepsGiven);
 
       let weights: Buffer | null = null;

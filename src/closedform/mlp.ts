@@ -1,8 +1,8 @@
 // The closed-form MLP encoder ("full-square": every layer is a d×d shrinkage transform, ReLU, then
 // a joint per-feature re-normalisation of the base and view streams). float64 throughout.
-import { cat, keep, linalg, tidy, type Tensor } from '../torch/index.ts';
-import { fitLayerFromStats } from './layer.ts';
-import { checkPair, subsetRows, type PairedStats } from './stats.ts';
+import { keep, tidy, type Tensor } from '../torch/index.ts';
+import { fitLayer } from './layer.ts';
+import { checkPair, subsetRows } from './stats.ts';
 import { checkFitInputs } from './validate.ts';
 import { positiveInt, positiveNumber } from '../checks.ts';
 
@@ -55,40 +55,6 @@ function checkStreams(streams: MlpStreams, where: string): void {
   if (streams.view1.ndim !== 2) throw new Error(`${where}: views must be (n, d), got [${streams.view1.shape}]`);
 }
 
-/**
- * The joint normaliser of the row blocks of z (the streams stacked along dim 0), by the formula of
- * jointNormalize from each block's own moments: Σⱼ colmean((Xⱼ − m)²) = Σⱼ [var(Xⱼ) + (mean(Xⱼ) − m)²].
- */
-function stackedNormalizer(blocks: readonly Tensor[]): Normalizer {
-  return tidy(() => {
-    const k = blocks.length;
-    const means = blocks.map((x) => x.mean(0, true));
-    const mean = means.reduce((a, b) => a.add(b)).div(k);
-    const variance = blocks.map((x, j) => x.var(0, { unbiased: false, keepdim: true }).add(means[j].sub(mean).square()))
-      .reduce((a, b) => a.add(b)).div(k);
-    return { mean, scale: variance.clampMin(VARIANCE_FLOOR).sqrt() };
-  });
-}
-
-/**
- * Σ̄ and Δ of the views from two products (μ = ½(m₁ + m₂), G = H₁ᵀH₁ + H₂ᵀH₂, X = H₁ᵀH₂):
- *   Σ̄ = ½Σᵢ(Hᵢ − μ)ᵀ(Hᵢ − μ)/n = G/2n − μμᵀ,   Δ = (H₁ − H₂)ᵀ(H₁ − H₂)/n = (G − X − Xᵀ)/n.
- * Both views are one (2n, d) block of the stack, so G is one product; the streams are jointly normalised,
- * so μ ≈ 0 and the one-pass centring loses nothing.
- */
-function viewStats(views: Tensor, n: number): PairedStats {
-  return tidy(() => {
-    const h1 = views.narrow(0, 0, n);
-    const h2 = views.narrow(0, n, n);
-    const mean = views.mean(0, true);                                    // μ  (1, d)
-    const gram = views.t().mm(views);                                    // G  (d, d)
-    const cross = h1.t().mm(h2);                                         // X  (d, d)
-    const sigmaBar = linalg.sym(gram.div(2 * n).sub(mean.t().mm(mean)));
-    const delta = linalg.sym(gram.sub(cross).sub(cross.t()).div(n));
-    return { n, mean, sigmaBar, delta, shared: linalg.sym(sigmaBar.sub(delta.mul(0.5))) };
-  });
-}
-
 export interface FitMlpOptions {
   depth?: number;
   lambda?: number;
@@ -103,8 +69,7 @@ export interface FitMlpOptions {
 /**
  * Fits the encoder on the view streams (base is only propagated):
  *   h ← jointNormalize(h);  per layer  A = fitLayer(view1, view2, λ);  h ← jointNormalize(ReLU(h·A)).
- * The three streams live stacked in one (n_base + 2n, d) float64 tensor, so each step is one product or
- * one in-place elementwise op over all of them. Returns the state and the propagated streams.
+ * Returns the state and the propagated streams (all float64).
  */
 export function fitMlpEncoder(
   streams: MlpStreams, options: FitMlpOptions = {},
@@ -119,22 +84,19 @@ export function fitMlpEncoder(
   if (options.fitRows !== undefined) positiveInt(options.fitRows, 'fitMlpEncoder: fitRows');
   if (options.fitRows !== undefined && options.fitRows < n) return fitMlpOnSubset(streams, options);
   return tidy(() => {
-    const nBase = streams.base.size(0);
-    let z = cat([streams.base, streams.view1, streams.view2].map((x) => x.double()), 0);  // (n_base + 2n, d)
-    const blocks = () => [z.narrow(0, 0, nBase), z.narrow(0, nBase, n), z.narrow(0, nBase + n, n)];
-    const normalizeInPlace = (): Normalizer => {
-      const norm = stackedNormalizer(blocks());
-      z.sub_(norm.mean).div_(norm.scale);
-      return norm;
-    };
-    const initial = normalizeInPlace();
+    let { normalized, norm: initial } = jointNormalize([streams.base, streams.view1, streams.view2].map((x) => x.double()));
     const layers: MlpEncoderState['layers'] = [];
     for (let layer = 0; layer < depth; layer++) {
-      const transform = tidy(() => fitLayerFromStats(viewStats(z.narrow(0, nBase, 2 * n), n), lambda).transform);
-      z = z.mm(transform).clamp_(0, null);                                // ReLU(h·A), in place
-      layers.push({ transform, norm: normalizeInPlace() });
+      const step = tidy(() => {
+        const { transform } = fitLayer(normalized[1], normalized[2], lambda);
+        const activated = normalized.map((x) => x.mm(transform).relu());
+        const { normalized: next, norm } = jointNormalize(activated);
+        return { transform, norm, next };
+      });
+      layers.push({ transform: step.transform, norm: step.norm });
+      normalized = step.next;
     }
-    const [base, view1, view2] = blocks();
+    const [base, view1, view2] = normalized;
     return { state: { initial, layers, config: { depth, lambda } }, streams: { base, view1, view2 } };
   });
 }

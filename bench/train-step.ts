@@ -2,7 +2,9 @@
 // grads) at batch 128 on random inputs, timed in cfinit and in the PyTorch peer
 // (bench/peer/train_step.py) with the same thread count, interleaved round by round.
 //
-//   node --import tsx bench/train-step.ts [--rounds N] [--steps K]
+//   node --import tsx bench/train-step.ts [--rounds N] [--steps K] [--phases]
+//
+// --phases first prints cfinit's CPU ms per phase of the step (forward, backward, optimizer).
 //
 // Prints the median ms/step of each side and the ratio PyTorch/cfinit (> 1: cfinit is faster),
 // in wall time and in process CPU time (all threads; the steadier measure on a loaded machine,
@@ -48,6 +50,27 @@ class Workload {
     this.optimizer.step();
   }
 
+  /** Median CPU ms (all threads) of forward, backward and optimizer step over `steps` steps. */
+  phases(steps: number): [number, number, number] {
+    const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
+    const forward: number[] = [], backward: number[] = [], optimizer: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      this.optimizer.zeroGrad();
+      tidy(() => {
+        const t0 = cpuMs();
+        const loss = this.model.loss(this.x, this.y);
+        const t1 = cpuMs();
+        loss.backward();
+        forward.push(t1 - t0);
+        backward.push(cpuMs() - t1);
+      });
+      const t2 = cpuMs();
+      this.optimizer.step();
+      optimizer.push(cpuMs() - t2);
+    }
+    return [median(forward), median(backward), median(optimizer)];
+  }
+
   timeSteps(steps: number): Timings {
     const timings: Timings = { ms: [], cpuMs: [] };
     for (let i = 0; i < steps; i++) {
@@ -83,7 +106,10 @@ function matmulGflops(n: number, reps: number): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '7' }, steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '3' } },
+    options: {
+      rounds: { type: 'string', default: '7' }, steps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '3' }, phases: { type: 'boolean', default: false },
+    },
   });
   const rounds = Number(values.rounds);
   const steps = Number(values.steps);
@@ -111,6 +137,14 @@ async function main(): Promise<void> {
     }
 
     const empty = (): Timings => ({ ms: [], cpuMs: [] });
+    if (values.phases) {
+      console.log('\ncfinit CPU ms per phase (median of 7 steps): forward  backward  optimizer');
+      for (const [i, shape] of SHAPES.entries()) {
+        const [f, b, o] = ours[i]!.phases(7).map((v) => v.toFixed(1).padStart(9));
+        console.log(`${shape.name.padEnd(26)} ${' '.repeat(16)}${f} ${b} ${o}`);
+      }
+    }
+
     const timed = SHAPES.map(() => ({ cfinit: empty(), torch: empty() }));
     for (let round = 0; round < rounds; round++) {
       for (const [i, shape] of SHAPES.entries()) {

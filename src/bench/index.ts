@@ -1,7 +1,7 @@
 // cfinit's benchmark floor: jobs, the FLOPs proxy, the job loop, analytics and results.json.
 import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { getNumThreads, native } from '../torch/index.ts';
+import { getNumThreads, versions } from '../torch/index.ts';
 import { buildResults } from './analytics.ts';
 import type { BenchConfig } from './config.ts';
 import type { Results, RunMetadata } from './results.ts';
@@ -31,7 +31,7 @@ export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: numbe
       low_data_checkpoints: config.fractions.lowDataCheckpoints, transfer: config.fractions.transfer,
     },
     quick: config.quick,
-    versions: { cfinit: packageVersion(), libtorch: native.version().torch, node: process.version },
+    versions: { cfinit: packageVersion(), libtorch: versions().torch, node: process.version },
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: totalmem() / 2 ** 30,
       platform: process.platform,

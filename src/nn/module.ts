@@ -1,5 +1,5 @@
 // Modules own named parameters and child modules; parameters are kept out of tidy() scopes.
-import { keep, type Tensor } from '../torch/index.ts';
+import { keep, noGrad, type Tensor } from '../torch/index.ts';
 
 export abstract class Module {
   training = true;
@@ -61,7 +61,7 @@ export abstract class Module {
       if (target.shape.join() !== value.shape.join()) {
         throw new Error(`loadStateDict: '${name}' has shape [${value.shape}], the module expects [${target.shape}]`);
       }
-      target.native.copyFrom(value.native);
+      noGrad(() => target.copy_(value));
     }
     if (options.strict ?? true) {
       const missing = Object.keys(own).filter((k) => !(k in state));

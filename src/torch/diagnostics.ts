@@ -14,3 +14,13 @@ export function liveTensors(): number {
 export function releaseFreeMemory(): boolean {
   return native.releaseFreeMemory();
 }
+
+/** The libtorch and N-API versions this installation computes with. */
+export function versions(): { torch: string; napi: number } {
+  return native.version();
+}
+
+/** ATen's description of its parallel backends and thread counts. */
+export function parallelInfo(): string {
+  return native.parallelInfo().trim();
+}

@@ -16,4 +16,4 @@ export { saveSafetensors, saveSafetensorsSync, loadSafetensors, serialize, deser
 export type { TensorMap, Metadata } from './safetensors.ts';
 export { native } from './native.ts';
 export { adamwStep } from './optim-kernels.ts';
-export { liveTensors, releaseFreeMemory } from './diagnostics.ts';
+export { liveTensors, releaseFreeMemory, versions, parallelInfo } from './diagnostics.ts';

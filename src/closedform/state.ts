@@ -9,6 +9,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, 
 import { basename, dirname, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { CfinitError } from '../errors.ts';
+import { isProcessAlive } from '../staging.ts';
 import { deserialize, scalarTensor, serialize, tidy, type TensorMap } from '../torch/index.ts';
 import type { MlpEncoderState } from './mlp.ts';
 import type { TransformerEncoderConfig, TransformerEncoderState } from './transformer.ts';
@@ -137,15 +138,6 @@ function wrapFs(err: unknown, path: string, doing: string): never {
   throw new StateFileError(`${path}: cannot ${doing} (${errorCode(err)})`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';   // alive, owned by someone else
-  }
-}
-
 /** Removes `<file>.partial-<pid>` staging files of processes killed mid-save (a SIGKILL runs no cleanup). */
 function removeStaleStaging(files: readonly string[]): void {
   const folder = dirname(files[0]);
@@ -157,7 +149,7 @@ function removeStaleStaging(files: readonly string[]): void {
   }
   for (const name of names) {
     const match = /^(.*)\.partial-(\d+)$/.exec(name);
-    if (match && files.some((f) => basename(f) === match[1]) && !isAlive(Number(match[2]))) {
+    if (match && files.some((f) => basename(f) === match[1]) && !isProcessAlive(Number(match[2]))) {
       rmSync(join(folder, name), { force: true });
     }
   }

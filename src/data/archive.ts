@@ -10,6 +10,7 @@ import { crc32 } from 'node:zlib';
 import { x as untar } from 'tar';
 import yauzl from 'yauzl';
 import { CacheDirError, DataFormatError } from './errors.ts';
+import { isProcessAlive } from '../staging.ts';
 import { checkDataFile } from './read.ts';
 
 const COMPLETE_MARKER = '.cfinit-extracted';
@@ -17,20 +18,11 @@ const COMPLETE_MARKER = '.cfinit-extracted';
 const CACHE_WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR']);
 const STAGING = /\.partial-(\d+)-\d+$/;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';   // alive, owned by someone else
-  }
-}
-
 /** Removes staging folders left by processes that died mid-extraction (a SIGKILL runs no cleanup). */
 function removeStaleStaging(extractedDir: string): void {
   for (const name of readdirSync(extractedDir)) {
     const pid = Number(STAGING.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(extractedDir, name), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !isProcessAlive(pid)) rmSync(join(extractedDir, name), { recursive: true, force: true });
   }
 }
 

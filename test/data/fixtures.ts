@@ -69,10 +69,12 @@ export async function tarGz(archive: string, cwd: string, entries: string[]): Pr
   return archive;
 }
 
-export async function zip(archive: string, files: Record<string, string>): Promise<string> {
+export async function zip(
+  archive: string, files: Record<string, string | Uint8Array>, options: { compress?: boolean } = {},
+): Promise<string> {
   mkdirSync(dirname(archive), { recursive: true });
   const z = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name);
+  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name, options);
   z.end();
   await new Promise<void>((ok, fail) => {
     const out = createWriteStream(archive);

@@ -2,15 +2,14 @@
 // content, directories and unusable cache dirs. Every failure is a one-line CfinitError naming the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import yazl from 'yazl';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { CfinitError } from '../../src/errors.ts';
 import {
   CacheDirError, DataFormatError, loadCifar, loadCovtype, loadQnli, loadWikiText2, parseCovtype,
 } from '../../src/data/index.ts';
 import {
-  cifarRecords, covtypeHeader, covtypeRows, gzipSync, qnliTsv, tarGz, tempDir, write, writeCifar100Folder,
+  cifarRecords, covtypeHeader, covtypeRows, gzipSync, qnliTsv, tarGz, tempDir, write, writeCifar100Folder, zip,
 } from '../data/fixtures.ts';
 
 /** mulberry32: a seeded stream of uniform [0, 1) draws, so every trial is reproducible. */
@@ -44,21 +43,9 @@ const QNLI_ROWS: [string, string, string][] = [
   ['Who?', 'Someone said so.', 'entailment'],
 ];
 
-async function zipFiles(
-  archive: string, files: Record<string, string | Uint8Array>, compress: boolean,
-): Promise<string> {
-  mkdirSync(dirname(archive), { recursive: true });
-  const z = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name, { compress });
-  z.end();
-  await new Promise<void>((ok, fail) => {
-    const out = createWriteStream(archive);
-    out.on('close', () => ok());
-    out.on('error', fail);
-    z.outputStream.pipe(out);
-  });
-  return archive;
-}
+
+const zipWith = (archive: string, files: Record<string, string | Uint8Array>, compress: boolean) =>
+  zip(archive, files, { compress });
 
 test('random truncations of every official format fail with a one-line error naming the file', async () => {
   const rand = random(11);
@@ -68,9 +55,9 @@ test('random truncations of every official format fail with a one-line error nam
   const cifarSrc = tempDir('h11-cifar-src');
   writeCifar100Folder(cifarSrc, 3, 2);
   const tgz = await tarGz(join(root, 'cifar-100-binary.tar.gz'), cifarSrc, ['cifar-100-binary']);
-  const qnliZip = await zipFiles(join(root, 'QNLIv2.zip'),
+  const qnliZip = await zipWith(join(root, 'QNLIv2.zip'),
     { 'QNLI/train.tsv': qnliTsv(QNLI_ROWS), 'QNLI/dev.tsv': qnliTsv(QNLI_ROWS) }, true);
-  const wikiZip = await zipFiles(join(root, 'wikitext-2-v1.zip'),
+  const wikiZip = await zipWith(join(root, 'wikitext-2-v1.zip'),
     Object.fromEntries(['train', 'valid', 'test'].map((s) => [`wikitext-2/wiki.${s}.tokens`, ` = A =\n text ${s}\n`])),
     false);
 
@@ -129,8 +116,8 @@ test('random byte flips in compressed archives are caught by their checksums (ne
   const qnliFiles = { 'QNLI/train.tsv': qnliTsv(QNLI_ROWS), 'QNLI/dev.tsv': qnliTsv(QNLI_ROWS.slice(1)) };
   const sources = {
     tgz: await tarGz(join(root, 'src', 'cifar-100-binary.tar.gz'), cifarSrc, ['cifar-100-binary']),
-    deflated: await zipFiles(join(root, 'src', 'QNLIv2.zip'), qnliFiles, true),
-    stored: await zipFiles(join(root, 'src2', 'QNLIv2.zip'), qnliFiles, false),
+    deflated: await zipWith(join(root, 'src', 'QNLIv2.zip'), qnliFiles, true),
+    stored: await zipWith(join(root, 'src2', 'QNLIv2.zip'), qnliFiles, false),
   };
   const reference = {
     tgz: await loadCifar(join(root, 'src'), join(root, 'cache-ref')),
@@ -176,7 +163,7 @@ test('a flipped byte inside a stored zip entry is a CRC error naming the archive
   const root = tempDir('h11-crc');
   const content = qnliTsv(QNLI_ROWS);
   const files = { 'QNLI/train.tsv': content, 'QNLI/dev.tsv': content };
-  const archive = await zipFiles(join(root, 'QNLIv2.zip'), files, false);
+  const archive = await zipWith(join(root, 'QNLIv2.zip'), files, false);
   const bytes = readFileSync(archive);
   const at = bytes.indexOf('Because');             // inside the first stored entry's data
   bytes[at] ^= 0x20;                                // 'B' → 'b': still valid text, so only the CRC can tell
@@ -188,7 +175,7 @@ test('a flipped byte inside a stored zip entry is a CRC error naming the archive
 test('a corrupt deflate stream names the archive and the entry', async () => {
   const root = tempDir('h11-deflate');
   const big = qnliTsv(Array.from({ length: 200 }, (_, i) => [`q${i} ${'word '.repeat(i % 7)}`, `s${i}`, 'entailment']));
-  const archive = await zipFiles(join(root, 'QNLIv2.zip'), { 'QNLI/train.tsv': big, 'QNLI/dev.tsv': big }, true);
+  const archive = await zipWith(join(root, 'QNLIv2.zip'), { 'QNLI/train.tsv': big, 'QNLI/dev.tsv': big }, true);
   const bytes = readFileSync(archive);
   // overwrite the middle of the first entry's compressed data (it starts after the 30-byte header and name)
   const start = 30 + 'QNLI/train.tsv'.length;

@@ -30,8 +30,11 @@ function ridgeAccuracy(train: Tensor, trainLabels: Tensor, test: Tensor, testLab
   return tidy(() => {
     const withBias = (f: Tensor) => cat([f, ones([f.size(0), 1], { dtype: 'float64' })], 1);
     const x = withBias(train);
-    const y = eye(classes, { dtype: 'float64' }).indexSelect(0, trainLabels);       // one-hot (N, C)
-    const gram = x.t().mm(x).add(eye(x.size(1), { dtype: 'float64' }).mul(REFERENCE.ridge.lambda));
+    const y = eye(classes, { dtype: 'float64' }).indexSelect(0, trainLabels); // one-hot (N, C)
+    const gram = x
+      .t()
+      .mm(x)
+      .add(eye(x.size(1), { dtype: 'float64' }).mul(REFERENCE.ridge.lambda));
     const w = linalg.solve(gram, x.t().mm(y));
     const predicted = withBias(test).mm(w).argmax(1);
     return predicted.eq(testLabels).double().mean().item();
@@ -57,26 +60,46 @@ async function main(): Promise<void> {
     for (const fraction of FRACTIONS) {
       const fitRows = Math.round(fraction * n);
       const started = performance.now();
-      const { state, streams } = fitTransformerEncoder({ view1, view2 }, {
-        ...REFERENCE.closedForm.transformer, fitRows, fitSeed: seed, propagate: false,
-      });
+      const { state, streams } = fitTransformerEncoder(
+        { view1, view2 },
+        {
+          ...REFERENCE.closedForm.transformer,
+          fitRows,
+          fitSeed: seed,
+          propagate: false,
+        },
+      );
       const fitSeconds = (performance.now() - started) / 1000;
       for (const s of Object.values(streams)) s.dispose();
       const encodeStarted = performance.now();
       const trainFeatures = tidy(() => pool(scenario, applyTransformerEncoder(state, base)));
       const testFeatures = tidy(() => pool(scenario, applyTransformerEncoder(state, test)));
       const encodeSeconds = (performance.now() - encodeStarted) / 1000;
-      const accuracy = ridgeAccuracy(trainFeatures, scenario.train.labels, testFeatures, scenario.test.labels,
-        scenario.numClasses);
+      const accuracy = ridgeAccuracy(
+        trainFeatures,
+        scenario.train.labels,
+        testFeatures,
+        scenario.test.labels,
+        scenario.numClasses,
+      );
       const record = {
-        scenario: name, seed, fraction, fitRows, n, fitSeconds, encodeSeconds, ridgeTestAccuracy: accuracy,
+        scenario: name,
+        seed,
+        fraction,
+        fitRows,
+        n,
+        fitSeconds,
+        encodeSeconds,
+        ridgeTestAccuracy: accuracy,
         config: { ...REFERENCE.closedForm.transformer, computeDtype: state.config.computeDtype },
         threads: getNumThreads(),
       };
       console.log(JSON.stringify(record));
       const frac = `1/${Math.round(1 / fraction)}`;
-      rows.push(`${name.padEnd(22)} ${frac.padStart(5)} ${String(fitRows).padStart(7)} ` +
-        `${fitSeconds.toFixed(2).padStart(8)} ${encodeSeconds.toFixed(2).padStart(9)} ${accuracy.toFixed(4).padStart(9)}`);
+      rows.push(
+        `${name.padEnd(22)} ${frac.padStart(5)} ${String(fitRows).padStart(7)} ` +
+          `${fitSeconds.toFixed(2).padStart(8)} ${encodeSeconds.toFixed(2).padStart(9)} ${accuracy.toFixed(4).padStart(9)}`,
+      );
       trainFeatures.dispose();
       testFeatures.dispose();
     }

@@ -19,7 +19,14 @@ import { fileURLToPath } from 'node:url';
 import { fitMlpEncoder, fitTransformerEncoder, type ComputeDtype } from '../src/closedform/index.ts';
 import { Generator, empty, getNumThreads, randn, tidy } from '../src/torch/index.ts';
 
-interface Shape { name: string; n: number; t: number; d: number; refSeconds: number; refGb: number }
+interface Shape {
+  name: string;
+  n: number;
+  t: number;
+  d: number;
+  refSeconds: number;
+  refGb: number;
+}
 
 const SHAPES: Shape[] = [
   { name: 'cifar', n: 8000, t: 16, d: 192, refSeconds: 28.9, refGb: 5.1 },
@@ -39,7 +46,10 @@ function peakRssBytes(): number {
 }
 
 /** base ~ N(0,1); view_k = base + 0.3·N(0,1), generated in row chunks into preallocated tensors. */
-function makeTokens(shape: Shape, dtype: ComputeDtype): { base: ReturnType<typeof empty>; view1: ReturnType<typeof empty>; view2: ReturnType<typeof empty> } {
+function makeTokens(
+  shape: Shape,
+  dtype: ComputeDtype,
+): { base: ReturnType<typeof empty>; view1: ReturnType<typeof empty>; view2: ReturnType<typeof empty> } {
   const g = new Generator(SEED);
   const dims = [shape.n, shape.t, shape.d];
   const base = empty(dims, { dtype });
@@ -68,15 +78,26 @@ function runChild(name: string, dtype: ComputeDtype, withBase: boolean): void {
     const view2 = base.add(randn([COVTYPE.n, COVTYPE.d], { generator: g, dtype: 'float64' }).mul(0.3));
     const cold = performance.now();
     fitMlpEncoder({ base: base.narrow(0, 0, 200), view1: view1.narrow(0, 0, 200), view2: view2.narrow(0, 0, 200) });
-    const coldSeconds = (performance.now() - cold) / 1000;   // first calls: operator lookup, BLAS and thread start-up
+    const coldSeconds = (performance.now() - cold) / 1000; // first calls: operator lookup, BLAS and thread start-up
     const started = performance.now();
     fitMlpEncoder({ base, view1, view2 }, { depth: 3, lambda: 1 });
     const seconds = (performance.now() - started) / 1000;
-    console.log(JSON.stringify({ name, seconds, coldWarmupSeconds: coldSeconds, peakRss: peakRssBytes(), rssBeforeFit: rssBefore }));
+    console.log(
+      JSON.stringify({
+        name,
+        seconds,
+        coldWarmupSeconds: coldSeconds,
+        peakRss: peakRssBytes(),
+        rssBeforeFit: rssBefore,
+      }),
+    );
     return;
   }
   const shape = SHAPES.find((s) => s.name === name);
-  if (!shape) throw new Error(`unknown shape '${name}'; expected one of ${[...SHAPES.map((s) => s.name), COVTYPE.name].join(', ')}`);
+  if (!shape)
+    throw new Error(
+      `unknown shape '${name}'; expected one of ${[...SHAPES.map((s) => s.name), COVTYPE.name].join(', ')}`,
+    );
   const tokens = makeTokens(shape, dtype);
   const streams = withBase ? tokens : { view1: tokens.view1, view2: tokens.view2 };
   if (!withBase) tokens.base.dispose();
@@ -84,7 +105,9 @@ function runChild(name: string, dtype: ComputeDtype, withBase: boolean): void {
   const started = performance.now();
   fitTransformerEncoder(streams, { depth: 3, heads: 2, landmarks: 8, lambda: 1, computeDtype: dtype, inPlace: true });
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ name, seconds, peakRss: peakRssBytes(), rssAfterData: dataRss, threads: getNumThreads() }));
+  console.log(
+    JSON.stringify({ name, seconds, peakRss: peakRssBytes(), rssAfterData: dataRss, threads: getNumThreads() }),
+  );
 }
 
 function median(xs: number[]): number {
@@ -112,24 +135,40 @@ function main(): void {
   const names = arg('shapes', 'cifar,qnli,wikitext,covtype').split(',');
   const withBase = process.argv.includes('--base');
   const all = new Map<string, Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>>(
-    versions.map((v) => [v.label, new Map(names.map((n) => [n, { seconds: [], rss: [], fitRss: [] }]))]));
+    versions.map((v) => [v.label, new Map(names.map((n) => [n, { seconds: [], rss: [], fitRss: [] }]))]),
+  );
   for (let r = 0; r < repeats; r++) {
     for (const name of names) {
       for (const version of versions) {
         const base = withBase || (version.label !== 'new' && process.argv.includes('--baseline-base'));
-        const args = ['--import', 'tsx', version.script, '--child', name, '--dtype', dtype, ...(base ? ['--base'] : [])];
+        const args = [
+          '--import',
+          'tsx',
+          version.script,
+          '--child',
+          name,
+          '--dtype',
+          dtype,
+          ...(base ? ['--base'] : []),
+        ];
         const child = spawnSync(process.execPath, args, {
-          encoding: 'utf8', env: { ...CHILD_ENV, ...process.env }, maxBuffer: 1 << 20, cwd: dirname(dirname(version.script)),
+          encoding: 'utf8',
+          env: { ...CHILD_ENV, ...process.env },
+          maxBuffer: 1 << 20,
+          cwd: dirname(dirname(version.script)),
         });
-        if (child.status !== 0) throw new Error(`child ${version.label} ${name} failed (${child.status}):\n${child.stderr}`);
+        if (child.status !== 0)
+          throw new Error(`child ${version.label} ${name} failed (${child.status}):\n${child.stderr}`);
         const line = JSON.parse(child.stdout.trim().split('\n').pop()!);
         const slot = all.get(version.label)!.get(name)!;
         slot.seconds.push(line.seconds);
         slot.rss.push(line.peakRss);
         // the fit's own memory: peak above the process after its input streams were made
         slot.fitRss.push(line.peakRss - (line.rssAfterData ?? line.rssBeforeFit));
-        console.error(`  repeat ${r + 1} ${version.label} ${name}: ${line.seconds.toFixed(3)} s, ` +
-          `peak RSS ${(line.peakRss / 2 ** 20).toFixed(0)} MiB`);
+        console.error(
+          `  repeat ${r + 1} ${version.label} ${name}: ${line.seconds.toFixed(3)} s, ` +
+            `peak RSS ${(line.peakRss / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
     }
   }
@@ -147,32 +186,46 @@ function main(): void {
 function baselineScript(ref: string): string {
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const dir = `/tmp/cfinit-baseline-${ref.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-  if (!existsSync(dir)) execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, ref], { stdio: 'inherit' });
+  if (!existsSync(dir))
+    execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, ref], { stdio: 'inherit' });
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  if (!existsSync(join(dir, 'build/Release'))) cpSync(join(root, 'build/Release'), join(dir, 'build/Release'), { recursive: true });
+  if (!existsSync(join(dir, 'build/Release')))
+    cpSync(join(root, 'build/Release'), join(dir, 'build/Release'), { recursive: true });
   const script = join(dir, 'bench/closedform-fit.current.ts');
   copyFileSync(fileURLToPath(import.meta.url), script);
   return script;
 }
 
 function report(
-  label: string, results: Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>, names: string[],
-  dtype: string, repeats: number, withBase: boolean,
+  label: string,
+  results: Map<string, { seconds: number[]; rss: number[]; fitRss: number[] }>,
+  names: string[],
+  dtype: string,
+  repeats: number,
+  withBase: boolean,
 ): void {
-  console.log(`[${label}] closed-form encoder fit, computeDtype ${dtype}, ${withBase ? 'with' : 'without'} a base stream, ` +
-    `${repeats} repeat(s), median shown (machine shared: timings are noisy)`);
-  console.log('shape      N×T×d            seconds   ref s   speedup   peak RSS MiB   ref GB   RSS vs ref   fit above inputs MiB');
+  console.log(
+    `[${label}] closed-form encoder fit, computeDtype ${dtype}, ${withBase ? 'with' : 'without'} a base stream, ` +
+      `${repeats} repeat(s), median shown (machine shared: timings are noisy)`,
+  );
+  console.log(
+    'shape      N×T×d            seconds   ref s   speedup   peak RSS MiB   ref GB   RSS vs ref   fit above inputs MiB',
+  );
   for (const name of names) {
     const { seconds, rss, fitRss } = results.get(name)!;
     const fitPeak = (Math.max(...fitRss) / 2 ** 20).toFixed(0).padStart(12);
     const s = median(seconds);
     const peak = Math.max(...rss);
     if (name === COVTYPE.name) {
-      console.log(`${name.padEnd(10)} ${`${COVTYPE.n}×${COVTYPE.d}`.padEnd(16)} ${s.toFixed(3).padStart(7)} ${COVTYPE.refSeconds.toFixed(2).padStart(7)} ${(COVTYPE.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${''.padStart(8)} ${''.padStart(9)}  ${fitPeak}`);
+      console.log(
+        `${name.padEnd(10)} ${`${COVTYPE.n}×${COVTYPE.d}`.padEnd(16)} ${s.toFixed(3).padStart(7)} ${COVTYPE.refSeconds.toFixed(2).padStart(7)} ${(COVTYPE.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${''.padStart(8)} ${''.padStart(9)}  ${fitPeak}`,
+      );
       continue;
     }
     const shape = SHAPES.find((x) => x.name === name)!;
-    console.log(`${name.padEnd(10)} ${`${shape.n}×${shape.t}×${shape.d}`.padEnd(16)} ${s.toFixed(2).padStart(7)} ${shape.refSeconds.toFixed(1).padStart(7)} ${(shape.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${shape.refGb.toFixed(1).padStart(8)} ${(shape.refGb * 1e9 / peak).toFixed(1).padStart(9)}x  ${fitPeak}`);
+    console.log(
+      `${name.padEnd(10)} ${`${shape.n}×${shape.t}×${shape.d}`.padEnd(16)} ${s.toFixed(2).padStart(7)} ${shape.refSeconds.toFixed(1).padStart(7)} ${(shape.refSeconds / s).toFixed(1).padStart(8)}x ${(peak / 2 ** 20).toFixed(0).padStart(13)} ${shape.refGb.toFixed(1).padStart(8)} ${((shape.refGb * 1e9) / peak).toFixed(1).padStart(9)}x  ${fitPeak}`,
+    );
     console.log(`           all runs: ${seconds.map((x) => x.toFixed(2)).join(', ')} s`);
   }
 }

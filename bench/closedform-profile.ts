@@ -7,7 +7,9 @@ import { F, Generator, empty, randn, tidy, type Tensor } from '../src/torch/inde
 import { fitTransformerEncoder } from '../src/closedform/index.ts';
 
 const SHAPES: Record<string, { n: number; t: number; d: number }> = {
-  cifar: { n: 8000, t: 16, d: 192 }, qnli: { n: 10000, t: 80, d: 64 }, wikitext: { n: 16000, t: 64, d: 64 },
+  cifar: { n: 8000, t: 16, d: 192 },
+  qnli: { n: 10000, t: 80, d: 64 },
+  wikitext: { n: 16000, t: 64, d: 64 },
 };
 const DEPTH = 3;
 const HEADS = 2;
@@ -47,8 +49,10 @@ function main(): void {
   }
   const profile: Record<string, number> = {};
   const t0 = performance.now();
-  fitTransformerEncoder({ view1: views[0], view2: views[1] },
-    { depth: DEPTH, heads: HEADS, landmarks: LANDMARKS, inPlace: true, profile });
+  fitTransformerEncoder(
+    { view1: views[0], view2: views[1] },
+    { depth: DEPTH, heads: HEADS, landmarks: LANDMARKS, inPlace: true, profile },
+  );
   const total = (performance.now() - t0) / 1000;
   console.log(`${name} ${n}×${t}×${d}: fit ${total.toFixed(2)} s (no base stream)`);
   for (const [pass, s] of Object.entries(profile)) console.log(`  pass ${pass.padEnd(34)} ${s.toFixed(2)} s`);
@@ -64,35 +68,59 @@ function main(): void {
   const qmap = randn([d, HEADS * hd], { generator: g });
   const q = randn([b, t, hd], { generator: g });
   const attn = F.softmax(q.bmm(q.mT()), -1);
-  const perView = 2 * DEPTH;            // once per view and layer
-  const perHead = HEADS * 2 * DEPTH;    // once per head, view and layer
+  const perView = 2 * DEPTH; // once per view and layer
+  const perHead = HEADS * 2 * DEPTH; // once per head, view and layer
   const rows: { product: string; flops: number; count: number; fn: () => unknown }[] = [
-    { product: 'stats Gram (BT×d)ᵀ(BT×d)', flops: 2 * bt * d * d, count: 2 * DEPTH,
-      fn: () => flat.t().mm(flat).double() },
-    { product: 'project X Q (BT×d)(d×r)', flops: 2 * bt * d * HEADS * hd, count: 2 * perView,
-      fn: () => x.matmul(qmap) },
+    {
+      product: 'stats Gram (BT×d)ᵀ(BT×d)',
+      flops: 2 * bt * d * d,
+      count: 2 * DEPTH,
+      fn: () => flat.t().mm(flat).double(),
+    },
+    {
+      product: 'project X Q (BT×d)(d×r)',
+      flops: 2 * bt * d * HEADS * hd,
+      count: 2 * perView,
+      fn: () => x.matmul(qmap),
+    },
     { product: 'scores bmm (T×k)(k×T)', flops: 2 * b * t * t * hd, count: 2 * perHead, fn: () => q.bmm(q.mT()) },
     { product: 'softmax (B,T,T)', flops: 0, count: 2 * perHead, fn: () => F.softmax(attn, -1) },
     { product: 'context bmm (T×T)(T×d)', flops: 2 * b * t * t * d, count: 2 * perHead, fn: () => attn.bmm(x) },
-    { product: 'ridge Gram block C_hᵀC_g (BT×d)ᵀ(BT×d)', flops: 2 * bt * d * d, count: (HEADS * (HEADS + 1)) * DEPTH,
-      fn: () => flat.t().mm(flat).double() },
-    { product: 'ridge rhs/cross (C₁ ± C₂)ᵀ(Y or E)', flops: 2 * bt * d * d, count: 2 * HEADS * DEPTH,
-      fn: () => flat.add(flat).t().mm(flat).double() },
+    {
+      product: 'ridge Gram block C_hᵀC_g (BT×d)ᵀ(BT×d)',
+      flops: 2 * bt * d * d,
+      count: HEADS * (HEADS + 1) * DEPTH,
+      fn: () => flat.t().mm(flat).double(),
+    },
+    {
+      product: 'ridge rhs/cross (C₁ ± C₂)ᵀ(Y or E)',
+      flops: 2 * bt * d * d,
+      count: 2 * HEADS * DEPTH,
+      fn: () => flat.add(flat).t().mm(flat).double(),
+    },
     { product: 'output ctx W_h (BT×d)(d×d)', flops: 2 * bt * d * d, count: perHead, fn: () => flat.mm(w) },
     { product: 'layer norm (BT×d)', flops: 0, count: 2 * perView, fn: () => F.layerNorm(x, [d], null, null, 1e-5) },
-    { product: 'ffn X A (BT×d)(d×d) + relu + add', flops: 2 * bt * d * d, count: perView,
-      fn: () => flat.add(flat.mm(w).relu()) },
+    {
+      product: 'ffn X A (BT×d)(d×d) + relu + add',
+      flops: 2 * bt * d * d,
+      count: perView,
+      fn: () => flat.add(flat.mm(w).relu()),
+    },
   ];
   console.log(`per batch of ${b} sequences (${bt} tokens), ${batches} batches per pass:`);
   console.log('product                                    GFLOP/batch  ms/batch   GFLOP/s   fit total s');
   let sum = 0;
   for (const row of rows) {
-    const s = timeIt(() => { row.fn(); });
+    const s = timeIt(() => {
+      row.fn();
+    });
     const fitSeconds = s * row.count * batches;
     sum += fitSeconds;
     const rate = row.flops ? (row.flops / s / 1e9).toFixed(1) : '-';
-    console.log(`${row.product.padEnd(42)} ${(row.flops / 1e9).toFixed(3).padStart(11)} ` +
-      `${(s * 1e3).toFixed(2).padStart(9)} ${rate.padStart(9)} ${fitSeconds.toFixed(2).padStart(12)}`);
+    console.log(
+      `${row.product.padEnd(42)} ${(row.flops / 1e9).toFixed(3).padStart(11)} ` +
+        `${(s * 1e3).toFixed(2).padStart(9)} ${rate.padStart(9)} ${fitSeconds.toFixed(2).padStart(12)}`,
+    );
   }
   console.log(`sum of products over the fit: ${sum.toFixed(2)} s (fit measured ${total.toFixed(2)} s)`);
 }

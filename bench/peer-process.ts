@@ -12,7 +12,9 @@ export class PeerProcess {
 
   constructor(script: string) {
     this.child = spawn(PEER_PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
     this.child.on('exit', (code) => {
       this.exited = `peer ${script} exited with code ${code}${this.stderr ? `:\n${this.stderr}` : ''}`;
       for (const resolve of this.pending.splice(0)) resolve('');

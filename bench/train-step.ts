@@ -18,8 +18,17 @@ import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../
 import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
 import { PeerProcess } from './peer-process.ts';
 
-interface Timings { ms: number[]; cpuMs: number[] }
-interface Shape { name: string; tokens: number; dim: number; classes: number; pooling: Pooling }
+interface Timings {
+  ms: number[];
+  cpuMs: number[];
+}
+interface Shape {
+  name: string;
+  tokens: number;
+  dim: number;
+  classes: number;
+  pooling: Pooling;
+}
 
 const BATCH = 128;
 const LR = 3e-4;
@@ -52,8 +61,13 @@ class Workload {
 
   /** Median CPU ms (all threads) of forward, backward and optimizer step over `steps` steps. */
   phases(steps: number): [number, number, number] {
-    const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
-    const forward: number[] = [], backward: number[] = [], optimizer: number[] = [];
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e3;
+    };
+    const forward: number[] = [],
+      backward: number[] = [],
+      optimizer: number[] = [];
     for (let i = 0; i < steps; i++) {
       this.optimizer.zeroGrad();
       tidy(() => {
@@ -107,29 +121,46 @@ function matmulGflops(n: number, reps: number): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '7' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '3' }, phases: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '7' },
+      steps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '3' },
+      phases: { type: 'boolean', default: false },
     },
   });
   const rounds = Number(values.rounds);
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
-  for (const [name, v] of [['rounds', rounds], ['steps', steps], ['warmup', warmup]] as const) {
+  for (const [name, v] of [
+    ['rounds', rounds],
+    ['steps', steps],
+    ['warmup', warmup],
+  ] as const) {
     const min = name === 'warmup' ? 0 : 1;
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} must be an integer ≥ ${min}, got '${values[name]}'`);
+    if (!Number.isInteger(v) || v < min)
+      throw new RangeError(`--${name} must be an integer ≥ ${min}, got '${values[name]}'`);
   }
   const threads = getNumThreads();
   const peer = new PeerProcess(fileURLToPath(new URL('./peer/train_step.py', import.meta.url)));
   try {
     const info = await peer.request<{ torch: string; threads: number }>({ cmd: 'init', threads });
-    console.log(`threads: cfinit ${threads}, PyTorch ${info.threads} (torch ${info.torch}); ` +
-      `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}; batch ${BATCH}; ` +
-      `${rounds} rounds × ${steps} steps after ${warmup} warm-up steps; medians over all timed steps`);
+    console.log(
+      `threads: cfinit ${threads}, PyTorch ${info.threads} (torch ${info.torch}); ` +
+        `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}; batch ${BATCH}; ` +
+        `${rounds} rounds × ${steps} steps after ${warmup} warm-up steps; medians over all timed steps`,
+    );
 
     const ours = SHAPES.map((shape, i) => new Workload(shape, 100 + i));
     for (const [i, shape] of SHAPES.entries()) {
-      await peer.request({ cmd: 'setup', name: shape.name, batch: BATCH, tokens: shape.tokens, dim: shape.dim,
-        classes: shape.classes, pooling: shape.pooling, seed: 100 + i });
+      await peer.request({
+        cmd: 'setup',
+        name: shape.name,
+        batch: BATCH,
+        tokens: shape.tokens,
+        dim: shape.dim,
+        classes: shape.classes,
+        pooling: shape.pooling,
+        seed: 100 + i,
+      });
     }
     for (const [i, shape] of SHAPES.entries()) {
       ours[i]!.timeSteps(warmup);
@@ -158,7 +189,13 @@ async function main(): Promise<void> {
           timed[i]!.torch.ms.push(...t.ms);
           timed[i]!.torch.cpuMs.push(...t.cpu_ms);
         };
-        if (round % 2 === 0) { runOurs(); await runPeer(); } else { await runPeer(); runOurs(); }
+        if (round % 2 === 0) {
+          runOurs();
+          await runPeer();
+        } else {
+          await runPeer();
+          runOurs();
+        }
       }
     }
 
@@ -169,8 +206,10 @@ async function main(): Promise<void> {
       const cols = [median(cfinit.ms), median(torch.ms), median(cfinit.cpuMs), median(torch.cpuMs)];
       const [cw, tw, cc, tc] = cols.map((v) => v.toFixed(1));
       const ratio = (a: number, b: number) => `${(a / b).toFixed(2).padStart(14)}x`;
-      console.log(`${shape.name.padEnd(26)} ${cw!.padStart(6)} ${tw!.padStart(8)} ${ratio(cols[1]!, cols[0]!)} ` +
-        `${cc!.padStart(7)} ${tc!.padStart(8)} ${ratio(cols[3]!, cols[2]!)}`);
+      console.log(
+        `${shape.name.padEnd(26)} ${cw!.padStart(6)} ${tw!.padStart(8)} ${ratio(cols[1]!, cols[0]!)} ` +
+          `${cc!.padStart(7)} ${tc!.padStart(8)} ${ratio(cols[3]!, cols[2]!)}`,
+      );
     }
 
     const mmOurs: number[] = [];
@@ -179,7 +218,9 @@ async function main(): Promise<void> {
       mmOurs.push(matmulGflops(1024, 10));
       mmPeer.push((await peer.request<{ gflops: number }>({ cmd: 'matmul', n: 1024, reps: 10 })).gflops);
     }
-    console.log(`\nmatmul 1024² float32 GFLOP/s (median of 5 × 10): cfinit ${median(mmOurs).toFixed(1)}, PyTorch ${median(mmPeer).toFixed(1)}`);
+    console.log(
+      `\nmatmul 1024² float32 GFLOP/s (median of 5 × 10): cfinit ${median(mmOurs).toFixed(1)}, PyTorch ${median(mmPeer).toFixed(1)}`,
+    );
   } finally {
     await peer.close();
   }

@@ -23,7 +23,9 @@ try {
   await peer.request({ cmd: 'init', threads: 1 });
   for (const [i, c] of CASES.entries()) {
     const seed = 40 + i;
-    const model = new BaselineTransformer(baselineConfig(c.dim, c.classes, c.pooling), { generator: new Generator(seed) });
+    const model = new BaselineTransformer(baselineConfig(c.dim, c.classes, c.pooling), {
+      generator: new Generator(seed),
+    });
     const data = new Generator(1000 + i);
     const tokens = randn([32, c.tokens, c.dim], { generator: data });
     const targets = randint(0, c.classes, [32], { generator: data });
@@ -38,12 +40,23 @@ try {
     ours.push(tidy(() => noGrad(() => model.loss(tokens, targets).item())));
 
     const theirs = await peer.request<{ losses: number[]; init_max_abs_diff: number }>({
-      cmd: 'check', weights, inputs, pooling: c.pooling, steps: STEPS, seed,
+      cmd: 'check',
+      weights,
+      inputs,
+      pooling: c.pooling,
+      steps: STEPS,
+      seed,
     });
     const worst = Math.max(...ours.map((l, k) => Math.abs(l - theirs.losses[k]!) / Math.abs(theirs.losses[k]!)));
-    console.log(`T=${c.tokens} d=${c.dim} C=${c.classes} ${c.pooling}: losses cfinit [${ours.map((l) => l.toFixed(6))}]`);
-    console.log(`${' '.repeat(24)}PyTorch [${theirs.losses.map((l) => l.toFixed(6))}]  max rel diff ${worst.toExponential(2)}`);
-    console.log(`${' '.repeat(24)}init from seed ${seed}: max |cfinit − PyTorch| = ${theirs.init_max_abs_diff.toExponential(2)}`);
+    console.log(
+      `T=${c.tokens} d=${c.dim} C=${c.classes} ${c.pooling}: losses cfinit [${ours.map((l) => l.toFixed(6))}]`,
+    );
+    console.log(
+      `${' '.repeat(24)}PyTorch [${theirs.losses.map((l) => l.toFixed(6))}]  max rel diff ${worst.toExponential(2)}`,
+    );
+    console.log(
+      `${' '.repeat(24)}init from seed ${seed}: max |cfinit − PyTorch| = ${theirs.init_max_abs_diff.toExponential(2)}`,
+    );
   }
 } finally {
   await peer.close();

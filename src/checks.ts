@@ -22,12 +22,16 @@ export function nonNegativeInt(value: unknown, name: string): number {
 
 /** A finite number in [min, max] (either bound open when `exclusive` says so). */
 export function finiteNumber(
-  value: unknown, name: string,
+  value: unknown,
+  name: string,
   range: { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean } = {},
 ): number {
   const { min = -Infinity, max = Infinity, exclusiveMin = false, exclusiveMax = false } = range;
-  const ok = typeof value === 'number' && Number.isFinite(value) &&
-    (exclusiveMin ? value > min : value >= min) && (exclusiveMax ? value < max : value <= max);
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (exclusiveMin ? value > min : value >= min) &&
+    (exclusiveMax ? value < max : value <= max);
   if (!ok) {
     const lo = min === -Infinity ? '' : `${exclusiveMin ? '>' : '≥'} ${min}`;
     const hi = max === Infinity ? '' : `${exclusiveMax ? '<' : '≤'} ${max}`;

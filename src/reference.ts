@@ -2,7 +2,12 @@
 // init_finetune_realworld_eval.py), in one typed table. The data floor, the trainer, the benchmark
 // and the bench/ scripts all read from here; no value is typed twice. Pure data: no imports.
 
-export const SCENARIOS = ['covtype_mlp', 'cifar100_transformer', 'qnli_transformer', 'wikitext2_next_token_transformer'] as const;
+export const SCENARIOS = [
+  'covtype_mlp',
+  'cifar100_transformer',
+  'qnli_transformer',
+  'wikitext2_next_token_transformer',
+] as const;
 
 /** Train/test sizes and token shapes of the four scenarios (T tokens of width d; covtype is a 54-column table). */
 export const SCENARIO_SHAPES = {

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import type { Tensor } from '../src/torch/index.ts';
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise; the message names the first offending index. */
-export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor | ArrayLike<number>,
-  { rtol = 1e-5, atol = 1e-6, what = 'value' }: { rtol?: number; atol?: number; what?: string } = {}): void {
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6, what = 'value' }: { rtol?: number; atol?: number; what?: string } = {},
+): void {
   const a = toNumbers(actual);
   const b = toNumbers(expected);
   assert.equal(a.length, b.length, `${what}: length ${a.length} vs expected ${b.length}`);

@@ -2,9 +2,23 @@
 // seed spread, OOD, low-data, transfer (shared cost paid once) and Pareto fronts. Pure functions of rows.
 import { MODELS, REFERENCE, SCENARIOS, type ModelName, type ReferenceScenario } from '../reference.ts';
 import type {
-  CheckpointRow, CheckpointSummary, ComputeToTargetDetail, ComputeToTargetSummary, MatchedSummary, OodRow,
-  OodSummary, ParetoRow, PrimaryMetric, Results, RunMetadata, SeedSummary, SummaryStats, TargetRow, TransferRow,
-  TransferSeedSummary, TransferSummary,
+  CheckpointRow,
+  CheckpointSummary,
+  ComputeToTargetDetail,
+  ComputeToTargetSummary,
+  MatchedSummary,
+  OodRow,
+  OodSummary,
+  ParetoRow,
+  PrimaryMetric,
+  Results,
+  RunMetadata,
+  SeedSummary,
+  SummaryStats,
+  TargetRow,
+  TransferRow,
+  TransferSeedSummary,
+  TransferSummary,
 } from './results.ts';
 import type { JobResult } from './store.ts';
 
@@ -51,14 +65,23 @@ export function checkpointSummary(rows: readonly CheckpointRow[]): CheckpointSum
   const out = [...groups.values()].map((g): CheckpointSummary => {
     const r = g[0]!;
     return {
-      scenario: r.scenario, model: r.model, data_fraction: r.data_fraction, checkpoint_label: r.checkpoint_label,
-      budget_fraction: stats(g.map((x) => x.budget_fraction)).mean, metric_name: r.metric_name,
-      metric: stats(g.map((x) => x.metric_value)), total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)),
+      scenario: r.scenario,
+      model: r.model,
+      data_fraction: r.data_fraction,
+      checkpoint_label: r.checkpoint_label,
+      budget_fraction: stats(g.map((x) => x.budget_fraction)).mean,
+      metric_name: r.metric_name,
+      metric: stats(g.map((x) => x.metric_value)),
+      total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)),
       wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
     };
   });
-  return out.sort((a, b) => byScenarioModel(a, b) ||
-    b.data_fraction - a.data_fraction || a.total_compute_proxy.mean - b.total_compute_proxy.mean);
+  return out.sort(
+    (a, b) =>
+      byScenarioModel(a, b) ||
+      b.data_fraction - a.data_fraction ||
+      a.total_compute_proxy.mean - b.total_compute_proxy.mean,
+  );
 }
 
 /** The last checkpoint of every run (one per scenario, model, seed, data fraction). */
@@ -71,35 +94,51 @@ export function finalRows(rows: readonly CheckpointRow[]): CheckpointRow[] {
 
 export function targets(rows: readonly CheckpointRow[]): TargetRow[] {
   const finals = finalRows(rows).filter((r) => r.model === 'backprop' && r.data_fraction === 1);
-  return [...groupBy(finals, (r) => r.scenario).values()].map((g) => {
-    const mean = stats(g.map((r) => r.metric_value)).mean;
-    const { targetAccuracyRatio, targetCrossEntropyRatio } = REFERENCE.regimes;
-    const ratio = g[0]!.metric_name === 'accuracy' ? targetAccuracyRatio : targetCrossEntropyRatio;
-    return {
-      scenario: g[0]!.scenario, metric_name: g[0]!.metric_name, target: mean * ratio, backprop_final_mean: mean,
-    };
-  }).sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario));
+  return [...groupBy(finals, (r) => r.scenario).values()]
+    .map((g) => {
+      const mean = stats(g.map((r) => r.metric_value)).mean;
+      const { targetAccuracyRatio, targetCrossEntropyRatio } = REFERENCE.regimes;
+      const ratio = g[0]!.metric_name === 'accuracy' ? targetAccuracyRatio : targetCrossEntropyRatio;
+      return {
+        scenario: g[0]!.scenario,
+        metric_name: g[0]!.metric_name,
+        target: mean * ratio,
+        backprop_final_mean: mean,
+      };
+    })
+    .sort((a, b) => scenarioOrder(a.scenario) - scenarioOrder(b.scenario));
 }
 
 /** Per run: the first checkpoint by compute that meets its scenario's target. */
 export function computeToTargetDetail(
-  rows: readonly CheckpointRow[], tgts: readonly TargetRow[],
+  rows: readonly CheckpointRow[],
+  tgts: readonly TargetRow[],
 ): ComputeToTargetDetail[] {
   const target = new Map(tgts.map((t) => [t.scenario, t]));
   const full = rows.filter((r) => r.data_fraction === 1 && target.has(r.scenario));
   const runs = groupBy(full, (r) => `${r.scenario}|${r.model}|${r.seed}`);
-  return [...runs.values()].map((g) => {
-    const r0 = g[0]!;
-    const t = target.get(r0.scenario)!;
-    const hit = [...g].sort((a, b) => a.total_compute_proxy - b.total_compute_proxy || a.step - b.step)
-      .find((r) => meets(t.metric_name, r.metric_value, t.target));
-    return {
-      scenario: r0.scenario, dataset: r0.dataset, architecture: r0.architecture, model: r0.model, seed: r0.seed,
-      data_fraction: r0.data_fraction, reached: hit !== undefined, checkpoint_label: hit?.checkpoint_label ?? null,
-      total_compute_proxy: hit?.total_compute_proxy ?? null, wall_clock_sec: hit?.wall_clock_sec ?? null,
-      budget_fraction: hit?.budget_fraction ?? null,
-    };
-  }).sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
+  return [...runs.values()]
+    .map((g) => {
+      const r0 = g[0]!;
+      const t = target.get(r0.scenario)!;
+      const hit = [...g]
+        .sort((a, b) => a.total_compute_proxy - b.total_compute_proxy || a.step - b.step)
+        .find((r) => meets(t.metric_name, r.metric_value, t.target));
+      return {
+        scenario: r0.scenario,
+        dataset: r0.dataset,
+        architecture: r0.architecture,
+        model: r0.model,
+        seed: r0.seed,
+        data_fraction: r0.data_fraction,
+        reached: hit !== undefined,
+        checkpoint_label: hit?.checkpoint_label ?? null,
+        total_compute_proxy: hit?.total_compute_proxy ?? null,
+        wall_clock_sec: hit?.wall_clock_sec ?? null,
+        budget_fraction: hit?.budget_fraction ?? null,
+      };
+    })
+    .sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
 }
 
 const meanOrNull = (xs: number[]): number | null => (xs.length ? stats(xs).mean : null);
@@ -109,7 +148,10 @@ export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[])
   const base = [...groups.values()].map((g) => {
     const hit = g.filter((d) => d.reached);
     return {
-      scenario: g[0]!.scenario, model: g[0]!.model, reach_rate: hit.length / g.length, seeds: g.length,
+      scenario: g[0]!.scenario,
+      model: g[0]!.model,
+      reach_rate: hit.length / g.length,
+      seeds: g.length,
       total_compute_proxy_mean: meanOrNull(hit.map((d) => d.total_compute_proxy!)),
       wall_clock_sec_mean: meanOrNull(hit.map((d) => d.wall_clock_sec!)),
       budget_fraction_mean: meanOrNull(hit.map((d) => d.budget_fraction!)),
@@ -119,7 +161,8 @@ export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[])
     const bp = base.find((x) => x.scenario === s.scenario && x.model === 'backprop');
     const ratio = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
     return {
-      ...s, wall_clock_ratio_to_backprop: ratio(s.wall_clock_sec_mean, bp?.wall_clock_sec_mean),
+      ...s,
+      wall_clock_ratio_to_backprop: ratio(s.wall_clock_sec_mean, bp?.wall_clock_sec_mean),
       compute_ratio_to_backprop: ratio(s.total_compute_proxy_mean, bp?.total_compute_proxy_mean),
     };
   });
@@ -127,36 +170,53 @@ export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[])
 
 export function matchedSummary(rows: readonly CheckpointRow[]): MatchedSummary[] {
   const finals = finalRows(rows).filter((r) => r.data_fraction === 1);
-  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()].map((g): MatchedSummary => {
-    const r = g[0]!;
-    const published = (REFERENCE.published[r.scenario] as Partial<Record<ModelName, number>>)[r.model] ?? null;
-    return {
-      scenario: r.scenario, model: r.model, metric_name: r.metric_name, metric: stats(g.map((x) => x.metric_value)),
-      accuracy: stats(g.map((x) => x.accuracy)), nll: stats(g.map((x) => x.nll)), ece: stats(g.map((x) => x.ece)),
-      perplexity: r.perplexity === null ? null : stats(g.map((x) => x.perplexity ?? NaN)),
-      total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)),
-      wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
-      trainable_params: r.trainable_params, total_params: r.total_params, published,
-    };
-  }).sort((a, b) => byScenarioModel(a, b));
+  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()]
+    .map((g): MatchedSummary => {
+      const r = g[0]!;
+      const published = (REFERENCE.published[r.scenario] as Partial<Record<ModelName, number>>)[r.model] ?? null;
+      return {
+        scenario: r.scenario,
+        model: r.model,
+        metric_name: r.metric_name,
+        metric: stats(g.map((x) => x.metric_value)),
+        accuracy: stats(g.map((x) => x.accuracy)),
+        nll: stats(g.map((x) => x.nll)),
+        ece: stats(g.map((x) => x.ece)),
+        perplexity: r.perplexity === null ? null : stats(g.map((x) => x.perplexity ?? NaN)),
+        total_compute_proxy: stats(g.map((x) => x.total_compute_proxy)),
+        wall_clock_sec: stats(g.map((x) => x.wall_clock_sec)),
+        trainable_params: r.trainable_params,
+        total_params: r.total_params,
+        published,
+      };
+    })
+    .sort((a, b) => byScenarioModel(a, b));
 }
 
 export function seedSummary(rows: readonly CheckpointRow[]): SeedSummary[] {
   const finals = finalRows(rows).filter((r) => r.data_fraction === 1);
-  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()].map((g): SeedSummary => {
-    const values = [...g].sort((a, b) => a.seed - b.seed).map((r) => ({ seed: r.seed, metric_value: r.metric_value }));
-    const v = values.map((x) => x.metric_value);
-    const min = Math.min(...v);
-    const max = Math.max(...v);
-    const { scenario, model, metric_name } = g[0]!;
-    return { scenario, model, metric_name, values, min, max, range: max - min, std: stats(v).std };
-  }).sort((a, b) => byScenarioModel(a, b));
+  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()]
+    .map((g): SeedSummary => {
+      const values = [...g]
+        .sort((a, b) => a.seed - b.seed)
+        .map((r) => ({ seed: r.seed, metric_value: r.metric_value }));
+      const v = values.map((x) => x.metric_value);
+      const min = Math.min(...v);
+      const max = Math.max(...v);
+      const { scenario, model, metric_name } = g[0]!;
+      return { scenario, model, metric_name, values, min, max, range: max - min, std: stats(v).std };
+    })
+    .sort((a, b) => byScenarioModel(a, b));
 }
 
 export function oodSummary(rows: readonly OodRow[]): OodSummary[] {
   return [...groupBy(rows, (r) => `${r.scenario}|${r.model}|${r.variant}`).values()].map((g): OodSummary => ({
-    scenario: g[0]!.scenario, model: g[0]!.model, variant: g[0]!.variant, metric_name: g[0]!.metric_name,
-    metric: stats(g.map((r) => r.metric_value)), in_distribution: stats(g.map((r) => r.in_distribution_value)),
+    scenario: g[0]!.scenario,
+    model: g[0]!.model,
+    variant: g[0]!.variant,
+    metric_name: g[0]!.metric_name,
+    metric: stats(g.map((r) => r.metric_value)),
+    in_distribution: stats(g.map((r) => r.in_distribution_value)),
     delta: stats(g.map((r) => r.delta)),
   }));
 }
@@ -170,21 +230,29 @@ interface TransferInput {
 /** Per (scenario, model, seed): mean metric over fractions; total = shared cost once + every fraction's own. */
 export function transferSeedSummary(items: readonly TransferInput[]): TransferSeedSummary[] {
   const groups = groupBy(items, (t) => `${t.row.scenario}|${t.row.model}|${t.row.seed}`);
-  return [...groups.values()].map((g): TransferSeedSummary => {
-    const first = [...g].sort((a, b) => a.row.data_fraction - b.row.data_fraction)[0]!;
-    return {
-      scenario: first.row.scenario, model: first.row.model, seed: first.row.seed, metric_name: first.row.metric_name,
-      mean_metric: stats(g.map((t) => t.row.metric_value)).mean,
-      total_compute_proxy: first.shared_compute_proxy + g.reduce((a, t) => a + t.row.total_compute_proxy, 0),
-      total_wall_clock_sec: first.shared_wall_clock_sec + g.reduce((a, t) => a + t.row.wall_clock_sec, 0),
-    };
-  }).sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
+  return [...groups.values()]
+    .map((g): TransferSeedSummary => {
+      const first = [...g].sort((a, b) => a.row.data_fraction - b.row.data_fraction)[0]!;
+      return {
+        scenario: first.row.scenario,
+        model: first.row.model,
+        seed: first.row.seed,
+        metric_name: first.row.metric_name,
+        mean_metric: stats(g.map((t) => t.row.metric_value)).mean,
+        total_compute_proxy: first.shared_compute_proxy + g.reduce((a, t) => a + t.row.total_compute_proxy, 0),
+        total_wall_clock_sec: first.shared_wall_clock_sec + g.reduce((a, t) => a + t.row.wall_clock_sec, 0),
+      };
+    })
+    .sort((a, b) => byScenarioModel(a, b) || a.seed - b.seed);
 }
 
 export function transferSummary(seeds: readonly TransferSeedSummary[]): TransferSummary[] {
   return [...groupBy(seeds, (s) => `${s.scenario}|${s.model}`).values()].map((g): TransferSummary => ({
-    scenario: g[0]!.scenario, model: g[0]!.model, metric_name: g[0]!.metric_name,
-    mean_metric: stats(g.map((s) => s.mean_metric)), total_compute_proxy: stats(g.map((s) => s.total_compute_proxy)),
+    scenario: g[0]!.scenario,
+    model: g[0]!.model,
+    metric_name: g[0]!.metric_name,
+    mean_metric: stats(g.map((s) => s.mean_metric)),
+    total_compute_proxy: stats(g.map((s) => s.total_compute_proxy)),
     total_wall_clock_sec: stats(g.map((s) => s.total_wall_clock_sec)),
   }));
 }
@@ -192,11 +260,18 @@ export function transferSummary(seeds: readonly TransferSeedSummary[]): Transfer
 /** Mean anytime points per (scenario, model, label) on both axes. */
 export function paretoRows(summary: readonly CheckpointSummary[]): ParetoRow[] {
   const full = summary.filter((s) => s.data_fraction === 1);
-  return (['compute', 'wall_clock'] as const).flatMap((axis) => full.map((s): ParetoRow => ({
-    scenario: s.scenario, model: s.model, checkpoint_label: s.checkpoint_label, axis,
-    x: axis === 'compute' ? s.total_compute_proxy.mean : s.wall_clock_sec.mean, metric_name: s.metric_name,
-    metric_mean: s.metric.mean, seeds: s.metric.n,
-  })));
+  return (['compute', 'wall_clock'] as const).flatMap((axis) =>
+    full.map((s): ParetoRow => ({
+      scenario: s.scenario,
+      model: s.model,
+      checkpoint_label: s.checkpoint_label,
+      axis,
+      x: axis === 'compute' ? s.total_compute_proxy.mean : s.wall_clock_sec.mean,
+      metric_name: s.metric_name,
+      metric_mean: s.metric.mean,
+      seeds: s.metric.n,
+    })),
+  );
 }
 
 /** Per (scenario, axis), by increasing x: keep a point if it beats the best quality so far. */
@@ -222,9 +297,13 @@ const REGIME_ORDER = ['anytime', 'low-data', 'transfer'];
 function jobOrder(a: JobResult, b: JobResult): number {
   const x = a.job;
   const y = b.job;
-  return scenarioOrder(x.scenario) - scenarioOrder(y.scenario) || x.seed - y.seed ||
-    REGIME_ORDER.indexOf(x.regime) - REGIME_ORDER.indexOf(y.regime) || y.fraction - x.fraction ||
-    modelOrder(x.model) - modelOrder(y.model);
+  return (
+    scenarioOrder(x.scenario) - scenarioOrder(y.scenario) ||
+    x.seed - y.seed ||
+    REGIME_ORDER.indexOf(x.regime) - REGIME_ORDER.indexOf(y.regime) ||
+    y.fraction - x.fraction ||
+    modelOrder(x.model) - modelOrder(y.model)
+  );
 }
 
 /** Every table of results.json from job results (only the regimes asked for are filled). */
@@ -241,11 +320,22 @@ export function buildResults(results: readonly JobResult[], metadata: RunMetadat
   const transferSeeds = transferSeedSummary(transfer);
   const pRows = paretoRows(anytimeSummary);
   return {
-    anytime_rows: anytime, anytime_summary: anytimeSummary, targets: tgts, compute_to_target_detail: detail,
-    compute_to_target_summary: computeToTargetSummary(detail), matched_summary: matchedSummary(anytime),
-    seed_summary: seedSummary(anytime), ood_rows: ood, ood_summary: oodSummary(ood), low_data_rows: low,
-    low_data_summary: checkpointSummary(low), transfer_rows: transfer.map((t) => t.row),
+    anytime_rows: anytime,
+    anytime_summary: anytimeSummary,
+    targets: tgts,
+    compute_to_target_detail: detail,
+    compute_to_target_summary: computeToTargetSummary(detail),
+    matched_summary: matchedSummary(anytime),
+    seed_summary: seedSummary(anytime),
+    ood_rows: ood,
+    ood_summary: oodSummary(ood),
+    low_data_rows: low,
+    low_data_summary: checkpointSummary(low),
+    transfer_rows: transfer.map((t) => t.row),
     transfer_seed_summary: transferSeeds,
-    transfer_summary: transferSummary(transferSeeds), pareto_rows: pRows, pareto_front: paretoFront(pRows), metadata,
+    transfer_summary: transferSummary(transferSeeds),
+    pareto_rows: pRows,
+    pareto_front: paretoFront(pRows),
+    metadata,
   };
 }

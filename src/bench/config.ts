@@ -29,8 +29,10 @@ export function defaultConfig(quick = false): BenchConfig {
     models: [...MODELS],
     rows: quick ? { ...QUICK_ROWS } : null,
     fractions: {
-      anytime: [...r.anytimeFractions], lowData: quick ? [0.1] : [...r.lowDataFractions],
-      lowDataCheckpoints: [...r.lowDataCheckpoints], transfer: [...r.transferFractions],
+      anytime: [...r.anytimeFractions],
+      lowData: quick ? [0.1] : [...r.lowDataFractions],
+      lowDataCheckpoints: [...r.lowDataCheckpoints],
+      transfer: [...r.transferFractions],
     },
     quick,
   };
@@ -56,15 +58,30 @@ function unique<T>(items: T[], name: string): T[] {
 
 function fractions(values: readonly number[], name: string): number[] {
   if (values.length === 0) throw new ConfigError(`${name}: expected at least one fraction`);
-  return unique(values.map((v) => finiteNumber(v, name, { min: 0, max: 1, exclusiveMin: true })), name);
+  return unique(
+    values.map((v) => finiteNumber(v, name, { min: 0, max: 1, exclusiveMin: true })),
+    name,
+  );
 }
 
 /** Checks every field (one-line ConfigError naming the culprit) and returns the config. */
 export function checkConfig(c: BenchConfig): BenchConfig {
-  unique(c.scenarios.map((s) => oneOf(s, '--scenarios', SCENARIOS)), '--scenarios');
-  unique(c.models.map((m) => oneOf(m, '--models', MODELS)), '--models');
-  unique(c.regimes.map((r) => oneOf(r, '--regimes', REGIMES)), '--regimes');
-  unique(c.seeds.map((s) => nonNegativeInt(s, '--seeds')), '--seeds');
+  unique(
+    c.scenarios.map((s) => oneOf(s, '--scenarios', SCENARIOS)),
+    '--scenarios',
+  );
+  unique(
+    c.models.map((m) => oneOf(m, '--models', MODELS)),
+    '--models',
+  );
+  unique(
+    c.regimes.map((r) => oneOf(r, '--regimes', REGIMES)),
+    '--regimes',
+  );
+  unique(
+    c.seeds.map((s) => nonNegativeInt(s, '--seeds')),
+    '--seeds',
+  );
   if (c.scenarios.length === 0 || c.models.length === 0 || c.regimes.length === 0 || c.seeds.length === 0) {
     throw new ConfigError('--scenarios, --models, --regimes and --seeds each need at least one value');
   }

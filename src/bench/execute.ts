@@ -2,13 +2,29 @@
 // fits and frozen features are cached per data fraction and shared by the group's jobs (each job is charged
 // the fit time, as the reference does), and everything is disposed before the next group loads.
 import {
-  loadScenario, lowDataSeed, lowDataSubset, oodVariants, subsetIndices, type Scenario, type ScenarioOptions,
+  loadScenario,
+  lowDataSeed,
+  lowDataSubset,
+  oodVariants,
+  subsetIndices,
+  type Scenario,
+  type ScenarioOptions,
 } from '../data/index.ts';
 import { REFERENCE, type ModelName, type ReferenceScenario } from '../reference.ts';
 import { dispose, type Tensor } from '../torch/index.ts';
 import {
-  checkpointStepsFor, defaultSteps, disposeFit, environment, extractFeatures, fitClosedForm, runModel,
-  type CheckpointRecord, type ClosedFormFit, type EvalMetrics, type Features, type RunRecord,
+  checkpointStepsFor,
+  defaultSteps,
+  disposeFit,
+  environment,
+  extractFeatures,
+  fitClosedForm,
+  runModel,
+  type CheckpointRecord,
+  type ClosedFormFit,
+  type EvalMetrics,
+  type Features,
+  type RunRecord,
 } from '../train/index.ts';
 import type { BenchConfig } from './config.ts';
 import type { Job } from './jobs.ts';
@@ -17,7 +33,9 @@ import type { CheckpointRow, Metrics, OodRow, RowKey } from './results.ts';
 import type { JobResult } from './store.ts';
 
 export const DATASET_OF: Record<ReferenceScenario, string> = {
-  covtype_mlp: 'covtype', cifar100_transformer: 'cifar100', qnli_transformer: 'qnli',
+  covtype_mlp: 'covtype',
+  cifar100_transformer: 'cifar100',
+  qnli_transformer: 'qnli',
   wikitext2_next_token_transformer: 'wikitext2',
 };
 
@@ -35,7 +53,11 @@ export type GroupOpener = (scenario: ReferenceScenario, seed: number) => Promise
 
 export function metricsOf(m: EvalMetrics): Metrics {
   return {
-    metric_name: m.metricName, metric_value: m.metricValue, accuracy: m.accuracy, nll: m.nll, ece: m.ece,
+    metric_name: m.metricName,
+    metric_value: m.metricValue,
+    accuracy: m.accuracy,
+    nll: m.nll,
+    ece: m.ece,
     perplexity: m.perplexity,
   };
 }
@@ -48,19 +70,27 @@ function disposeScenarioTensors(s: Scenario, shared: boolean): void {
 /** Compute of a checkpoint of `model` at `step` of `steps` (MACs, forward only; fit included). */
 function checkpointCompute(model: ModelName, b: Budgets, step: number, steps: number): number {
   switch (model) {
-    case 'backprop': return backpropCompute(b, step);
-    case 'cf-finetune': return fineTuneCompute(b, step);
-    case 'cf-ce-head': return b.init + b.frozenEncode + (steps > 0 ? (b.ceHead * step) / steps : 0);
-    case 'cf-ridge': return b.ridge;
+    case 'backprop':
+      return backpropCompute(b, step);
+    case 'cf-finetune':
+      return fineTuneCompute(b, step);
+    case 'cf-ce-head':
+      return b.init + b.frozenEncode + (steps > 0 ? (b.ceHead * step) / steps : 0);
+    case 'cf-ridge':
+      return b.ridge;
   }
 }
 
 function stepsOf(model: ModelName, s: Scenario, b: Budgets): number {
   switch (model) {
-    case 'backprop': return b.backpropSteps;
-    case 'cf-finetune': return b.fineTuneSteps;
-    case 'cf-ce-head': return defaultSteps(s, 'cf-ce-head');
-    case 'cf-ridge': return 0;
+    case 'backprop':
+      return b.backpropSteps;
+    case 'cf-finetune':
+      return b.fineTuneSteps;
+    case 'cf-ce-head':
+      return defaultSteps(s, 'cf-ce-head');
+    case 'cf-ridge':
+      return 0;
   }
 }
 
@@ -88,7 +118,9 @@ class ScenarioGroup implements JobGroup {
   private ood: Record<string, Tensor> | null = null;
 
   constructor(
-    private readonly scenario: Scenario, private readonly seed: number, private readonly config: BenchConfig,
+    private readonly scenario: Scenario,
+    private readonly seed: number,
+    private readonly config: BenchConfig,
   ) {}
 
   private at(fraction: number): Scenario {
@@ -112,8 +144,12 @@ class ScenarioGroup implements JobGroup {
 
   private key(job: Job): RowKey {
     return {
-      scenario: job.scenario, dataset: DATASET_OF[job.scenario], architecture: this.scenario.architecture,
-      model: job.model, seed: job.seed, data_fraction: job.fraction,
+      scenario: job.scenario,
+      dataset: DATASET_OF[job.scenario],
+      architecture: this.scenario.architecture,
+      model: job.model,
+      seed: job.seed,
+      data_fraction: job.fraction,
     };
   }
 
@@ -129,15 +165,21 @@ class ScenarioGroup implements JobGroup {
     const cf = job.model !== 'backprop';
     if (job.regime === 'anytime' && !this.ood) this.ood = oodVariants(this.scenario, this.seed);
     const rec = runModel(s, job.model, {
-      seed: this.seed, steps, checkpointSteps: checkpointStepsFor(steps, fractions),
+      seed: this.seed,
+      steps,
+      checkpointSteps: checkpointStepsFor(steps, fractions),
       fit: cf ? this.fit(job.fraction) : undefined,
       features: job.model === 'cf-ce-head' || job.model === 'cf-ridge' ? this.feats(job.fraction) : undefined,
-      extraEval: job.regime === 'anytime' ? this.ood! : undefined, onProgress,
+      extraEval: job.regime === 'anytime' ? this.ood! : undefined,
+      onProgress,
     });
     const rows = rec.checkpoints.map((c) => this.row(job, rec, c, checkpointCompute(job.model, b, c.step, steps)));
     const final = rows[rows.length - 1]!;
     const ood: OodRow[] = Object.entries(rec.extra).map(([variant, m]) => ({
-      ...this.key(job), ...metricsOf(m), variant, in_distribution_value: final.metric_value,
+      ...this.key(job),
+      ...metricsOf(m),
+      variant,
+      in_distribution_value: final.metric_value,
       delta: m.metricValue - final.metric_value,
     }));
     return this.result(job, rows, null, ood, rec, started);
@@ -157,27 +199,39 @@ class ScenarioGroup implements JobGroup {
       sharedWall = fit.fitSeconds;
     } else {
       const cached = this.feats(1);
-      const train = job.fraction >= 1
-        ? cached.train
-        : subsetIndices(this.scenario.train.labels.size(0), job.fraction, lowDataSeed(this.seed, job.fraction));
+      const train =
+        job.fraction >= 1
+          ? cached.train
+          : subsetIndices(this.scenario.train.labels.size(0), job.fraction, lowDataSeed(this.seed, job.fraction));
       features = {
-        train: job.fraction >= 1 ? cached.train : cached.train.indexSelect(0, train), test: cached.test, seconds: 0,
+        train: job.fraction >= 1 ? cached.train : cached.train.indexSelect(0, train),
+        test: cached.test,
+        seconds: 0,
       };
       if (job.fraction < 1) dispose([train]);
       compute = job.model === 'cf-ce-head' ? b.ceHead : b.ridge - b.init;
       sharedCompute = full.init + full.frozenEncode;
       sharedWall = fit.fitSeconds + cached.seconds;
     }
-    const steps = job.model === 'cf-finetune' ? b.fineTuneSteps
-      : job.model === 'cf-ce-head' ? defaultSteps(sub, 'cf-ce-head') : 0;
+    const steps =
+      job.model === 'cf-finetune' ? b.fineTuneSteps : job.model === 'cf-ce-head' ? defaultSteps(sub, 'cf-ce-head') : 0;
     try {
       const rec = runModel(sub, job.model, {
-        seed: this.seed, steps, checkpointSteps: steps > 0 ? [steps] : [], fit, chargeFit: false, features, headSeed,
+        seed: this.seed,
+        steps,
+        checkpointSteps: steps > 0 ? [steps] : [],
+        fit,
+        chargeFit: false,
+        features,
+        headSeed,
         onProgress,
       });
       const last = rec.checkpoints[rec.checkpoints.length - 1]!;
       const row = {
-        ...this.key(job), ...metricsOf(last.metrics), total_compute_proxy: compute, wall_clock_sec: last.wallClockSec,
+        ...this.key(job),
+        ...metricsOf(last.metrics),
+        total_compute_proxy: compute,
+        wall_clock_sec: last.wallClockSec,
       };
       const transfer = { row, shared_compute_proxy: sharedCompute, shared_wall_clock_sec: sharedWall };
       return this.result(job, [], transfer, [], rec, started);
@@ -188,23 +242,43 @@ class ScenarioGroup implements JobGroup {
 
   private row(job: Job, rec: RunRecord, c: CheckpointRecord, compute: number): CheckpointRow {
     return {
-      ...this.key(job), ...metricsOf(c.metrics), budget_fraction: c.budgetFraction, checkpoint_label: c.label,
-      step: c.step, steps_total: rec.stepsTotal, total_compute_proxy: compute, wall_clock_sec: c.wallClockSec,
-      trainable_params: rec.trainableParams, total_params: rec.totalParams,
+      ...this.key(job),
+      ...metricsOf(c.metrics),
+      budget_fraction: c.budgetFraction,
+      checkpoint_label: c.label,
+      step: c.step,
+      steps_total: rec.stepsTotal,
+      total_compute_proxy: compute,
+      wall_clock_sec: c.wallClockSec,
+      trainable_params: rec.trainableParams,
+      total_params: rec.totalParams,
     };
   }
 
-  private result(job: Job, rows: CheckpointRow[], transfer: JobResult['transfer'], ood: OodRow[], rec: RunRecord,
-    started: number): JobResult {
+  private result(
+    job: Job,
+    rows: CheckpointRow[],
+    transfer: JobResult['transfer'],
+    ood: OodRow[],
+    rec: RunRecord,
+    started: number,
+  ): JobResult {
     const t = rec.timing;
     return {
-      job, rows, transfer, ood,
+      job,
+      rows,
+      transfer,
+      ood,
       timing: {
-        fit_sec: t.fitSec, feature_sec: t.featureSec, train_sec: t.trainSec, eval_sec: t.evalSec,
+        fit_sec: t.fitSec,
+        feature_sec: t.featureSec,
+        train_sec: t.trainSec,
+        eval_sec: t.evalSec,
         job_sec: (performance.now() - started) / 1000,
       },
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-      config: rec.config, environment: environment(),
+      config: rec.config,
+      environment: environment(),
     };
   }
 

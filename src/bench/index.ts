@@ -25,24 +25,40 @@ function packageVersion(): string {
 /** Seeds, fractions, versions, machine and threads of a run (runtime filled in by the caller). */
 export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: number, startedAt: Date): RunMetadata {
   return {
-    seeds: config.seeds, scenarios: config.scenarios, models: config.models, regimes: config.regimes,
+    seeds: config.seeds,
+    scenarios: config.scenarios,
+    models: config.models,
+    regimes: config.regimes,
     fractions: {
-      anytime: config.fractions.anytime, low_data: config.fractions.lowData,
-      low_data_checkpoints: config.fractions.lowDataCheckpoints, transfer: config.fractions.transfer,
+      anytime: config.fractions.anytime,
+      low_data: config.fractions.lowData,
+      low_data_checkpoints: config.fractions.lowDataCheckpoints,
+      transfer: config.fractions.transfer,
     },
     quick: config.quick,
     versions: { cfinit: packageVersion(), libtorch: versions().torch, node: process.version },
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: totalmem() / 2 ** 30,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memory_gb: totalmem() / 2 ** 30,
       platform: process.platform,
     },
-    threads: getNumThreads(), runtime_sec: runtimeSec, started_at: startedAt.toISOString(), jobs,
+    threads: getNumThreads(),
+    runtime_sec: runtimeSec,
+    started_at: startedAt.toISOString(),
+    jobs,
   };
 }
 
 /** Analytics over the job files of dirs, written (validated) to outDir/results.json. */
-export function mergeResults(dirs: readonly string[], outDir: string, metadata: (jobs: JobResult[]) => RunMetadata): {
-  results: Results; file: string; jobs: JobResult[];
+export function mergeResults(
+  dirs: readonly string[],
+  outDir: string,
+  metadata: (jobs: JobResult[]) => RunMetadata,
+): {
+  results: Results;
+  file: string;
+  jobs: JobResult[];
 } {
   const jobs = readJobResults(dirs);
   const results = buildResults(jobs, metadata(jobs));

@@ -56,7 +56,9 @@ export function enumerateJobs(c: BenchConfig): Job[] {
 export function estimatedCost(j: Job): number {
   const b = budgets(referenceProxyInput(j.scenario));
   const perModel = {
-    backprop: b.backprop, 'cf-finetune': b.backprop, 'cf-ce-head': b.init + b.frozenEncode + b.ceHead,
+    backprop: b.backprop,
+    'cf-finetune': b.backprop,
+    'cf-ce-head': b.init + b.frozenEncode + b.ceHead,
     'cf-ridge': b.ridge + b.frozenEncode,
   }[j.model];
   return perModel * j.fraction;

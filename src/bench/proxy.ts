@@ -62,13 +62,25 @@ export function referenceProxyInput(name: ReferenceScenario, nTrain?: number): P
   const s = SCENARIO_SHAPES[name];
   if ('features' in s) {
     return {
-      architecture: 'mlp', nTrain: nTrain ?? s.nTrain, nTest: s.nTest, classes: s.classes, tokens: 0, dim: 0,
-      readoutDim: s.features, depth: REFERENCE.closedForm.mlp.depth,
+      architecture: 'mlp',
+      nTrain: nTrain ?? s.nTrain,
+      nTest: s.nTest,
+      classes: s.classes,
+      tokens: 0,
+      dim: 0,
+      readoutDim: s.features,
+      depth: REFERENCE.closedForm.mlp.depth,
     };
   }
   return {
-    architecture: 'transformer', nTrain: nTrain ?? s.nTrain, nTest: s.nTest, classes: s.classes, tokens: s.tokens,
-    dim: s.dim, readoutDim: s.dim, depth: REFERENCE.closedForm.transformer.depth,
+    architecture: 'transformer',
+    nTrain: nTrain ?? s.nTrain,
+    nTest: s.nTest,
+    classes: s.classes,
+    tokens: s.tokens,
+    dim: s.dim,
+    readoutDim: s.dim,
+    depth: REFERENCE.closedForm.transformer.depth,
   };
 }
 
@@ -106,8 +118,16 @@ export function budgets(input: ProxyInput): Budgets {
   const ceHead = 2 * REFERENCE.ceHead.epochs * n * features * c;
   const ridge = init + input.depth * (n * input.readoutDim ** 2 + n * input.readoutDim * c);
   return {
-    backprop, backpropSteps, stepsPerEpoch, init, fineTuneEpoch, fineTuneStepCost,
-    fineTuneSteps: matched > 0 ? matched : 0, frozenEncode, ceHead, ridge,
+    backprop,
+    backpropSteps,
+    stepsPerEpoch,
+    init,
+    fineTuneEpoch,
+    fineTuneStepCost,
+    fineTuneSteps: matched > 0 ? matched : 0,
+    frozenEncode,
+    ceHead,
+    ridge,
   };
 }
 

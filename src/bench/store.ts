@@ -42,7 +42,11 @@ export function writeJobResult(outDir: string, result: JobResult): void {
 export function finishedJobIds(outDir: string): Set<string> {
   const dir = join(outDir, JOBS_DIR);
   if (!existsSync(dir)) return new Set();
-  return new Set(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)));
+  return new Set(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length)),
+  );
 }
 
 /** Every job result in the given dirs (a job found in several dirs counts once). */
@@ -51,7 +55,9 @@ export function readJobResults(dirs: readonly string[]): JobResult[] {
   for (const outDir of dirs) {
     const dir = join(outDir, JOBS_DIR);
     if (!existsSync(dir)) throw new ResultsError(`${outDir}: no ${JOBS_DIR}/ folder of job results found`);
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       const path = join(dir, f);
       let r: JobResult;
       try {

@@ -19,20 +19,37 @@ export function summaryText(r: Results): string {
   if (r.matched_summary.length) {
     out.push('Matched-budget finals (full data; mean ± 95% CI over seeds)');
     const header = ['scenario', 'model', 'metric', '± ci95', 'published', 'compute', 'wall s'];
-    out.push(table(header, r.matched_summary.map((m) => [
-      m.scenario, m.model, fmt(m.metric.mean), fmt(m.metric.ci95), fmt(m.published),
-      m.total_compute_proxy.mean.toExponential(3),
-      secs(m.wall_clock_sec.mean),
-    ])));
+    out.push(
+      table(
+        header,
+        r.matched_summary.map((m) => [
+          m.scenario,
+          m.model,
+          fmt(m.metric.mean),
+          fmt(m.metric.ci95),
+          fmt(m.published),
+          m.total_compute_proxy.mean.toExponential(3),
+          secs(m.wall_clock_sec.mean),
+        ]),
+      ),
+    );
   }
   if (r.compute_to_target_summary.length) {
     out.push('', 'Time to target (mean backprop final × 0.95 accuracy / × 1.05 cross-entropy)');
     const header = ['scenario', 'model', 'reach', 'wall s', 'vs backprop', 'compute'];
-    out.push(table(header, r.compute_to_target_summary.map((c) => [
-      c.scenario, c.model, `${Math.round(c.reach_rate * 100)}%`, secs(c.wall_clock_sec_mean),
-      fmt(c.wall_clock_ratio_to_backprop, 2),
-      c.total_compute_proxy_mean === null ? '-' : c.total_compute_proxy_mean.toExponential(3),
-    ])));
+    out.push(
+      table(
+        header,
+        r.compute_to_target_summary.map((c) => [
+          c.scenario,
+          c.model,
+          `${Math.round(c.reach_rate * 100)}%`,
+          secs(c.wall_clock_sec_mean),
+          fmt(c.wall_clock_ratio_to_backprop, 2),
+          c.total_compute_proxy_mean === null ? '-' : c.total_compute_proxy_mean.toExponential(3),
+        ]),
+      ),
+    );
     const scenarios = [...new Set(r.compute_to_target_summary.map((c) => c.scenario))];
     for (const s of scenarios) {
       const reached = r.compute_to_target_summary.filter((c) => c.scenario === s && c.wall_clock_sec_mean !== null);

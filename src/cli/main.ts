@@ -11,7 +11,7 @@ const debug = (): boolean => process.env.CFINIT_DEBUG === '1' || process.argv.in
 
 /** A user error is one line naming the culprit, exit 1; anything else is a bug, shown with its stack. */
 function report(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;  // commander printed it already
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1; // commander printed it already
   if (err instanceof CfinitError) {
     console.error(`cfinit: ${err.message}`);
     if (debug()) console.error(err.stack);

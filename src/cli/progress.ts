@@ -11,7 +11,9 @@ export interface Progress {
 }
 
 function formatFields(fields: Record<string, string | number>): string {
-  return Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`).join('  ');
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`)
+    .join('  ');
 }
 
 function formatNumber(v: number): string {
@@ -19,13 +21,24 @@ function formatNumber(v: number): string {
 }
 
 /** A bar of `total` units labelled `label`; `stream` defaults to stderr so stdout keeps only results. */
-export function createProgress(label: string, total: number, options: { stream?: NodeJS.WriteStream; plainEverySec?: number } = {}): Progress {
+export function createProgress(
+  label: string,
+  total: number,
+  options: { stream?: NodeJS.WriteStream; plainEverySec?: number } = {},
+): Progress {
   const stream = options.stream ?? process.stderr;
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar({
-      stream, format: `${label} [{bar}] {value}/{total} | {fields} | ETA {eta_formatted}`, hideCursor: true,
-      etaBuffer: 50, clearOnComplete: false, barsize: 24,
-    }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${label} [{bar}] {value}/{total} | {fields} | ETA {eta_formatted}`,
+        hideCursor: true,
+        etaBuffer: 50,
+        clearOnComplete: false,
+        barsize: 24,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(total, 0, { fields: '' });
     return {
       update: (value, fields = {}) => bar.update(value, { fields: formatFields(fields) }),

@@ -37,7 +37,8 @@ export interface SpectralFit {
 export function spectralAttentionFit(stats: PairedStats, heads: number, landmarks: number): SpectralFit {
   const d = stats.sigmaBar.size(0);
   const rank = heads * landmarks;
-  if (!Number.isInteger(heads) || heads < 1) throw new RangeError(`spectralAttentionFit: heads must be a positive integer, got ${heads}`);
+  if (!Number.isInteger(heads) || heads < 1)
+    throw new RangeError(`spectralAttentionFit: heads must be a positive integer, got ${heads}`);
   if (!Number.isInteger(landmarks) || landmarks < 1) {
     throw new RangeError(`spectralAttentionFit: landmarks must be a positive integer, got ${landmarks}`);
   }
@@ -46,12 +47,17 @@ export function spectralAttentionFit(stats: PairedStats, heads: number, landmark
     const { sqrt, invSqrt } = psdSqrtAndInvSqrt(stats.sigmaBar);
     const s = linalg.sym(invSqrt.mm(stats.shared).mm(invSqrt));
     const { eigenvalues, eigenvectors } = linalg.eigh(s);
-    const top = eigenvectors.flip(1).narrow(1, 0, rank);       // descending order
+    const top = eigenvectors.flip(1).narrow(1, 0, rank); // descending order
     const pivot = top.abs().argmax(0, true);
-    const signs = top.gather(0, pivot).sign().clampMin(0).mul(2).sub(1);  // +1 unless the pivot is negative
+    const signs = top.gather(0, pivot).sign().clampMin(0).mul(2).sub(1); // +1 unless the pivot is negative
     const canonical = top.mul(signs);
     const stacked = canonical.reshape(d, heads, landmarks).permute(1, 0, 2).contiguous();
-    return { sigmaInvSqrt: invSqrt, sigmaSqrt: sqrt, heads: stacked, sharedEigenvalues: eigenvalues.flip(0).narrow(0, 0, rank) };
+    return {
+      sigmaInvSqrt: invSqrt,
+      sigmaSqrt: sqrt,
+      heads: stacked,
+      sharedEigenvalues: eigenvalues.flip(0).narrow(0, 0, rank),
+    };
   });
 }
 
@@ -67,14 +73,17 @@ export interface AttentionCompute {
 }
 
 export function attentionCompute(
-  params: Pick<AttentionParams, 'sigmaInvSqrt' | 'heads'> & Partial<AttentionParams>, dtype: DType,
+  params: Pick<AttentionParams, 'sigmaInvSqrt' | 'heads'> & Partial<AttentionParams>,
+  dtype: DType,
 ): AttentionCompute {
   return tidy(() => {
     const [heads, d, headDim] = params.heads.shape;
     const projection = params.heads.permute(1, 0, 2).reshape(d, heads * headDim);
     const queryMap = params.sigmaInvSqrt.mm(projection).to(dtype);
     return {
-      queryMap, heads, headDim,
+      queryMap,
+      heads,
+      headDim,
       outputBlocks: params.outputMap ? splitOutputMap(params.outputMap, heads, dtype) : null,
       alpha: params.alpha ?? 0,
     };
@@ -84,7 +93,14 @@ export function attentionCompute(
 /** W_O (H·d × d) → [W_1, …, W_H], each (d × d) and contiguous in dtype. */
 export function splitOutputMap(outputMap: Tensor, heads: number, dtype: DType): Tensor[] {
   const d = outputMap.size(1);
-  return tidy(() => Array.from({ length: heads }, (_, h) => outputMap.narrow(0, h * d, d).to(dtype).contiguous()));
+  return tidy(() =>
+    Array.from({ length: heads }, (_, h) =>
+      outputMap
+        .narrow(0, h * d, d)
+        .to(dtype)
+        .contiguous(),
+    ),
+  );
 }
 
 /**
@@ -97,11 +113,11 @@ export function splitOutputMap(outputMap: Tensor, heads: number, dtype: DType): 
 export function headContexts(x: Tensor, compute: AttentionCompute): Tensor[] {
   return tidy(() => {
     const { heads, headDim } = compute;
-    const projected = x.matmul(compute.queryMap);                                   // (B, T, r)
+    const projected = x.matmul(compute.queryMap); // (B, T, r)
     return Array.from({ length: heads }, (_, h) => {
       const p = projected.narrow(-1, h * headDim, headDim);
       const q = p.div(p.norm(2, -1, true).clampMin(ROW_NORM_FLOOR));
-      const scores = q.bmm(q.mT()).mul(1 / Math.sqrt(headDim));                   // (B, T, T)
+      const scores = q.bmm(q.mT()).mul(1 / Math.sqrt(headDim)); // (B, T, T)
       return F.softmax(scores, -1).bmm(x);
     });
   });
@@ -127,7 +143,10 @@ export class RidgeAccumulator {
   private yy = 0;
   private ee = 0;
 
-  constructor(readonly heads: number, readonly width: number) {
+  constructor(
+    readonly heads: number,
+    readonly width: number,
+  ) {
     const f = heads * width;
     this.gram = keep(zeros([f, f], { dtype: 'float64' }));
     this.rhs = keep(zeros([f, width], { dtype: 'float64' }));
@@ -146,7 +165,10 @@ export class RidgeAccumulator {
       for (let h = 0; h < this.heads; h++) {
         for (let g = h; g < this.heads; g++) {
           const block = c1[h].t().mm(c1[g]).add(c2[h].t().mm(c2[g]));
-          this.gram.narrow(0, h * d, d).narrow(1, g * d, d).add_(block.double());
+          this.gram
+            .narrow(0, h * d, d)
+            .narrow(1, g * d, d)
+            .add_(block.double());
         }
         this.rhs.narrow(0, h * d, d).add_(c1[h].add(c2[h]).t().mm(y).double());
         this.cross.narrow(0, h * d, d).add_(c2[h].sub(c1[h]).t().mm(e).double());
@@ -161,7 +183,15 @@ export class RidgeAccumulator {
     const d = this.width;
     const g = this.gram.clone();
     for (let h = 0; h < this.heads; h++) {
-      for (let k = h + 1; k < this.heads; k++) g.narrow(0, k * d, d).narrow(1, h * d, d).copy_(g.narrow(0, h * d, d).narrow(1, k * d, d).t());
+      for (let k = h + 1; k < this.heads; k++)
+        g.narrow(0, k * d, d)
+          .narrow(1, h * d, d)
+          .copy_(
+            g
+              .narrow(0, h * d, d)
+              .narrow(1, k * d, d)
+              .t(),
+          );
     }
     return g;
   }
@@ -231,12 +261,22 @@ export function blendAlpha(numerator: number, denominator: number): number {
 export function attentionOutput(x: Tensor, compute: AttentionCompute): Tensor {
   const blocks = compute.outputBlocks;
   if (!blocks) throw new Error('attention: the output map has not been fitted');
-  return tidy(() => headContexts(x, compute).map((ctx, h) => ctx.matmul(blocks[h])).reduce((a, b) => a.add_(b)));
+  return tidy(() =>
+    headContexts(x, compute)
+      .map((ctx, h) => ctx.matmul(blocks[h]))
+      .reduce((a, b) => a.add_(b)),
+  );
 }
 
 /** H = LN(α X + (1 − α) Ctx(X) W_O), per-token layer norm without affine parameters. */
 export function attentionSublayer(x: Tensor, compute: AttentionCompute): Tensor {
-  return tidy(() => tokenLayerNorm(attentionOutput(x, compute).mul_(1 - compute.alpha).add_(x, compute.alpha)));
+  return tidy(() =>
+    tokenLayerNorm(
+      attentionOutput(x, compute)
+        .mul_(1 - compute.alpha)
+        .add_(x, compute.alpha),
+    ),
+  );
 }
 
 /** LN(x) = (x − mean)/√(var + 1e-5) over the last dim, biased variance, no affine. */

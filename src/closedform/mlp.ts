@@ -72,7 +72,8 @@ export interface FitMlpOptions {
  * Returns the state and the propagated streams (all float64).
  */
 export function fitMlpEncoder(
-  streams: MlpStreams, options: FitMlpOptions = {},
+  streams: MlpStreams,
+  options: FitMlpOptions = {},
 ): { state: MlpEncoderState; streams: MlpStreams } {
   const depth = options.depth ?? 3;
   const lambda = options.lambda ?? 1;
@@ -84,7 +85,9 @@ export function fitMlpEncoder(
   if (options.fitRows !== undefined) positiveInt(options.fitRows, 'fitMlpEncoder: fitRows');
   if (options.fitRows !== undefined && options.fitRows < n) return fitMlpOnSubset(streams, options);
   return tidy(() => {
-    let { normalized, norm: initial } = jointNormalize([streams.base, streams.view1, streams.view2].map((x) => x.double()));
+    let { normalized, norm: initial } = jointNormalize(
+      [streams.base, streams.view1, streams.view2].map((x) => x.double()),
+    );
     const layers: MlpEncoderState['layers'] = [];
     for (let layer = 0; layer < depth; layer++) {
       const step = tidy(() => {
@@ -101,7 +104,8 @@ export function fitMlpEncoder(
   });
 }
 
-/** The fit-size knob: the state from fitRows rows drawn by fitSeed, then (unless propagate: false) every row encoded. */
+/** The fit-size knob: the state from fitRows rows drawn by fitSeed, then (unless propagate: false) every row
+ * encoded. */
 function fitMlpOnSubset(streams: MlpStreams, options: FitMlpOptions): { state: MlpEncoderState; streams: MlpStreams } {
   const n = streams.view1.size(0);
   const fitRows = options.fitRows!;

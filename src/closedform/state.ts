@@ -44,21 +44,30 @@ const positiveInt = { type: 'integer', minimum: 1 };
 /** JSON has no Infinity or NaN, and the schema keeps every number in range. */
 const CONFIG_SCHEMA: Record<Kind, object> = {
   transformer: {
-    type: 'object', additionalProperties: false,
+    type: 'object',
+    additionalProperties: false,
     required: ['depth', 'lambda', 'heads', 'landmarks', 'computeDtype', 'batchTokens'],
     properties: {
-      depth: positiveInt, lambda: { type: 'number', exclusiveMinimum: 0 }, heads: positiveInt, landmarks: positiveInt,
-      computeDtype: { enum: ['float32', 'float64'] }, batchTokens: positiveInt,
+      depth: positiveInt,
+      lambda: { type: 'number', exclusiveMinimum: 0 },
+      heads: positiveInt,
+      landmarks: positiveInt,
+      computeDtype: { enum: ['float32', 'float64'] },
+      batchTokens: positiveInt,
     },
   },
   mlp: {
-    type: 'object', additionalProperties: false, required: ['depth', 'lambda'],
+    type: 'object',
+    additionalProperties: false,
+    required: ['depth', 'lambda'],
     properties: { depth: positiveInt, lambda: { type: 'number', exclusiveMinimum: 0 } },
   },
 };
 const DIMS_SCHEMA: Record<Kind, object> = {
   transformer: {
-    type: 'object', additionalProperties: false, required: ['width', 'tokens'],
+    type: 'object',
+    additionalProperties: false,
+    required: ['width', 'tokens'],
     properties: { width: positiveInt, tokens: positiveInt },
   },
   mlp: { type: 'object', additionalProperties: false, required: ['width'], properties: { width: positiveInt } },
@@ -66,13 +75,17 @@ const DIMS_SCHEMA: Record<Kind, object> = {
 
 function manifestSchema(kind: Kind): object {
   return {
-    type: 'object', additionalProperties: false,
+    type: 'object',
+    additionalProperties: false,
     required: ['format', 'version', 'kind', 'tensors', 'tensorsSha256', 'config', 'dims', 'seeds', 'fitSeconds'],
     properties: {
-      format: { const: FORMAT }, version: { const: VERSION }, kind: { const: kind },
+      format: { const: FORMAT },
+      version: { const: VERSION },
+      kind: { const: kind },
       tensors: { type: 'string', minLength: 1 },
       tensorsSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      config: CONFIG_SCHEMA[kind], dims: DIMS_SCHEMA[kind],
+      config: CONFIG_SCHEMA[kind],
+      dims: DIMS_SCHEMA[kind],
       seeds: { type: 'object', additionalProperties: { type: 'integer' } },
       fitSeconds: { type: ['number', 'null'], minimum: 0 },
     },
@@ -85,18 +98,25 @@ const validators = { transformer: ajv.compile(manifestSchema('transformer')), ml
 /** "field 'config.depth' must be >= 1, got 0" from ajv's first error. */
 function describeError(error: ErrorObject, value: unknown): string {
   const path = error.instancePath.split('/').slice(1);
-  const params = error.params as { additionalProperty?: string; missingProperty?: string; allowedValue?: unknown;
-    allowedValues?: unknown[] };
+  const params = error.params as {
+    additionalProperty?: string;
+    missingProperty?: string;
+    allowedValue?: unknown;
+    allowedValues?: unknown[];
+  };
   const extra = error.keyword === 'additionalProperties' ? params.additionalProperty! : null;
   const required = error.keyword === 'required' ? params.missingProperty! : null;
   const field = [...path, ...(extra ? [extra] : []), ...(required ? [required] : [])].join('.') || '(top level)';
   if (extra) return `field '${field}' is not part of the format`;
   if (required) return `field '${field}' is missing`;
   const got = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
-  const expected = error.keyword === 'const' ? `must be ${JSON.stringify(params.allowedValue)}`
-    : error.keyword === 'enum' ? `must be one of ${params.allowedValues!.join(', ')}`
-      : error.message;
-  const shown = typeof got === 'bigint' ? `${got}n (a BigInt)` : JSON.stringify(got) ?? String(got);
+  const expected =
+    error.keyword === 'const'
+      ? `must be ${JSON.stringify(params.allowedValue)}`
+      : error.keyword === 'enum'
+        ? `must be one of ${params.allowedValues!.join(', ')}`
+        : error.message;
+  const shown = typeof got === 'bigint' ? `${got}n (a BigInt)` : (JSON.stringify(got) ?? String(got));
   return `field '${field}' ${expected}, got ${shown}`;
 }
 
@@ -145,7 +165,7 @@ function removeStaleStaging(files: readonly string[]): void {
   try {
     names = readdirSync(folder);
   } catch {
-    return;   // no folder yet: nothing stale; the write below reports the path if it cannot create files there
+    return; // no folder yet: nothing stale; the write below reports the path if it cannot create files there
   }
   for (const name of names) {
     const match = /^(.*)\.partial-(\d+)$/.exec(name);
@@ -156,7 +176,10 @@ function removeStaleStaging(files: readonly string[]): void {
 }
 
 function writeState(
-  base: string, kind: Kind, tensors: TensorMap, rest: Pick<Manifest, 'config' | 'dims' | 'seeds' | 'fitSeconds'>,
+  base: string,
+  kind: Kind,
+  tensors: TensorMap,
+  rest: Pick<Manifest, 'config' | 'dims' | 'seeds' | 'fitSeconds'>,
 ): void {
   const paths = statePaths(base);
   // everything is serialised and checked before the first byte is written
@@ -167,14 +190,20 @@ function writeState(
   }
   const bytes = serialize(tensors, { format: FORMAT, kind });
   const manifest: Manifest = {
-    format: FORMAT, version: VERSION, kind, tensors: basename(paths.tensors), tensorsSha256: sha256(bytes), ...rest,
+    format: FORMAT,
+    version: VERSION,
+    kind,
+    tensors: basename(paths.tensors),
+    tensorsSha256: sha256(bytes),
+    ...rest,
   };
-  checkManifest(manifest, kind, paths.manifest);                   // catches a BigInt before stringify throws on it
+  checkManifest(manifest, kind, paths.manifest); // catches a BigInt before stringify throws on it
   const json = `${JSON.stringify(manifest, null, 2)}\n`;
-  checkManifest(JSON.parse(json), kind, paths.manifest);          // JSON turns Infinity and NaN into null
+  checkManifest(JSON.parse(json), kind, paths.manifest); // JSON turns Infinity and NaN into null
   removeStaleStaging([paths.tensors, paths.manifest]);
   const staging = {
-    tensors: `${paths.tensors}.partial-${process.pid}`, manifest: `${paths.manifest}.partial-${process.pid}`,
+    tensors: `${paths.tensors}.partial-${process.pid}`,
+    manifest: `${paths.manifest}.partial-${process.pid}`,
   };
   try {
     try {
@@ -220,8 +249,10 @@ function readState(base: string, kind: Kind): { manifest: Manifest; tensors: Ten
   }
   const digest = sha256(bytes);
   if (digest !== manifest.tensorsSha256) {
-    throw new StateFileError(`${paths.tensors}: sha256 ${digest.slice(0, 16)}… does not match ${paths.manifest} ` +
-      `(${manifest.tensorsSha256.slice(0, 16)}…); the two files were not saved together`);
+    throw new StateFileError(
+      `${paths.tensors}: sha256 ${digest.slice(0, 16)}… does not match ${paths.manifest} ` +
+        `(${manifest.tensorsSha256.slice(0, 16)}…); the two files were not saved together`,
+    );
   }
   let tensors: TensorMap;
   try {
@@ -249,8 +280,10 @@ function checkTensors(tensors: TensorMap, expected: Record<string, number[]>, fi
   }
   const extra = Object.keys(tensors).filter((name) => !(name in expected));
   if (extra.length > 0) {
-    throw new StateFileError(`${file}: tensor '${extra[0]}' is not part of this state` +
-      `${extra.length > 1 ? ` (nor ${extra.length - 1} more)` : ''}; is the manifest's depth or kind wrong?`);
+    throw new StateFileError(
+      `${file}: tensor '${extra[0]}' is not part of this state` +
+        `${extra.length > 1 ? ` (nor ${extra.length - 1} more)` : ''}; is the manifest's depth or kind wrong?`,
+    );
   }
 }
 
@@ -266,7 +299,10 @@ export function saveTransformerEncoder(base: string, state: TransformerEncoderSt
   });
   try {
     writeState(base, 'transformer', tensors, {
-      config: { ...state.config }, dims: { ...state.dims }, seeds: { ...state.seeds }, fitSeconds: state.fitSeconds,
+      config: { ...state.config },
+      dims: { ...state.dims },
+      seeds: { ...state.seeds },
+      fitSeconds: state.fitSeconds,
     });
   } finally {
     for (const a of alphas) a.dispose();
@@ -274,7 +310,10 @@ export function saveTransformerEncoder(base: string, state: TransformerEncoderSt
 }
 
 function transformerTensorShapes(
-  depth: number, heads: number, landmarks: number, width: number,
+  depth: number,
+  heads: number,
+  landmarks: number,
+  width: number,
 ): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
   for (let i = 0; i < depth; i++) {
@@ -308,13 +347,18 @@ export function loadTransformerEncoder(base: string): TransformerEncoderState {
     return layer;
   });
   return {
-    config: { ...config }, dims: { width, tokens }, layers,
-    fitSeconds: manifest.fitSeconds ?? 0, seeds: { ...manifest.seeds },
+    config: { ...config },
+    dims: { width, tokens },
+    layers,
+    fitSeconds: manifest.fitSeconds ?? 0,
+    seeds: { ...manifest.seeds },
   };
 }
 
 export function saveMlpEncoder(
-  base: string, state: MlpEncoderState, extra: { seeds?: Record<string, number>; fitSeconds?: number } = {},
+  base: string,
+  state: MlpEncoderState,
+  extra: { seeds?: Record<string, number>; fitSeconds?: number } = {},
 ): void {
   const tensors: TensorMap = { 'initial.mean': state.initial.mean, 'initial.scale': state.initial.scale };
   state.layers.forEach((layer, i) => {
@@ -323,7 +367,9 @@ export function saveMlpEncoder(
     tensors[`layers.${i}.norm.scale`] = layer.norm.scale;
   });
   writeState(base, 'mlp', tensors, {
-    config: { ...state.config }, dims: { width: state.initial.mean.size(1) }, seeds: { ...extra.seeds },
+    config: { ...state.config },
+    dims: { width: state.initial.mean.size(1) },
+    seeds: { ...extra.seeds },
     fitSeconds: extra.fitSeconds ?? null,
   });
 }

@@ -47,7 +47,9 @@ export class PairedStatsAccumulator {
       throw new Error(`PairedStatsAccumulator: expected ${d} features, got [${h1.shape}] and [${h2.shape}]`);
     }
     if (h1.numel() !== h2.numel()) {
-      throw new Error(`PairedStatsAccumulator: the views must have the same shape, got [${h1.shape}] and [${h2.shape}]`);
+      throw new Error(
+        `PairedStatsAccumulator: the views must have the same shape, got [${h1.shape}] and [${h2.shape}]`,
+      );
     }
     const rows = h1.numel() / d;
     if (rows === 0) return;
@@ -61,7 +63,9 @@ export class PairedStatsAccumulator {
     this.n += rows;
   }
 
-  get rows(): number { return this.n; }
+  get rows(): number {
+    return this.n;
+  }
 
   /** The statistics of everything added so far (float64). */
   finish(): PairedStats {
@@ -69,13 +73,13 @@ export class PairedStatsAccumulator {
     const n = this.n;
     const shift = this.shift;
     return tidy(() => {
-      const offset = this.shiftedSum.div(n);                  // s̄ − c
+      const offset = this.shiftedSum.div(n); // s̄ − c
       const sTs = this.sumGram.sub(offset.t().mm(offset).mul(n));
       const dTd = this.diffGram;
       const sigmaBar = linalg.sym(sTs.add(dTd).div(4 * n));
       const shared = linalg.sym(sTs.sub(dTd).div(4 * n));
       const delta = linalg.sym(dTd.div(n));
-      const mean = offset.add(shift).mul(0.5);                 // μ = s̄ / 2
+      const mean = offset.add(shift).mul(0.5); // μ = s̄ / 2
       return { n, mean, sigmaBar, shared, delta };
     });
   }
@@ -89,7 +93,11 @@ export class PairedStatsAccumulator {
 }
 
 /** PairedStats of two (n, d) views held in memory, streamed in batches of `batchRows` rows. */
-export function pairedStats(h1: Tensor, h2: Tensor, options: { batchRows?: number; computeDtype?: DType } = {}): PairedStats {
+export function pairedStats(
+  h1: Tensor,
+  h2: Tensor,
+  options: { batchRows?: number; computeDtype?: DType } = {},
+): PairedStats {
   checkPair(h1, h2, 'pairedStats');
   const d = h1.size(-1);
   const x1 = h1.reshape(-1, d);
@@ -123,5 +131,10 @@ export function checkPair(a: Tensor, b: Tensor, where: string): void {
  * `seed`, in ascending order (int64, shape (rows,)). The same (n, rows, seed) always gives the same rows.
  */
 export function subsetRows(n: number, rows: number, seed: number): Tensor {
-  return tidy(() => randperm(n, { generator: new Generator(seed) }).narrow(0, 0, rows).sort().values);
+  return tidy(
+    () =>
+      randperm(n, { generator: new Generator(seed) })
+        .narrow(0, 0, rows)
+        .sort().values,
+  );
 }

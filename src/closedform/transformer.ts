@@ -1,10 +1,18 @@
 // The closed-form spectral transformer encoder. Each layer is fitted on the two view streams
 // (N, T, d) in three streaming passes over mini-batches of sequences (statistics fused into the
-// previous propagation); base streams are only propagated. Statistics and d×d algebra are float64; the token products run in computeDtype.
+// previous propagation); base streams are only propagated. Statistics and d×d algebra are float64; the token
+// products run in computeDtype.
 import { empty, releaseFreeMemory, tidy, type DType, type Tensor } from '../torch/index.ts';
 import {
-  RidgeAccumulator, attentionCompute, attentionSublayer, headContexts, spectralAttentionFit, splitOutputMap,
-  tokenLayerNorm, type AttentionCompute, type AttentionParams,
+  RidgeAccumulator,
+  attentionCompute,
+  attentionSublayer,
+  headContexts,
+  spectralAttentionFit,
+  splitOutputMap,
+  tokenLayerNorm,
+  type AttentionCompute,
+  type AttentionParams,
 } from './attention.ts';
 import { fitLayerFromStats } from './layer.ts';
 import { PairedStatsAccumulator, checkPair, subsetRows } from './stats.ts';
@@ -27,7 +35,12 @@ export interface TransformerEncoderConfig {
 }
 
 export const DEFAULT_TRANSFORMER_CONFIG: TransformerEncoderConfig = {
-  depth: 3, lambda: 1, heads: 2, landmarks: 8, computeDtype: 'float32', batchTokens: 8192,
+  depth: 3,
+  lambda: 1,
+  heads: 2,
+  landmarks: 8,
+  computeDtype: 'float32',
+  batchTokens: 8192,
 };
 
 export interface TransformerLayerState {
@@ -109,7 +122,8 @@ function resolveConfig(options: Partial<TransformerEncoderConfig>): TransformerE
 }
 
 function checkTokens(x: Tensor, width: number, where: string): void {
-  if (x.ndim !== 3 || x.size(2) !== width) throw new Error(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
+  if (x.ndim !== 3 || x.size(2) !== width)
+    throw new Error(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
 }
 
 /** Within a pass too, fragmentation pins freed blocks; trimming costs about a millisecond. */
@@ -142,12 +156,15 @@ function pass(profile: Record<string, number> | undefined, name: string): void {
 
 /** x[slice] ← f(x[slice]) over all batches, writing into x's own storage. */
 function mapInPlace(x: Tensor, batch: number, f: (slice: Tensor) => Tensor): void {
-  forEachBatch([x], batch, ([slice]) => { slice.copy_(f(slice)); });
+  forEachBatch([x], batch, ([slice]) => {
+    slice.copy_(f(slice));
+  });
 }
 
 /** Fits the encoder on view1/view2 and returns its state and the propagated streams. */
 export function fitTransformerEncoder(
-  streams: TokenStreams, options: FitTransformerOptions = {},
+  streams: TokenStreams,
+  options: FitTransformerOptions = {},
 ): { state: TransformerEncoderState; streams: TokenStreams } {
   const started = performance.now();
   const config = resolveConfig(options);
@@ -164,7 +181,8 @@ export function fitTransformerEncoder(
   const own = (x: Tensor, name: string): Tensor => {
     if (!options.inPlace) return x.dtype === dtype ? x.clone() : x.to(dtype);
     if (x.dtype !== dtype) throw new Error(`fitTransformerEncoder: inPlace needs ${name} in ${dtype}, got ${x.dtype}`);
-    if (!tidy(() => x.contiguous().sameStorage(x))) throw new Error(`fitTransformerEncoder: inPlace needs ${name} to be contiguous`);
+    if (!tidy(() => x.contiguous().sameStorage(x)))
+      throw new Error(`fitTransformerEncoder: inPlace needs ${name} to be contiguous`);
     return x;
   };
   const work: TokenStreams = { view1: own(streams.view1, 'view1'), view2: own(streams.view2, 'view2') };
@@ -224,7 +242,10 @@ export function fitTransformerEncoder(
       if (work.base) mapInPlace(work.base, batch, (x) => ffnSublayer(x, ffnCompute));
       options.onStage?.(layer, 'ffn', work);
       const attention: AttentionParams = {
-        sigmaInvSqrt: spectral.sigmaInvSqrt, heads: spectral.heads, outputMap, alpha,
+        sigmaInvSqrt: spectral.sigmaInvSqrt,
+        heads: spectral.heads,
+        outputMap,
+        alpha,
       };
       return { layerState: { attention, ffn }, next };
     });
@@ -233,7 +254,11 @@ export function fitTransformerEncoder(
   }
   pass(undefined, '');
   const state: TransformerEncoderState = {
-    config, dims: { width, tokens }, layers, fitSeconds: (performance.now() - started) / 1000, seeds: { ...options.seeds },
+    config,
+    dims: { width, tokens },
+    layers,
+    fitSeconds: (performance.now() - started) / 1000,
+    seeds: { ...options.seeds },
   };
   return { state, streams: work };
 }
@@ -243,7 +268,10 @@ export function fitTransformerEncoder(
  * in place), then, when propagate is not false, every given stream encoded with it.
  */
 function fitOnSubset(
-  streams: TokenStreams, options: FitTransformerOptions, config: TransformerEncoderConfig, started: number,
+  streams: TokenStreams,
+  options: FitTransformerOptions,
+  config: TransformerEncoderConfig,
+  started: number,
 ): { state: TransformerEncoderState; streams: TokenStreams } {
   const fitRows = options.fitRows!;
   const fitSeed = options.fitSeed ?? 0;
@@ -253,7 +281,10 @@ function fitOnSubset(
   const subset: TokenStreams = { view1: pick(streams.view1), view2: pick(streams.view2) };
   rows.dispose();
   const { state, streams: fitted } = fitTransformerEncoder(subset, {
-    ...config, inPlace: true, profile: options.profile, seeds: options.seeds,
+    ...config,
+    inPlace: true,
+    profile: options.profile,
+    seeds: options.seeds,
   });
   state.seeds = { ...state.seeds, fitSubset: fitSeed, fitRows };
   if (options.propagate === false) {
@@ -271,7 +302,9 @@ function fitOnSubset(
 
 /** Encodes tokens (N, T, d) with a fitted state, in mini-batches; returns a new (N, T, d) tensor. */
 export function applyTransformerEncoder(
-  state: TransformerEncoderState, x: Tensor, options: { computeDtype?: ComputeDtype; batchTokens?: number } = {},
+  state: TransformerEncoderState,
+  x: Tensor,
+  options: { computeDtype?: ComputeDtype; batchTokens?: number } = {},
 ): Tensor {
   checkTokens(x, state.dims.width, 'applyTransformerEncoder');
   pass(undefined, '');

@@ -36,8 +36,11 @@ export function checkFitInput(x: Tensor, name: string, where: string, computeDty
     const at = bad.int().argmax().item();
     return { flat: at, value: flatX.select(0, at).item() };
   });
-  const what = Number.isNaN(value) ? 'NaN' : !Number.isFinite(value) ? `${value}`
-    : `${value}, beyond float32's range (±${FLOAT32_MAX.toPrecision(5)}; use computeDtype 'float64')`;
+  const what = Number.isNaN(value)
+    ? 'NaN'
+    : !Number.isFinite(value)
+      ? `${value}`
+      : `${value}, beyond float32's range (±${FLOAT32_MAX.toPrecision(5)}; use computeDtype 'float64')`;
   throw new FitInputError(`${where}: ${name} contains ${what} at ${indexOf(flat, x.shape)}`);
 }
 
@@ -46,7 +49,9 @@ export function checkFitInput(x: Tensor, name: string, where: string, computeDty
  * transformer, that the spectral rank heads × landmarks fits in the token width (before any pass runs).
  */
 export function checkFitInputs(
-  streams: object, where: string, config: { computeDtype: 'float32' | 'float64'; heads?: number; landmarks?: number },
+  streams: object,
+  where: string,
+  config: { computeDtype: 'float32' | 'float64'; heads?: number; landmarks?: number },
 ): void {
   for (const [name, x] of Object.entries(streams)) {
     if (x instanceof Tensor) checkFitInput(x, name, where, config.computeDtype);
@@ -55,8 +60,9 @@ export function checkFitInputs(
   if (config.heads !== undefined && config.landmarks !== undefined && view1 instanceof Tensor) {
     const width = view1.size(-1);
     if (config.heads * config.landmarks > width) {
-      throw new ConfigError(`${where}: heads × landmarks = ${config.heads} × ${config.landmarks} exceeds ` +
-        `the token width ${width}`);
+      throw new ConfigError(
+        `${where}: heads × landmarks = ${config.heads} × ${config.landmarks} exceeds ` + `the token width ${width}`,
+      );
     }
   }
 }

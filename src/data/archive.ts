@@ -1,6 +1,14 @@
 // Extracting official archives (tar.gz, zip) once into the cache dir; later loads reuse the extraction.
 import {
-  accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync,
+  accessSync,
+  constants,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -22,7 +30,8 @@ const STAGING = /\.partial-(\d+)-\d+$/;
 function removeStaleStaging(extractedDir: string): void {
   for (const name of readdirSync(extractedDir)) {
     const pid = Number(STAGING.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !isProcessAlive(pid)) rmSync(join(extractedDir, name), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !isProcessAlive(pid))
+      rmSync(join(extractedDir, name), { recursive: true, force: true });
   }
 }
 
@@ -109,7 +118,7 @@ async function extractZip(archivePath: string, into: string): Promise<void> {
       try {
         mkdirSync(entry.fileName.endsWith('/') ? destination : dirname(destination), { recursive: true });
       } catch (err) {
-        fail(err);   // a cache-dir failure, mapped by extractArchive
+        fail(err); // a cache-dir failure, mapped by extractArchive
         return;
       }
       if (entry.fileName.endsWith('/')) {
@@ -130,14 +139,25 @@ async function extractZip(archivePath: string, into: string): Promise<void> {
           },
           flush(done) {
             const hex = (n: number) => n.toString(16).padStart(8, '0');
-            done(crc === entry.crc32 ? null : new DataFormatError(archivePath, where,
-              `CRC-32 ${hex(entry.crc32)}`, `${hex(crc)} (the archive is corrupt)`));
+            done(
+              crc === entry.crc32
+                ? null
+                : new DataFormatError(
+                    archivePath,
+                    where,
+                    `CRC-32 ${hex(entry.crc32)}`,
+                    `${hex(crc)} (the archive is corrupt)`,
+                  ),
+            );
           },
         });
         const failed = (e: NodeJS.ErrnoException) => {
           // a write failure (e.syscall set) is the cache dir's; anything else is the archive's
-          fail(e instanceof DataFormatError || e.syscall ? e
-            : new DataFormatError(archivePath, where, 'a readable compressed entry', e.message));
+          fail(
+            e instanceof DataFormatError || e.syscall
+              ? e
+              : new DataFormatError(archivePath, where, 'a readable compressed entry', e.message),
+          );
         };
         pipeline(stream, check, createWriteStream(destination)).then(() => zip.readEntry(), failed);
       });

@@ -7,7 +7,7 @@ export function tensorChecksum(tensors: readonly Tensor[]): string {
   const hash = createHash('sha256');
   for (const t of tensors) {
     hash.update(`${t.dtype}[${t.shape.join(',')}]`);
-    const elements = t.toTypedArray();   // row-major copy in the tensor's own dtype
+    const elements = t.toTypedArray(); // row-major copy in the tensor's own dtype
     hash.update(new Uint8Array(elements.buffer, elements.byteOffset, elements.byteLength));
   }
   return hash.digest('hex').slice(0, 16);

@@ -25,13 +25,22 @@ interface VariantLayout {
 
 const LAYOUT: Record<CifarVariant, VariantLayout> = {
   cifar100: {
-    labelBytes: 2, numClasses: 100, folder: 'cifar-100-binary', trainFiles: ['train.bin'], testFiles: ['test.bin'],
-    labelNamesFile: 'fine_label_names.txt', archivePattern: /^cifar-100-binary.*\.(tar\.gz|tgz)$/i,
+    labelBytes: 2,
+    numClasses: 100,
+    folder: 'cifar-100-binary',
+    trainFiles: ['train.bin'],
+    testFiles: ['test.bin'],
+    labelNamesFile: 'fine_label_names.txt',
+    archivePattern: /^cifar-100-binary.*\.(tar\.gz|tgz)$/i,
   },
   cifar10: {
-    labelBytes: 1, numClasses: 10, folder: 'cifar-10-batches-bin',
-    trainFiles: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), testFiles: ['test_batch.bin'],
-    labelNamesFile: 'batches.meta.txt', archivePattern: /^cifar-10-binary.*\.(tar\.gz|tgz)$/i,
+    labelBytes: 1,
+    numClasses: 10,
+    folder: 'cifar-10-batches-bin',
+    trainFiles: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`),
+    testFiles: ['test_batch.bin'],
+    labelNamesFile: 'batches.meta.txt',
+    archivePattern: /^cifar-10-binary.*\.(tar\.gz|tgz)$/i,
   },
 };
 
@@ -67,9 +76,12 @@ export function parseCifarRecords(bytes: Uint8Array, file: string, variant: Cifa
   if (bytes.length === 0) throw new DataFormatError(file, null, `records of ${recordSize} bytes`, 'an empty file');
   if (bytes.length % recordSize !== 0) {
     const whole = Math.floor(bytes.length / recordSize);
-    throw new DataFormatError(file, `record ${whole + 1}`,
+    throw new DataFormatError(
+      file,
+      `record ${whole + 1}`,
       `a whole number of ${recordSize}-byte records (${variant})`,
-      `${bytes.length} bytes: the last record is truncated to ${bytes.length - whole * recordSize} bytes`);
+      `${bytes.length} bytes: the last record is truncated to ${bytes.length - whole * recordSize} bytes`,
+    );
   }
   const n = bytes.length / recordSize;
   const labels = new Int32Array(n);
@@ -111,7 +123,9 @@ function readLabelNames(folder: string, layout: VariantLayout): string[] | null 
   const path = join(folder, layout.labelNamesFile);
   if (!existsSync(path)) return null;
   const names = decodeText(readDataFile(path), path, 'label names, one per line')
-    .split('\n').map((s) => s.trim()).filter((s) => s.length > 0);
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length !== layout.numClasses) {
     throw new DataFormatError(path, null, `${layout.numClasses} label names, one per line`, `${names.length}`);
   }
@@ -123,17 +137,25 @@ function readLabelNames(folder: string, layout: VariantLayout): string[] | null 
  * official archive, which is extracted once into cacheDir.
  */
 export async function loadCifar(
-  dataDir: string, cacheDir: string, variant: CifarVariant = 'cifar100',
+  dataDir: string,
+  cacheDir: string,
+  variant: CifarVariant = 'cifar100',
 ): Promise<CifarData> {
   const layout = LAYOUT[variant];
   const dirs = [join(dataDir, variant === 'cifar100' ? 'cifar-100' : 'cifar-10'), dataDir];
   const needed = [...layout.trainFiles, ...layout.testFiles];
-  let folder = folderWith(dirs.flatMap((d) => [join(d, layout.folder), d]), needed);
+  let folder = folderWith(
+    dirs.flatMap((d) => [join(d, layout.folder), d]),
+    needed,
+  );
   if (!folder) {
     const archive = dirs.flatMap((d) => filesMatching(d, layout.archivePattern))[0];
     if (!archive) {
-      throw new DatasetNotFoundError(variant, dirs.map((d) => join(d, `{${layout.folder}/,${layout.folder}*.tar.gz}`)),
-        variant === 'cifar100' ? CIFAR100_DOWNLOAD.url : CIFAR10_URL);
+      throw new DatasetNotFoundError(
+        variant,
+        dirs.map((d) => join(d, `{${layout.folder}/,${layout.folder}*.tar.gz}`)),
+        variant === 'cifar100' ? CIFAR100_DOWNLOAD.url : CIFAR10_URL,
+      );
     }
     const extracted = await extractArchive(archive, cacheDir);
     folder = folderWith([join(extracted, layout.folder), extracted], needed);

@@ -41,8 +41,12 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
   const head = lines[0].replace(/\r$/, '').split(',');
   if (head.length > 0 && Number.isNaN(Number(head[0]))) {
     if (head.length !== columns || head[columns - 1].trim() !== 'Cover_Type') {
-      throw new DataFormatError(file, 'line 1', `a header of ${COVTYPE_FEATURES} feature names then Cover_Type`,
-        `${head.length} columns ending in ${shown(head[head.length - 1])}`);
+      throw new DataFormatError(
+        file,
+        'line 1',
+        `a header of ${COVTYPE_FEATURES} feature names then Cover_Type`,
+        `${head.length} columns ending in ${shown(head[head.length - 1])}`,
+      );
     }
     first = 1;
   }
@@ -63,15 +67,23 @@ export function parseCovtype(text: string, file: string): CovtypeTable {
       }
       // stored as float32: a finite double such as 1e39 would become ±Inf there
       if (!Number.isFinite(Math.fround(v))) {
-        throw new DataFormatError(file, `line ${lineNo}, column ${c + 1}`,
-          'a number within float32 range (|x| < 3.4e38)', shown(fields[c]));
+        throw new DataFormatError(
+          file,
+          `line ${lineNo}, column ${c + 1}`,
+          'a number within float32 range (|x| < 3.4e38)',
+          shown(fields[c]),
+        );
       }
       features[r * COVTYPE_FEATURES + c] = v;
     }
     const label = Number(fields[COVTYPE_FEATURES]);
     if (!Number.isInteger(label) || label < 1 || label > COVTYPE_CLASSES) {
-      throw new DataFormatError(file, `line ${lineNo}, column ${columns}`,
-        `a Cover_Type label in 1..${COVTYPE_CLASSES}`, shown(fields[COVTYPE_FEATURES]));
+      throw new DataFormatError(
+        file,
+        `line ${lineNo}, column ${columns}`,
+        `a Cover_Type label in 1..${COVTYPE_CLASSES}`,
+        shown(fields[COVTYPE_FEATURES]),
+      );
     }
     labels[r] = label - 1;
   }
@@ -87,8 +99,11 @@ export function findCovtypeFile(dataDir: string): string {
     const csv = filesMatching(d, /^covtype.*\.csv(\.gz)?$/i);
     if (csv.length > 0) return csv[0];
   }
-  throw new DatasetNotFoundError('covtype', dirs.map((d) => join(d, '{covtype.data[.gz],covtype*.csv}')),
-    COVTYPE_DOWNLOAD.url);
+  throw new DatasetNotFoundError(
+    'covtype',
+    dirs.map((d) => join(d, '{covtype.data[.gz],covtype*.csv}')),
+    COVTYPE_DOWNLOAD.url,
+  );
 }
 
 export function loadCovtype(dataDir: string): CovtypeTable {
@@ -96,7 +111,7 @@ export function loadCovtype(dataDir: string): CovtypeTable {
   let bytes: Buffer = readDataFile(file);
   if (file.endsWith('.gz')) {
     try {
-      bytes = gunzipSync(bytes);   // checks the gzip CRC-32 and length
+      bytes = gunzipSync(bytes); // checks the gzip CRC-32 and length
     } catch (err) {
       throw new DataFormatError(file, null, 'gzip-compressed text', (err as Error).message);
     }

@@ -36,16 +36,24 @@ export async function downloadDataset(spec: DownloadSpec, folder: string): Promi
     checkDataFile(destination);
     const digest = await fileSha256(destination);
     if (digest !== spec.sha256) {
-      throw new DataFormatError(destination, null, `sha256 ${spec.sha256} (${spec.checksumSource})`,
-        `${digest}; delete the file to download it again`);
+      throw new DataFormatError(
+        destination,
+        null,
+        `sha256 ${spec.sha256} (${spec.checksumSource})`,
+        `${digest}; delete the file to download it again`,
+      );
     }
     return { path: destination, fetched: false };
   }
   try {
     mkdirSync(folder, { recursive: true });
   } catch (err) {
-    throw new DataFormatError(folder, null, 'a writable dataset folder (--data-dir or CFINIT_DATA_DIR)',
-      (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw new DataFormatError(
+      folder,
+      null,
+      'a writable dataset folder (--data-dir or CFINIT_DATA_DIR)',
+      (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+    );
   }
   let response: Response;
   try {

@@ -19,28 +19,45 @@ export class DataFormatError extends CfinitError {
 /** No local copy of a dataset was found; says where we looked and where the official copy lives. */
 export class DatasetNotFoundError extends CfinitError {
   override name = 'DatasetNotFoundError';
-  constructor(readonly dataset: string, readonly searched: readonly string[], readonly officialUrl: string) {
-    super(`${dataset}: no local copy found (looked for ${searched.join(', ')}). ` +
-      `Get the official file from ${officialUrl} (\`cfinit data download ${dataset}\` when online) ` +
-      'or point --data-dir / CFINIT_DATA_DIR at a folder that has it.');
+  constructor(
+    readonly dataset: string,
+    readonly searched: readonly string[],
+    readonly officialUrl: string,
+  ) {
+    super(
+      `${dataset}: no local copy found (looked for ${searched.join(', ')}). ` +
+        `Get the official file from ${officialUrl} (\`cfinit data download ${dataset}\` when online) ` +
+        'or point --data-dir / CFINIT_DATA_DIR at a folder that has it.',
+    );
   }
 }
 
 /** A download was requested but the network is unreachable (this is the normal state on offline machines). */
 export class OfflineError extends CfinitError {
   override name = 'OfflineError';
-  constructor(readonly url: string, readonly destination: string, cause: string) {
-    super(`cannot download ${url} (${cause}); this machine appears to be offline. ` +
-      `Copy the file to ${destination} by other means and run again.`);
+  constructor(
+    readonly url: string,
+    readonly destination: string,
+    cause: string,
+  ) {
+    super(
+      `cannot download ${url} (${cause}); this machine appears to be offline. ` +
+        `Copy the file to ${destination} by other means and run again.`,
+    );
   }
 }
 
 /** The cache folder for extracted archives cannot be used; names the variable that moves it. */
 export class CacheDirError extends CfinitError {
   override name = 'CacheDirError';
-  constructor(readonly cacheDir: string, cause: string) {
-    super(`cache dir ${cacheDir} is not a writable directory (${cause}); ` +
-      'set CFINIT_CACHE_DIR to a writable folder (default ~/.cache/cfinit)');
+  constructor(
+    readonly cacheDir: string,
+    cause: string,
+  ) {
+    super(
+      `cache dir ${cacheDir} is not a writable directory (${cause}); ` +
+        'set CFINIT_CACHE_DIR to a writable folder (default ~/.cache/cfinit)',
+    );
   }
 }
 

@@ -11,7 +11,10 @@ export function firstExisting(candidates: readonly string[]): string | null {
 /** Files directly inside dir whose name matches pattern, sorted by name; [] when dir is missing. */
 export function filesMatching(dir: string, pattern: RegExp): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir).filter((name) => pattern.test(name)).sort().map((name) => join(dir, name));
+  return readdirSync(dir)
+    .filter((name) => pattern.test(name))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 /** A folder (searched in dirs) that contains every one of the named files. */

@@ -14,7 +14,10 @@ export function centerMask(images: Tensor): Tensor {
   return tidy(() => {
     const [, , h, w] = images.shape;
     const keep = ones([h, w]);
-    keep.narrow(0, Math.floor(h / 4), Math.floor(h / 2)).narrow(1, Math.floor(w / 4), Math.floor(w / 2)).zero_();
+    keep
+      .narrow(0, Math.floor(h / 4), Math.floor(h / 2))
+      .narrow(1, Math.floor(w / 4), Math.floor(w / 2))
+      .zero_();
     return images.mul(keep);
   });
 }

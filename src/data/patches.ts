@@ -14,5 +14,8 @@ export function patchify(images: Tensor, patch: number): Tensor {
   }
   const gh = h / patch;
   const gw = w / patch;
-  return images.reshape(n, c, gh, patch, gw, patch).permute(0, 2, 4, 1, 3, 5).reshape(n, gh * gw, c * patch * patch);
+  return images
+    .reshape(n, c, gh, patch, gw, patch)
+    .permute(0, 2, 4, 1, 3, 5)
+    .reshape(n, gh * gw, c * patch * patch);
 }

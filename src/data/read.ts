@@ -3,8 +3,12 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { DataFormatError } from './errors.ts';
 
 const FS_PROBLEM: Record<string, string> = {
-  EISDIR: 'a directory', ENOENT: 'nothing (the file does not exist)', EACCES: 'a file without read permission',
-  EPERM: 'a file without read permission', ELOOP: 'a symlink loop', ENOTDIR: 'a path through a non-directory',
+  EISDIR: 'a directory',
+  ENOENT: 'nothing (the file does not exist)',
+  EACCES: 'a file without read permission',
+  EPERM: 'a file without read permission',
+  ELOOP: 'a symlink loop',
+  ENOTDIR: 'a path through a non-directory',
 };
 
 function fsProblem(err: unknown): string {

@@ -13,5 +13,9 @@ export function sampleIndices(total: number, count: number, generator: Generator
 /** Splits 0..n−1 into shuffled batches of batchSize (the last may be shorter). */
 export function shuffledBatches(n: number, batchSize: number, generator: Generator): Tensor[] {
   positiveInt(batchSize, 'batch size');
-  return tidy(() => randperm(n, { generator }).split(batchSize, 0).map((b) => b.contiguous()));
+  return tidy(() =>
+    randperm(n, { generator })
+      .split(batchSize, 0)
+      .map((b) => b.contiguous()),
+  );
 }

@@ -15,7 +15,6 @@ import { loadWikiText2, type WikiTextData } from './wikitext.ts';
 import { finiteNumber, nonNegativeInt, positiveInt } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
 
-
 /** A probability of dropping or masking: finite, in [0, 1). */
 const probability = (value: number, name: string): number =>
   finiteNumber(value, name, { min: 0, max: 1, exclusiveMax: true });
@@ -60,8 +59,14 @@ export function buildCovtypeScenario(table: CovtypeTable, options: CovtypeOption
     };
   });
   return {
-    name: 'covtype_mlp', architecture: 'mlp', modality: 'tabular', task: 'classification',
-    pooling: 'none', metric: 'accuracy', numClasses: COVTYPE_CLASSES, seed,
+    name: 'covtype_mlp',
+    architecture: 'mlp',
+    modality: 'tabular',
+    task: 'classification',
+    pooling: 'none',
+    metric: 'accuracy',
+    numClasses: COVTYPE_CLASSES,
+    seed,
     ...split,
     inputShape: [COVTYPE_FEATURES],
     view: { kind: 'mask-and-noise', maskProb, noiseStd },
@@ -98,21 +103,36 @@ export function buildCifarScenario(data: CifarData, options: CifarOptions = {}):
   const built = tidy(() => {
     // One generator for both draws, train first, as the reference does.
     const generator = new Generator(seed);
-    const trainIdx = sampleIndices(data.train.images.shape[0], nTrain, generator, `CIFAR train images in ${data.folder}`);
+    const trainIdx = sampleIndices(
+      data.train.images.shape[0],
+      nTrain,
+      generator,
+      `CIFAR train images in ${data.folder}`,
+    );
     const testIdx = sampleIndices(data.test.images.shape[0], nTest, generator, `CIFAR test images in ${data.folder}`);
     const trainRaw = data.train.images.indexSelect(0, trainIdx).float().div(255);
     return {
       train: { raw: trainRaw, labels: data.train.labels.indexSelect(0, trainIdx) },
-      test: { raw: data.test.images.indexSelect(0, testIdx).float().div(255), labels: data.test.labels.indexSelect(0, testIdx) },
+      test: {
+        raw: data.test.images.indexSelect(0, testIdx).float().div(255),
+        labels: data.test.labels.indexSelect(0, testIdx),
+      },
       meanImage: trainRaw.mean(0, true),
       positions: sincos2d(grid, tokenDim),
     };
   });
   const { meanImage, positions } = built;
   return {
-    name: 'cifar100_transformer', architecture: 'transformer', modality: 'image', task: 'classification',
-    pooling: 'mean', metric: 'accuracy', numClasses: data.numClasses, seed,
-    train: built.train, test: built.test,
+    name: 'cifar100_transformer',
+    architecture: 'transformer',
+    modality: 'image',
+    task: 'classification',
+    pooling: 'mean',
+    metric: 'accuracy',
+    numClasses: data.numClasses,
+    seed,
+    train: built.train,
+    test: built.test,
     inputShape: [grid * grid, tokenDim],
     view: { kind: 'random-affine', ranges: affine },
     augmentTrainingBatches: true,
@@ -144,7 +164,13 @@ function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrai
   nonNegativeInt(o.embeddingSeed, `${scenario}: embeddingSeed`);
 }
 
-function textScenarioParts(vocab: Vocabulary, embedDim: number, length: number, embeddingSeed: number, dropProb: number) {
+function textScenarioParts(
+  vocab: Vocabulary,
+  embedDim: number,
+  length: number,
+  embeddingSeed: number,
+  dropProb: number,
+) {
   const embedding = fixedTokenEmbedding(vocab.size, embedDim, embeddingSeed);
   const positions = sincos1d(length, embedDim);
   return {
@@ -163,7 +189,13 @@ export interface QnliOptions extends TextOptions {
 
 export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Scenario {
   const {
-    seed = 0, nTest = 3000, vocabSize = 8192, seqLen = 80, embedDim = 64, dropProb = 0.12, embeddingSeed = 0,
+    seed = 0,
+    nTest = 3000,
+    vocabSize = 8192,
+    seqLen = 80,
+    embedDim = 64,
+    dropProb = 0.12,
+    embeddingSeed = 0,
   } = options;
   // The reference draws 10,000 train rows; a smaller local copy (9,999 rows) is used whole.
   const nTrain = options.nTrain ?? Math.min(10000, data.train.length);
@@ -175,7 +207,10 @@ export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Sc
   const vocab = Vocabulary.build(trainTokens, vocabSize);
   const split = tidy(() => {
     const trainIds = vocab.encodeFixedLength(trainTokens, seqLen);
-    const devIds = vocab.encodeFixedLength(data.dev.map((e) => tokenize(`${e.question} ${e.sentence}`)), seqLen);
+    const devIds = vocab.encodeFixedLength(
+      data.dev.map((e) => tokenize(`${e.question} ${e.sentence}`)),
+      seqLen,
+    );
     const trainLabels = fromTypedArray(Int32Array.from(data.train, (e) => e.label)).long();
     const devLabels = fromTypedArray(Int32Array.from(data.dev, (e) => e.label)).long();
     const trainIdx = sampleIndices(data.train.length, nTrain, new Generator(seed), `QNLI train rows in ${data.folder}`);
@@ -186,11 +221,22 @@ export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Sc
     };
   });
   return {
-    name: 'qnli_transformer', architecture: 'transformer', modality: 'text', task: 'classification',
-    pooling: 'mean', metric: 'accuracy', numClasses: QNLI_LABELS.length, seed,
+    name: 'qnli_transformer',
+    architecture: 'transformer',
+    modality: 'text',
+    task: 'classification',
+    pooling: 'mean',
+    metric: 'accuracy',
+    numClasses: QNLI_LABELS.length,
+    seed,
     ...split,
     ...textScenarioParts(vocab, embedDim, seqLen, embeddingSeed, dropProb),
-    details: { source: data.folder, vocabulary: vocab.size, trainRowsAvailable: data.train.length, devRowsAvailable: data.dev.length },
+    details: {
+      source: data.folder,
+      vocabulary: vocab.size,
+      trainRowsAvailable: data.train.length,
+      devRowsAvailable: data.dev.length,
+    },
   };
 }
 
@@ -208,21 +254,39 @@ export function windowStarts(streamLength: number, context: number, stride: numb
   return Math.ceil(limit / stride);
 }
 
-function sampleWindows(stream: Int32Array, context: number, stride: number, count: number, generator: Generator, what: string) {
+function sampleWindows(
+  stream: Int32Array,
+  context: number,
+  stride: number,
+  count: number,
+  generator: Generator,
+  what: string,
+) {
   return tidy(() => {
     const available = windowStarts(stream.length, context, stride);
     const chosen = sampleIndices(available, count, generator, `${what} windows`);
     const ids = fromTypedArray(stream).long();
     const offsets = arange(0, context + 1);
     const windows = ids.index([chosen.mul(stride).unsqueeze(1).add(offsets.unsqueeze(0))]);
-    return { raw: windows.slice(1, 0, context).contiguous(), labels: windows.select(1, context).contiguous(), available };
+    return {
+      raw: windows.slice(1, 0, context).contiguous(),
+      labels: windows.select(1, context).contiguous(),
+      available,
+    };
   });
 }
 
 export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptions = {}): Scenario {
   const {
-    seed = 0, nTrain = 16000, nTest = 4000, vocabSize = 4096, context = 64, stride = 3, embedDim = 64,
-    dropProb = 0.1, embeddingSeed = 0,
+    seed = 0,
+    nTrain = 16000,
+    nTest = 4000,
+    vocabSize = 4096,
+    context = 64,
+    stride = 3,
+    embedDim = 64,
+    dropProb = 0.1,
+    embeddingSeed = 0,
   } = options;
   positiveInt(nTrain, 'wikitext2_next_token_transformer: nTrain');
   positiveInt(nTest, 'wikitext2_next_token_transformer: nTest');
@@ -236,15 +300,25 @@ export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptio
   const train = sampleWindows(trainStream, context, stride, nTrain, new Generator(seed), 'WikiText-2 train');
   const test = sampleWindows(validStream, context, stride, nTest, new Generator(seed + 1), 'WikiText-2 valid');
   return {
-    name: 'wikitext2_next_token_transformer', architecture: 'transformer', modality: 'text', task: 'next_token',
-    pooling: 'last', metric: 'validation_cross_entropy', numClasses: vocab.size, seed,
+    name: 'wikitext2_next_token_transformer',
+    architecture: 'transformer',
+    modality: 'text',
+    task: 'next_token',
+    pooling: 'last',
+    metric: 'validation_cross_entropy',
+    numClasses: vocab.size,
+    seed,
     train: { raw: train.raw, labels: train.labels },
     test: { raw: test.raw, labels: test.labels },
     ...textScenarioParts(vocab, embedDim, context, embeddingSeed, dropProb),
     details: {
-      source: data.folder, variant: data.variant, vocabulary: vocab.size,
-      trainTokens: trainStream.length, validTokens: validStream.length,
-      trainWindowsAvailable: train.available, validWindowsAvailable: test.available,
+      source: data.folder,
+      variant: data.variant,
+      vocabulary: vocab.size,
+      trainTokens: trainStream.length,
+      validTokens: validStream.length,
+      trainWindowsAvailable: train.available,
+      validWindowsAvailable: test.available,
     },
   };
 }
@@ -259,7 +333,12 @@ export interface ScenarioOptions {
 }
 
 /** Loads one scenario's dataset from dataDir (archives extracted into cacheDir) and builds the scenario. */
-export async function loadScenario(name: ScenarioName, dataDir: string, cacheDir: string, options: ScenarioOptions = {}): Promise<Scenario> {
+export async function loadScenario(
+  name: ScenarioName,
+  dataDir: string,
+  cacheDir: string,
+  options: ScenarioOptions = {},
+): Promise<Scenario> {
   switch (name) {
     case 'covtype_mlp':
       return buildCovtypeScenario(loadCovtype(dataDir), options.covtype_mlp);

@@ -35,13 +35,20 @@ export class Vocabulary {
     // A Map iterates in insertion order, i.e. by first occurrence; the sort below is stable.
     const counts = new Map<string, number>();
     for (const seq of sequences) for (const t of seq) counts.set(t, (counts.get(t) ?? 0) + 1);
-    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, size - 2).map(([t]) => t);
+    const ranked = [...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, size - 2)
+      .map(([t]) => t);
     return new Vocabulary(['<pad>', '<unk>', ...ranked]);
   }
 
-  get size(): number { return this.tokens.length; }
+  get size(): number {
+    return this.tokens.length;
+  }
 
-  idOf(token: string): number { return this.ids.get(token) ?? UNK; }
+  idOf(token: string): number {
+    return this.ids.get(token) ?? UNK;
+  }
 
   /** Ids of a token sequence (unknown tokens → UNK). */
   encode(tokens: readonly string[]): Int32Array {

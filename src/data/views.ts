@@ -55,7 +55,9 @@ export function warpAffine(images: Tensor, theta: Tensor): Tensor {
 
 /** Uniform draws in [lo, hi) from the generator. */
 function uniform(n: number, lo: number, hi: number, generator: Generator): Tensor {
-  return rand([n], { generator, dtype: 'float64' }).mul(hi - lo).add(lo);
+  return rand([n], { generator, dtype: 'float64' })
+    .mul(hi - lo)
+    .add(lo);
 }
 
 /** A random rotation, scale and translation per image (N, C, H, W). */

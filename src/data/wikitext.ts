@@ -35,7 +35,10 @@ export function readWikiTextFile(file: string): string {
 
 function findFolder(dirs: readonly string[]): { folder: string; variant: WikiTextVariant } | null {
   for (const variant of ['tokens', 'raw'] as const) {
-    const folder = folderWith(dirs, SPLITS.map((s) => `wiki.${s}.${variant}`));
+    const folder = folderWith(
+      dirs,
+      SPLITS.map((s) => `wiki.${s}.${variant}`),
+    );
     if (folder) return { folder, variant };
   }
   return null;
@@ -48,9 +51,11 @@ export async function loadWikiText2(dataDir: string, cacheDir: string): Promise<
   if (!found) {
     const archive = dirs.flatMap((d) => filesMatching(d, /^wikitext-2.*\.zip$/i))[0];
     if (!archive) {
-      throw new DatasetNotFoundError('wikitext2',
+      throw new DatasetNotFoundError(
+        'wikitext2',
         dirs.map((d) => join(d, '{wiki.*.tokens,wiki.*.raw,wikitext-2*.zip}')),
-        WIKITEXT2_DOWNLOAD.url);
+        WIKITEXT2_DOWNLOAD.url,
+      );
     }
     const extracted = await extractArchive(archive, cacheDir);
     found = findFolder([join(extracted, 'wikitext-2'), join(extracted, 'wikitext-2-raw'), extracted]);

@@ -13,13 +13,21 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions & { bias?: boolean } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LayerOptions & { bias?: boolean } = {},
+  ) {
     super();
     const bound = linearDefaultBound(inFeatures);
-    this.weight = this.registerParameter('weight', uniform([outFeatures, inFeatures], -bound, bound, options.generator, options.dtype));
-    this.bias = options.bias === false
-      ? null
-      : this.registerParameter('bias', uniform([outFeatures], -bound, bound, options.generator, options.dtype));
+    this.weight = this.registerParameter(
+      'weight',
+      uniform([outFeatures, inFeatures], -bound, bound, options.generator, options.dtype),
+    );
+    this.bias =
+      options.bias === false
+        ? null
+        : this.registerParameter('bias', uniform([outFeatures], -bound, bound, options.generator, options.dtype));
   }
 
   forward(x: Tensor): Tensor {
@@ -32,7 +40,10 @@ export class LayerNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(readonly dim: number, options: { eps?: number; elementwiseAffine?: boolean; dtype?: DType } = {}) {
+  constructor(
+    readonly dim: number,
+    options: { eps?: number; elementwiseAffine?: boolean; dtype?: DType } = {},
+  ) {
     super();
     this.eps = options.eps ?? 1e-5;
     const affine = options.elementwiseAffine ?? true;
@@ -50,9 +61,16 @@ export class LayerNorm extends Module {
 export class Embedding extends Module {
   readonly weight: Tensor;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: LayerOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: LayerOptions = {},
+  ) {
     super();
-    this.weight = this.registerParameter('weight', normal([numEmbeddings, embeddingDim], 0, 1, options.generator, options.dtype));
+    this.weight = this.registerParameter(
+      'weight',
+      normal([numEmbeddings, embeddingDim], 0, 1, options.generator, options.dtype),
+    );
   }
 
   forward(indices: Tensor): Tensor {

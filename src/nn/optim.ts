@@ -51,7 +51,11 @@ export class AdamW implements Optimizer {
     }
     this.steps += 1;
     adamwStep(this.params, this.expAvgs, this.expAvgSqs, this.steps, {
-      lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay,
+      lr: this.lr,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+      weightDecay: this.weightDecay,
       maximize: this.maximize,
     });
   }
@@ -70,11 +74,13 @@ export class AdamW implements Optimizer {
 
   loadStateDict(state: { step: number; tensors: Record<string, Tensor> }): void {
     if (state.step === 0) return;
-    const pick = (prefix: string) => this.params.map((p, i) => {
-      const t = state.tensors[`${prefix}.${i}`];
-      if (!t || t.shape.join() !== p.shape.join()) throw new Error(`AdamW.loadStateDict: bad or missing ${prefix}.${i}`);
-      return keep(t.clone());
-    });
+    const pick = (prefix: string) =>
+      this.params.map((p, i) => {
+        const t = state.tensors[`${prefix}.${i}`];
+        if (!t || t.shape.join() !== p.shape.join())
+          throw new Error(`AdamW.loadStateDict: bad or missing ${prefix}.${i}`);
+        return keep(t.clone());
+      });
     this.expAvgs = pick('expAvg');
     this.expAvgSqs = pick('expAvgSq');
     this.steps = state.step;
@@ -112,26 +118,29 @@ export class SGD implements Optimizer {
     }
   }
 
-  // d = g + wd·p; buf = d (first step) or momentum·buf + (1−dampening)·d; p ← p − lr·(nesterov ? d + momentum·buf : buf)
+  // d = g + wd·p; buf = d (first step) or momentum·buf + (1−dampening)·d;
+  // p ← p − lr·(nesterov ? d + momentum·buf : buf)
   step(): void {
-    tidy(() => noGrad(() => {
-      this.params.forEach((p, i) => {
-        const g = p.grad;
-        if (!g) return;
-        let d = this.weightDecay !== 0 ? g.add(p, this.weightDecay) : g;
-        if (this.momentum !== 0) {
-          let buf = this.buffers[i];
-          if (!buf) {
-            buf = keep(d.clone().detach());
-            this.buffers[i] = buf;
-          } else {
-            buf.mul_(this.momentum).add_(d, 1 - this.dampening);
+    tidy(() =>
+      noGrad(() => {
+        this.params.forEach((p, i) => {
+          const g = p.grad;
+          if (!g) return;
+          let d = this.weightDecay !== 0 ? g.add(p, this.weightDecay) : g;
+          if (this.momentum !== 0) {
+            let buf = this.buffers[i];
+            if (!buf) {
+              buf = keep(d.clone().detach());
+              this.buffers[i] = buf;
+            } else {
+              buf.mul_(this.momentum).add_(d, 1 - this.dampening);
+            }
+            d = this.nesterov ? d.add(buf, this.momentum) : buf;
           }
-          d = this.nesterov ? d.add(buf, this.momentum) : buf;
-        }
-        p.add_(d, -this.lr);
-      });
-    }));
+          p.add_(d, -this.lr);
+        });
+      }),
+    );
   }
 
   zeroGrad(): void {

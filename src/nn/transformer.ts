@@ -47,7 +47,11 @@ export class SelfAttention extends Module {
   readonly in_proj_bias: Tensor;
   readonly out_proj: Linear;
 
-  constructor(readonly dim: number, readonly numHeads: number, options: { generator?: Generator; dtype?: DType } = {}) {
+  constructor(
+    readonly dim: number,
+    readonly numHeads: number,
+    options: { generator?: Generator; dtype?: DType } = {},
+  ) {
     super();
     if (!Number.isInteger(numHeads) || numHeads < 1 || dim % numHeads !== 0) {
       throw new RangeError(`SelfAttention: numHeads (${numHeads}) must be a positive divisor of tokenDim (${dim})`);
@@ -56,7 +60,10 @@ export class SelfAttention extends Module {
     // PyTorch builds out_proj (drawing its default init) before it draws in_proj_weight.
     const outProj = new Linear(dim, dim, options);
     noGrad(() => outProj.bias!.zero_());
-    this.in_proj_weight = this.registerParameter('in_proj_weight', xavierUniform([3 * dim, dim], 1, options.generator, dtype));
+    this.in_proj_weight = this.registerParameter(
+      'in_proj_weight',
+      xavierUniform([3 * dim, dim], 1, options.generator, dtype),
+    );
     this.in_proj_bias = this.registerParameter('in_proj_bias', zeros([3 * dim], { dtype }));
     this.out_proj = this.registerModule('out_proj', outProj);
   }
@@ -67,7 +74,7 @@ export class SelfAttention extends Module {
   // (see BaselineTransformer.forward); autograd still holds what backward needs.
   forward(x: Tensor): Tensor {
     const context = tidy(() => F.packedAttention(F.linear(x, this.in_proj_weight, this.in_proj_bias), this.numHeads));
-    return tidy(() => this.out_proj.forward(context));  // (B, T, d)
+    return tidy(() => this.out_proj.forward(context)); // (B, T, d)
   }
 }
 
@@ -79,8 +86,12 @@ export class EncoderLayer extends Module {
   readonly norm1: LayerNorm;
   readonly norm2: LayerNorm;
 
-  constructor(dim: number, numHeads: number, ffnDim: number,
-    options: { generator?: Generator; dtype?: DType; eps?: number } = {}) {
+  constructor(
+    dim: number,
+    numHeads: number,
+    ffnDim: number,
+    options: { generator?: Generator; dtype?: DType; eps?: number } = {},
+  ) {
     super();
     const layer = { generator: options.generator, dtype: options.dtype };
     const norm = { eps: options.eps ?? 1e-5, dtype: options.dtype };
@@ -116,7 +127,11 @@ export class BaselineTransformer extends Module {
     const ffnDim = Math.max(Math.floor(tokenDim * mlpRatio), tokenDim);
     // Like the reference (which deep-copies one nn.TransformerEncoderLayer), every block starts
     // from the same initial weights; only the template draws from the generator.
-    const template = new EncoderLayer(tokenDim, numHeads, ffnDim, { generator: options.generator, dtype, eps: layerNormEps });
+    const template = new EncoderLayer(tokenDim, numHeads, ffnDim, {
+      generator: options.generator,
+      dtype,
+      eps: layerNormEps,
+    });
     for (let i = 0; i < depth; i++) {
       const block = i === 0 ? template : copyLayer(template, tokenDim, numHeads, ffnDim, layerNormEps, dtype);
       this.blocks.push(this.registerModule(`blocks.${i}`, block));
@@ -131,7 +146,9 @@ export class BaselineTransformer extends Module {
   forward(tokens: Tensor): Tensor[] {
     const shape = tokens.shape;
     if (shape.length !== 3 || shape[2] !== this.config.tokenDim) {
-      throw new Error(`BaselineTransformer: expected tokens of shape (batch, tokens, ${this.config.tokenDim}), got [${shape}]`);
+      throw new Error(
+        `BaselineTransformer: expected tokens of shape (batch, tokens, ${this.config.tokenDim}), got [${shape}]`,
+      );
     }
     const depthLogits: Tensor[] = [];
     let hidden = tokens;
@@ -167,7 +184,14 @@ export class BaselineTransformer extends Module {
   }
 }
 
-function copyLayer(template: EncoderLayer, dim: number, heads: number, ffnDim: number, eps: number, dtype: DType): EncoderLayer {
+function copyLayer(
+  template: EncoderLayer,
+  dim: number,
+  heads: number,
+  ffnDim: number,
+  eps: number,
+  dtype: DType,
+): EncoderLayer {
   // A throwaway stream fills the copy before it is overwritten, leaving the caller's stream untouched.
   const layer = new EncoderLayer(dim, heads, ffnDim, { generator: new Generator(0), dtype, eps });
   noGrad(() => layer.loadStateDict(template.stateDict()));

@@ -32,8 +32,11 @@ export interface ScenarioInfo {
 export function scenariosOf(results: Results): ScenarioInfo[] {
   const metricOf = new Map<ReferenceScenario, PrimaryMetric>();
   for (const r of [...results.matched_summary, ...results.anytime_summary]) metricOf.set(r.scenario, r.metric_name);
-  return SCENARIOS.filter((s) => metricOf.has(s))
-    .map((s) => ({ scenario: s, title: SCENARIO_TITLES[s], metric: metricOf.get(s)! }));
+  return SCENARIOS.filter((s) => metricOf.has(s)).map((s) => ({
+    scenario: s,
+    title: SCENARIO_TITLES[s],
+    metric: metricOf.get(s)!,
+  }));
 }
 
 /** The models present in the results, in the reference's order. */
@@ -44,12 +47,27 @@ export function modelsOf(results: Results): ModelName[] {
 
 export const meanCi = (s: SummaryStats): string => fmtMeanCi(s);
 
-export function point(scenario: ReferenceScenario, model: ModelName, checkpoint: string, metric: SummaryStats,
-  compute: number, seconds: number): Point {
+export function point(
+  scenario: ReferenceScenario,
+  model: ModelName,
+  checkpoint: string,
+  metric: SummaryStats,
+  compute: number,
+  seconds: number,
+): Point {
   return {
-    scenario: SCENARIO_TITLES[scenario], model: MODEL_LABELS[model], seeds: metric.n, checkpoint,
-    value: metric.mean, lo: metric.mean - metric.ci95, hi: metric.mean + metric.ci95, shown: meanCi(metric),
-    compute, seconds, compute_text: fmt(compute, 3), seconds_text: fmt(seconds, 3),
+    scenario: SCENARIO_TITLES[scenario],
+    model: MODEL_LABELS[model],
+    seeds: metric.n,
+    checkpoint,
+    value: metric.mean,
+    lo: metric.mean - metric.ci95,
+    hi: metric.mean + metric.ci95,
+    shown: meanCi(metric),
+    compute,
+    seconds,
+    compute_text: fmt(compute, 3),
+    seconds_text: fmt(seconds, 3),
   };
 }
 
@@ -73,22 +91,37 @@ export interface ParetoPoint extends Point {
 
 /** Pareto points on one axis; `front` marks the benchmark's frontier. CI and the other axis come from anytime. */
 export function paretoPoints(
-  results: Results, scenario: ReferenceScenario, axis: 'compute' | 'wall_clock',
+  results: Results,
+  scenario: ReferenceScenario,
+  axis: 'compute' | 'wall_clock',
 ): ParetoPoint[] {
   const key = (m: string, c: string): string => `${m}|${c}`;
-  const front = new Set(results.pareto_front.filter((r) => r.scenario === scenario && r.axis === axis)
-    .map((r) => key(r.model, r.checkpoint_label)));
-  const anytime = new Map(results.anytime_summary.filter((r) => r.scenario === scenario && r.data_fraction === 1)
-    .map((r) => [key(r.model, r.checkpoint_label), r]));
-  const points = results.pareto_rows.filter((r) => r.scenario === scenario && r.axis === axis).map((r) => {
-    const a = anytime.get(key(r.model, r.checkpoint_label));
-    const metric = a?.metric ?? { mean: r.metric_mean, std: 0, ci95: 0, n: r.seeds };
-    const compute = axis === 'compute' ? r.x : a?.total_compute_proxy.mean ?? NaN;
-    const seconds = axis === 'wall_clock' ? r.x : a?.wall_clock_sec.mean ?? NaN;
-    return { ...point(scenario, r.model, r.checkpoint_label, metric, compute, seconds), x: r.x,
-      front: front.has(key(r.model, r.checkpoint_label)), last: false, budget: a?.budget_fraction ?? 0,
-      rawModel: r.model };
-  });
+  const front = new Set(
+    results.pareto_front
+      .filter((r) => r.scenario === scenario && r.axis === axis)
+      .map((r) => key(r.model, r.checkpoint_label)),
+  );
+  const anytime = new Map(
+    results.anytime_summary
+      .filter((r) => r.scenario === scenario && r.data_fraction === 1)
+      .map((r) => [key(r.model, r.checkpoint_label), r]),
+  );
+  const points = results.pareto_rows
+    .filter((r) => r.scenario === scenario && r.axis === axis)
+    .map((r) => {
+      const a = anytime.get(key(r.model, r.checkpoint_label));
+      const metric = a?.metric ?? { mean: r.metric_mean, std: 0, ci95: 0, n: r.seeds };
+      const compute = axis === 'compute' ? r.x : (a?.total_compute_proxy.mean ?? NaN);
+      const seconds = axis === 'wall_clock' ? r.x : (a?.wall_clock_sec.mean ?? NaN);
+      return {
+        ...point(scenario, r.model, r.checkpoint_label, metric, compute, seconds),
+        x: r.x,
+        front: front.has(key(r.model, r.checkpoint_label)),
+        last: false,
+        budget: a?.budget_fraction ?? 0,
+        rawModel: r.model,
+      };
+    });
   for (const model of new Set(points.map((p) => p.rawModel))) {
     const own = points.filter((p) => p.rawModel === model).sort((a, b) => b.budget - a.budget || b.x - a.x);
     own[0]!.last = true;
@@ -110,8 +143,10 @@ export function lowDataPoints(results: Results, scenario: ReferenceScenario, bud
   const key = (r: CheckpointSummary): string => `${r.model}|${r.data_fraction}|${r.checkpoint_label}`;
   const low = results.low_data_summary.filter((r) => r.scenario === scenario);
   const lowKeys = new Set(low.map(key));
-  const all = [...low, ...results.anytime_summary
-    .filter((r) => r.scenario === scenario && r.data_fraction === 1 && !lowKeys.has(key(r)))];
+  const all = [
+    ...low,
+    ...results.anytime_summary.filter((r) => r.scenario === scenario && r.data_fraction === 1 && !lowKeys.has(key(r))),
+  ];
   const nearest = new Map<string, CheckpointSummary>();
   for (const r of all) {
     const k = `${r.model}|${r.data_fraction}`;
@@ -140,9 +175,17 @@ export function oodPoints(results: Results, scenario: ReferenceScenario): OodPoi
     .map((r) => {
       const m = matched.get(r.model);
       return {
-        ...point(scenario, r.model, '100%', r.metric, m?.total_compute_proxy.mean ?? NaN,
-          m?.wall_clock_sec.mean ?? NaN),
-        variant: r.variant, in_distribution: r.in_distribution.mean, in_distribution_text: meanCi(r.in_distribution),
+        ...point(
+          scenario,
+          r.model,
+          '100%',
+          r.metric,
+          m?.total_compute_proxy.mean ?? NaN,
+          m?.wall_clock_sec.mean ?? NaN,
+        ),
+        variant: r.variant,
+        in_distribution: r.in_distribution.mean,
+        in_distribution_text: meanCi(r.in_distribution),
         delta_text: meanCi(r.delta),
       };
     });
@@ -153,6 +196,7 @@ export function transferPoints(results: Results, scenario: ReferenceScenario): P
   return results.transfer_summary
     .filter((r) => r.scenario === scenario)
     .sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model))
-    .map((r) => point(scenario, r.model, 'all fractions', r.mean_metric, r.total_compute_proxy.mean,
-      r.total_wall_clock_sec.mean));
+    .map((r) =>
+      point(scenario, r.model, 'all fractions', r.mean_metric, r.total_compute_proxy.mean, r.total_wall_clock_sec.mean),
+    );
 }

@@ -75,8 +75,12 @@ export async function buildReport(options: ReportOptions): Promise<ReportRecord>
     const svg = await renderSvg(vega, 1);
     const png = svgToPng(await renderSvg(vega, PNG_SCALE));
     const record: FigureRecord = {
-      name: f.name, svg: join(outDir, 'figures', `${f.name}.svg`), png: join(outDir, 'figures', `${f.name}.png`),
-      ...svgSize(svg), png_width: png.width, png_height: png.height,
+      name: f.name,
+      svg: join(outDir, 'figures', `${f.name}.svg`),
+      png: join(outDir, 'figures', `${f.name}.png`),
+      ...svgSize(svg),
+      png_width: png.width,
+      png_height: png.height,
     };
     writeFileAtomic.sync(record.svg, svg);
     writeFileAtomic.sync(record.png, png.png);
@@ -93,7 +97,12 @@ export async function buildReport(options: ReportOptions): Promise<ReportRecord>
   const verdictFile = join(outDir, 'verdict.json');
   writeFileAtomic.sync(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`);
   return {
-    results_file: file, out_dir: outDir, page, tables_markdown: tablesMarkdown, verdict_file: verdictFile, figures,
+    results_file: file,
+    out_dir: outDir,
+    page,
+    tables_markdown: tablesMarkdown,
+    verdict_file: verdictFile,
+    figures,
     verdict,
   };
 }

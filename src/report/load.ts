@@ -14,8 +14,15 @@ export class ResultsError extends CfinitError {
 }
 
 const TABLES = [
-  'anytime_summary', 'targets', 'compute_to_target_summary', 'matched_summary', 'ood_summary',
-  'low_data_summary', 'transfer_summary', 'pareto_rows', 'pareto_front',
+  'anytime_summary',
+  'targets',
+  'compute_to_target_summary',
+  'matched_summary',
+  'ood_summary',
+  'low_data_summary',
+  'transfer_summary',
+  'pareto_rows',
+  'pareto_front',
 ] as const satisfies readonly (keyof Results)[];
 
 const SCHEMA_PATH = fileURLToPath(new URL('../bench/results.schema.json', import.meta.url));

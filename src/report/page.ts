@@ -27,14 +27,18 @@ function metadataHtml(results: Results): string {
     ['scenarios', list(m.scenarios)],
     ['models', list(m.models)],
     ['regimes', list(m.regimes)],
-    ['fractions', `anytime ${list(m.fractions?.anytime)}; low-data ${list(m.fractions?.low_data)} at ` +
-      `${list(m.fractions?.low_data_checkpoints)} of the budget; transfer ${list(m.fractions?.transfer)}`],
+    [
+      'fractions',
+      `anytime ${list(m.fractions?.anytime)}; low-data ${list(m.fractions?.low_data)} at ` +
+        `${list(m.fractions?.low_data_checkpoints)} of the budget; transfer ${list(m.fractions?.transfer)}`,
+    ],
     ['versions', `cfinit ${m.versions?.cfinit}, libtorch ${m.versions?.libtorch}, node ${m.versions?.node}`],
     ['machine', `${m.machine?.cpu}, ${m.machine?.cores} cores, ${m.machine?.memory_gb} GB, ${m.machine?.platform}`],
     ['threads / jobs', `${m.threads} intra-op threads, ${m.jobs} parallel job${m.jobs === 1 ? '' : 's'}`],
   ];
   return `<section id="metadata"><h2>Run</h2><table class="meta"><tbody>\n${rows
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join('\n')}\n</tbody></table></section>`;
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
+    .join('\n')}\n</tbody></table></section>`;
 }
 
 const STYLE = `
@@ -96,15 +100,24 @@ const SCRIPT = `
 const QUICK_NOTE = ' (a <b>--quick</b> run: reduced sizes, numbers not comparable to the reference)';
 
 export function pageHtml(args: {
-  results: Results; figures: PageFigure[]; tables: Table[]; verdict: Verdict; vegaJs: string; source: string;
+  results: Results;
+  figures: PageFigure[];
+  tables: Table[];
+  verdict: Verdict;
+  vegaJs: string;
+  source: string;
 }): string {
   const { results, figures, tables, verdict, vegaJs, source } = args;
   const specs = Object.fromEntries(figures.map((f) => [f.name, f.vega]));
-  const figureHtml = figures.map((f) => `<figure id="figure-${f.name}"><h2>${esc(f.title)}</h2>
+  const figureHtml = figures
+    .map(
+      (f) => `<figure id="figure-${f.name}"><h2>${esc(f.title)}</h2>
 <div class="chart" id="chart-${f.name}"></div>
 <figcaption>${esc(f.caption)} <span class="files"><a href="figures/${f.name}.svg">SVG</a>
 <a href="figures/${f.name}.png">PNG</a></span></figcaption>
-</figure>`).join('\n');
+</figure>`,
+    )
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>cfinit benchmark report</title><style>${STYLE}</style></head>

@@ -14,10 +14,17 @@ export function compileSpec(spec: Json): Compiled {
   const warnings: string[] = [];
   const note = (...args: unknown[]): void => void warnings.push(args.map(String).join(' '));
   const logger = {
-    level(): number { return 2; },
-    error: note, warn: note,
-    info(): unknown { return logger; },
-    debug(): unknown { return logger; },
+    level(): number {
+      return 2;
+    },
+    error: note,
+    warn: note,
+    info(): unknown {
+      return logger;
+    },
+    debug(): unknown {
+      return logger;
+    },
   };
   const out = compile(spec as unknown as TopLevelSpec, { logger: logger as never });
   return { vega: out.spec as unknown as Json, warnings };

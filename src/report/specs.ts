@@ -4,7 +4,14 @@
 import { REFERENCE, type ReferenceScenario } from '../reference.ts';
 import type { Results } from '../bench/results.ts';
 import {
-  anytimePoints, lowDataPoints, modelsOf, oodPoints, paretoPoints, scenariosOf, transferPoints, type ScenarioInfo,
+  anytimePoints,
+  lowDataPoints,
+  modelsOf,
+  oodPoints,
+  paretoPoints,
+  scenariosOf,
+  transferPoints,
+  type ScenarioInfo,
 } from './data.ts';
 import { COMPUTE_TITLE, SECONDS_TITLE, lowerIsBetter, metricTitle, modelColorScale } from './style.ts';
 
@@ -43,17 +50,26 @@ function unlisted(results: Results, channel: 'fill' | 'stroke'): Json {
 
 function yAxis(s: ScenarioInfo, suffix = ''): Json {
   return {
-    type: 'quantitative', title: metricTitle(s.metric, suffix),
+    type: 'quantitative',
+    title: metricTitle(s.metric, suffix),
     scale: { zero: false, reverse: lowerIsBetter(s.metric), nice: true },
   };
 }
 
 const xCompute = (field: string, title = COMPUTE_TITLE): Json => ({
-  field, type: 'quantitative', title, scale: { zero: true, nice: true },
+  field,
+  type: 'quantitative',
+  title,
+  scale: { zero: true, nice: true },
   axis: { labelExpr: "datum.value === 0 ? '0' : format(datum.value, '~s')", tickCount: 6 },
 });
-const xSeconds = (field: string, title = SECONDS_TITLE): Json =>
-  ({ field, type: 'quantitative', title, scale: { zero: true, nice: true }, axis: { tickCount: 8 } });
+const xSeconds = (field: string, title = SECONDS_TITLE): Json => ({
+  field,
+  type: 'quantitative',
+  title,
+  scale: { zero: true, nice: true },
+  axis: { tickCount: 8 },
+});
 
 function figure(results: Results, title: string, subtitle: string, rows: Json[]): Json {
   return {
@@ -68,8 +84,15 @@ function figure(results: Results, title: string, subtitle: string, rows: Json[])
       padding: 12,
       view: { stroke: '#ddd' },
       axis: { labelFontSize: 10, titleFontSize: 11, titleFontWeight: 'normal', grid: true, gridColor: '#eee' },
-      legend: { orient: 'top', labelFontSize: 11, titleFontSize: 11, symbolStrokeWidth: 2, symbolOpacity: 1,
-        symbolType: 'circle', symbolSize: 90 },
+      legend: {
+        orient: 'top',
+        labelFontSize: 11,
+        titleFontSize: 11,
+        symbolStrokeWidth: 2,
+        symbolOpacity: 1,
+        symbolType: 'circle',
+        symbolSize: 90,
+      },
       title: { fontSize: 12, fontWeight: 'bold', anchor: 'start' },
       concat: { spacing: 36 },
     },
@@ -89,12 +112,18 @@ function panel(title: string, values: object[], layer: Json[]): Json {
 /** Line through the mean, 95% CI band, and a point per checkpoint with the tooltip. */
 function curveLayers(results: Results, s: ScenarioInfo, x: Json): Json[] {
   return [
-    { mark: { type: 'area', opacity: 0.16 },
-      encoding: { x, y: { field: 'lo', ...yAxis(s) }, y2: { field: 'hi' }, ...unlisted(results, 'fill') } },
-    { mark: { type: 'line', strokeWidth: 2 },
-      encoding: { x, y: { field: 'value', ...yAxis(s) }, color: color(results), order: { field: 'order' } } },
-    { mark: { type: 'point', filled: true, size: 36, opacity: 1 },
-      encoding: { x, y: { field: 'value', ...yAxis(s) }, color: color(results), tooltip: TOOLTIP } },
+    {
+      mark: { type: 'area', opacity: 0.16 },
+      encoding: { x, y: { field: 'lo', ...yAxis(s) }, y2: { field: 'hi' }, ...unlisted(results, 'fill') },
+    },
+    {
+      mark: { type: 'line', strokeWidth: 2 },
+      encoding: { x, y: { field: 'value', ...yAxis(s) }, color: color(results), order: { field: 'order' } },
+    },
+    {
+      mark: { type: 'point', filled: true, size: 36, opacity: 1 },
+      encoding: { x, y: { field: 'value', ...yAxis(s) }, color: color(results), tooltip: TOOLTIP },
+    },
   ];
 }
 
@@ -109,10 +138,15 @@ export function anytimeSpec(results: Results): FigureSpec {
   return {
     name: 'anytime',
     title: 'Anytime quality',
-    caption: 'Mean primary metric over seeds at each budget checkpoint (band: 95% CI). Closed-form models start at ' +
+    caption:
+      'Mean primary metric over seeds at each budget checkpoint (band: 95% CI). Closed-form models start at ' +
       'their fit cost; the closed-form ridge is a single point (no gradient steps).',
-    spec: figure(results, 'Anytime: quality against compute and wall-clock',
-      'mean over seeds, band = 95% CI; closed-form starts begin at their fit cost', rows),
+    spec: figure(
+      results,
+      'Anytime: quality against compute and wall-clock',
+      'mean over seeds, band = 95% CI; closed-form starts begin at their fit cost',
+      rows,
+    ),
   };
 }
 
@@ -123,15 +157,22 @@ export function paretoSpec(results: Results): FigureSpec {
       const x = axis === 'compute' ? xCompute('x') : xSeconds('x');
       const y = { field: 'value', ...yAxis(s) };
       return panel(`${s.title}: ${axis === 'compute' ? 'compute' : 'wall-clock'} front`, values, [
-        { transform: [{ filter: 'datum.front' }], mark: { type: 'line', interpolate: 'step-after', color: 'black',
-          strokeWidth: 1.5, opacity: 0.75 }, encoding: { x, y } },
-        { mark: { type: 'point', filled: true, size: 40, opacity: 0.9 },
-          encoding: { x, y, color: color(results), tooltip: TOOLTIP } },
+        {
+          transform: [{ filter: 'datum.front' }],
+          mark: { type: 'line', interpolate: 'step-after', color: 'black', strokeWidth: 1.5, opacity: 0.75 },
+          encoding: { x, y },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 40, opacity: 0.9 },
+          encoding: { x, y, color: color(results), tooltip: TOOLTIP },
+        },
         // Labels on the front and on each model's final point only: the early checkpoints of closed-form
         // models crowd at their fit cost (every point's checkpoint is in its tooltip).
-        { transform: [{ filter: 'datum.front || datum.last' }],
+        {
+          transform: [{ filter: 'datum.front || datum.last' }],
           mark: { type: 'text', dx: 4, dy: -7, align: 'left', fontSize: 9, opacity: 0.9 },
-          encoding: { x, y, text: { field: 'checkpoint' }, color: color(results) } },
+          encoding: { x, y, text: { field: 'checkpoint' }, color: color(results) },
+        },
       ]);
     };
     return pair(side('compute'), side('wall_clock'));
@@ -139,39 +180,58 @@ export function paretoSpec(results: Results): FigureSpec {
   return {
     name: 'pareto',
     title: 'Pareto fronts',
-    caption: 'Every (model, checkpoint) mean point; points on the front and each model\'s final point are labelled ' +
+    caption:
+      "Every (model, checkpoint) mean point; points on the front and each model's final point are labelled " +
       'by checkpoint (hover any point for its own). The black step line is the front: points no other point beats ' +
       'on both cost and quality.',
-    spec: figure(results, 'Pareto: quality against cost, labelled by checkpoint',
-      'black step line = Pareto front (no other point is both cheaper and better)', rows),
+    spec: figure(
+      results,
+      'Pareto: quality against cost, labelled by checkpoint',
+      'black step line = Pareto front (no other point is both cheaper and better)',
+      rows,
+    ),
   };
 }
 
 export function lowDataSpec(results: Results): FigureSpec {
   const fractions = [...new Set([...results.low_data_summary.map((r) => r.data_fraction), 1])].sort((a, b) => a - b);
   const budgets = results.metadata.fractions?.low_data_checkpoints ?? [...REFERENCE.regimes.lowDataCheckpoints];
-  const x: Json = { field: 'fraction', type: 'quantitative', title: 'Train-data fraction (log scale)',
-    scale: { type: 'log', domain: [fractions[0], 1] }, axis: { values: fractions, format: '~%' } };
+  const x: Json = {
+    field: 'fraction',
+    type: 'quantitative',
+    title: 'Train-data fraction (log scale)',
+    scale: { type: 'log', domain: [fractions[0], 1] },
+    axis: { values: fractions, format: '~%' },
+  };
   const rows = scenariosOf(results).map((s) => ({
     hconcat: budgets.map((budget) => {
       const values = lowDataPoints(results, s.scenario, budget).map((p, order) => ({ ...p, order }));
       return panel(`${s.title}: at ${Math.round(budget * 100)}% of the step budget`, values, [
-        { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
-          encoding: { x, y: { field: 'lo', ...yAxis(s) }, y2: { field: 'hi' }, ...unlisted(results, 'stroke') } },
-        { mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 36 } },
-          encoding: { x, y: { field: 'value', ...yAxis(s) }, color: color(results), order: { field: 'order' },
-            tooltip: [...TOOLTIP, { field: 'fraction', title: 'data fraction', format: '~%' }] } },
+        {
+          mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
+          encoding: { x, y: { field: 'lo', ...yAxis(s) }, y2: { field: 'hi' }, ...unlisted(results, 'stroke') },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 36 } },
+          encoding: {
+            x,
+            y: { field: 'value', ...yAxis(s) },
+            color: color(results),
+            order: { field: 'order' },
+            tooltip: [...TOOLTIP, { field: 'fraction', title: 'data fraction', format: '~%' }],
+          },
+        },
       ]);
     }),
   }));
   return {
     name: 'low_data',
     title: 'Low data',
-    caption: 'Primary metric against the fraction of training rows, at 10% and at 100% of each model\'s step budget ' +
+    caption:
+      "Primary metric against the fraction of training rows, at 10% and at 100% of each model's step budget " +
       '(the nearest checkpoint; whiskers: 95% CI). The closed-form ridge has no step budget: its result is the same ' +
       'in both columns.',
-    spec: figure(results, 'Low data: quality against train-data fraction',
-      'mean over seeds, whiskers = 95% CI', rows),
+    spec: figure(results, 'Low data: quality against train-data fraction', 'mean over seeds, whiskers = 95% CI', rows),
   };
 }
 
@@ -185,15 +245,30 @@ export function oodSpec(results: Results): FigureSpec {
     const xOffset: Json = { field: 'model', type: 'nominal', scale: { domain: models } };
     return {
       ...panel(`${s.title}: out of distribution`, values, [
-        { mark: { type: 'bar', opacity: 0.9 },
-          encoding: { x, xOffset, y: { field: 'value', ...y, stack: null }, color: color(results),
-            tooltip: [...TOOLTIP.slice(0, 2), { field: 'variant', title: 'variant' }, ...TOOLTIP.slice(2),
+        {
+          mark: { type: 'bar', opacity: 0.9 },
+          encoding: {
+            x,
+            xOffset,
+            y: { field: 'value', ...y, stack: null },
+            color: color(results),
+            tooltip: [
+              ...TOOLTIP.slice(0, 2),
+              { field: 'variant', title: 'variant' },
+              ...TOOLTIP.slice(2),
               { field: 'in_distribution_text', title: 'in-distribution' },
-              { field: 'delta_text', title: 'shift Δ' }] } },
-        { mark: { type: 'rule', color: '#333', strokeWidth: 1 },
-          encoding: { x, xOffset, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
-        { mark: { type: 'tick', color: 'black', thickness: 2.5, bandSize: 14 },
-          encoding: { x, xOffset, y: { field: 'in_distribution', ...y } } },
+              { field: 'delta_text', title: 'shift Δ' },
+            ],
+          },
+        },
+        {
+          mark: { type: 'rule', color: '#333', strokeWidth: 1 },
+          encoding: { x, xOffset, y: { field: 'lo', ...y }, y2: { field: 'hi' } },
+        },
+        {
+          mark: { type: 'tick', color: 'black', thickness: 2.5, bandSize: 14 },
+          encoding: { x, xOffset, y: { field: 'in_distribution', ...y } },
+        },
       ]),
       width: Math.max(PANEL.width, 2 * PANEL.width + 36),
     };
@@ -201,10 +276,15 @@ export function oodSpec(results: Results): FigureSpec {
   return {
     name: 'ood',
     title: 'Out of distribution',
-    caption: 'Final (matched-budget) models evaluated on shifted test sets: bar = mean over seeds, whisker = 95% CI, ' +
-      'black tick = the same model\'s in-distribution value.',
-    spec: figure(results, 'OOD: quality under distribution shift',
-      'bar = mean over seeds, whisker = 95% CI, black tick = in-distribution value of the same model', rows),
+    caption:
+      'Final (matched-budget) models evaluated on shifted test sets: bar = mean over seeds, whisker = 95% CI, ' +
+      "black tick = the same model's in-distribution value.",
+    spec: figure(
+      results,
+      'OOD: quality under distribution shift',
+      'bar = mean over seeds, whisker = 95% CI, black tick = in-distribution value of the same model',
+      rows,
+    ),
   };
 }
 
@@ -214,13 +294,23 @@ export function transferSpec(results: Results): FigureSpec {
     const side = (x: Json): Json => {
       const y = { field: 'value', ...yAxis(s, 'mean over fractions') };
       return panel(`${s.title}: transfer, ${x.field === 'compute' ? 'total compute' : 'total wall-clock'}`, values, [
-        { mark: { type: 'rule', strokeWidth: 1.5 },
-          encoding: { x, y: { field: 'lo', ...yAxis(s, 'mean over fractions') }, y2: { field: 'hi' },
-            ...unlisted(results, 'stroke') } },
-        { mark: { type: 'point', filled: true, size: 70, opacity: 1 },
-          encoding: { x, y, color: color(results), tooltip: TOOLTIP } },
-        { mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 },
-          encoding: { x, y, text: { field: 'model' }, color: color(results) } },
+        {
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: {
+            x,
+            y: { field: 'lo', ...yAxis(s, 'mean over fractions') },
+            y2: { field: 'hi' },
+            ...unlisted(results, 'stroke'),
+          },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+          encoding: { x, y, color: color(results), tooltip: TOOLTIP },
+        },
+        {
+          mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 },
+          encoding: { x, y, text: { field: 'model' }, color: color(results) },
+        },
       ]);
     };
     return pair(side(xCompute('compute', `Total ${COMPUTE_TITLE}`)), side(xSeconds('seconds', 'Total wall-clock (s)')));
@@ -228,10 +318,15 @@ export function transferSpec(results: Results): FigureSpec {
   return {
     name: 'transfer',
     title: 'Transfer',
-    caption: 'Mean primary metric over the transfer data fractions against the total bill of serving all of them ' +
+    caption:
+      'Mean primary metric over the transfer data fractions against the total bill of serving all of them ' +
       '(a closed-form fit is paid once and shared); whiskers: 95% CI over seeds.',
-    spec: figure(results, 'Transfer: one fit, several downstream fractions',
-      'mean over fractions and seeds, whisker = 95% CI; the shared closed-form cost is paid once', rows),
+    spec: figure(
+      results,
+      'Transfer: one fit, several downstream fractions',
+      'mean over fractions and seeds, whisker = 95% CI; the shared closed-form cost is paid once',
+      rows,
+    ),
   };
 }
 

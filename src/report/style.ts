@@ -61,7 +61,7 @@ export function fmtMetric(value: number | null | undefined): string {
 
 /** Mean ± 95% CI of a metric; one seed has no CI. */
 export const fmtMeanCi = (s: { mean: number; ci95: number; n?: number }): string =>
-  (s.n !== undefined && s.n < 2 ? `${fmtMetric(s.mean)} (1 seed)` : `${fmtMetric(s.mean)} ± ${fmtMetric(s.ci95)}`);
+  s.n !== undefined && s.n < 2 ? `${fmtMetric(s.mean)} (1 seed)` : `${fmtMetric(s.mean)} ± ${fmtMetric(s.ci95)}`;
 
 /** Seconds as `12.3 s` / `4.1 min`. */
 export function fmtSeconds(value: number | null | undefined): string {

@@ -4,7 +4,14 @@ import { MODELS } from '../reference.ts';
 import type { Results } from '../bench/results.ts';
 import { scenariosOf } from './data.ts';
 import {
-  MODEL_LABELS, SCENARIO_TITLES, fmt, fmtMeanCi, fmtMetric, fmtSeconds, lowerIsBetter, metricShort,
+  MODEL_LABELS,
+  SCENARIO_TITLES,
+  fmt,
+  fmtMeanCi,
+  fmtMetric,
+  fmtSeconds,
+  lowerIsBetter,
+  metricShort,
 } from './style.ts';
 
 export interface Table {
@@ -30,24 +37,39 @@ export function matchedTable(results: Results): Table {
   for (const s of scenariosOf(results)) {
     for (const r of results.matched_summary.filter((m) => m.scenario === s.scenario).sort(order)) {
       const diff = r.published === null ? null : r.metric.mean - r.published;
-      const outside = diff !== null && r.metric.n >= 2 && Math.abs(diff) > r.metric.ci95;  // one seed: no CI
+      const outside = diff !== null && r.metric.n >= 2 && Math.abs(diff) > r.metric.ci95; // one seed: no CI
       rows.push([
-        c(SCENARIO_TITLES[r.scenario]), c(MODEL_LABELS[r.model]), c(metricShort(r.metric_name)),
-        c(fmtMeanCi(r.metric), 'headline'), c(String(r.metric.n)),
+        c(SCENARIO_TITLES[r.scenario]),
+        c(MODEL_LABELS[r.model]),
+        c(metricShort(r.metric_name)),
+        c(fmtMeanCi(r.metric), 'headline'),
+        c(String(r.metric.n)),
         c(fmtMetric(r.published)),
         c(diff === null ? '–' : `${diff >= 0 ? '+' : ''}${fmtMetric(diff)}`, outside ? 'outside-ci' : undefined),
-        c(fmt(r.total_compute_proxy.mean, 3)), c(fmtSeconds(r.wall_clock_sec.mean)),
+        c(fmt(r.total_compute_proxy.mean, 3)),
+        c(fmtSeconds(r.wall_clock_sec.mean)),
         c(r.trainable_params.toLocaleString('en-US')),
       ]);
     }
   }
   return {
     title: 'Matched budget: final checkpoints at full data',
-    note: 'Mean ± 95% CI over seeds; published = the reference implementation\'s reported value; Δ = ours − ' +
+    note:
+      "Mean ± 95% CI over seeds; published = the reference implementation's reported value; Δ = ours − " +
       'published, marked where |Δ| exceeds our CI. Accuracy: higher is better; CE (validation cross-entropy, nats): ' +
       'lower is better.',
-    columns: ['scenario', 'model', 'metric', 'ours (mean ± CI)', 'seeds', 'published', 'Δ', 'compute (MACs)',
-      'wall-clock', 'trainable params'],
+    columns: [
+      'scenario',
+      'model',
+      'metric',
+      'ours (mean ± CI)',
+      'seeds',
+      'published',
+      'Δ',
+      'compute (MACs)',
+      'wall-clock',
+      'trainable params',
+    ],
     rows,
   };
 }
@@ -61,25 +83,51 @@ export function computeToTargetTable(results: Results): Table {
       const ratio = r.wall_clock_ratio_to_backprop;
       const mark = r.model === 'backprop' || ratio === null ? 'headline' : ratio < 1 ? 'good' : 'bad';
       rows.push([
-        c(SCENARIO_TITLES[r.scenario]), c(MODEL_LABELS[r.model]),
-        c(target ? `${metricShort(target.metric_name)} ${lowerIsBetter(target.metric_name) ? '≤' : '≥'} ` +
-          fmtMetric(target.target) : '–'),
-        c(`${Math.round(r.reach_rate * r.seeds)}/${r.seeds}`), c(fmt(r.total_compute_proxy_mean, 3)),
+        c(SCENARIO_TITLES[r.scenario]),
+        c(MODEL_LABELS[r.model]),
+        c(
+          target
+            ? `${metricShort(target.metric_name)} ${lowerIsBetter(target.metric_name) ? '≤' : '≥'} ` +
+                fmtMetric(target.target)
+            : '–',
+        ),
+        c(`${Math.round(r.reach_rate * r.seeds)}/${r.seeds}`),
+        c(fmt(r.total_compute_proxy_mean, 3)),
         c(fmtSeconds(r.wall_clock_sec_mean)),
-        c(r.model === 'backprop' ? (r.reach_rate > 0 ? '1 (reference)' : '–')
-          : ratio === null ? 'never reached' : `${fmt(ratio, 3)}×`, mark),
-        c(r.model === 'backprop' || r.compute_ratio_to_backprop === null ? '–'
-          : `${fmt(r.compute_ratio_to_backprop, 3)}×`),
+        c(
+          r.model === 'backprop'
+            ? r.reach_rate > 0
+              ? '1 (reference)'
+              : '–'
+            : ratio === null
+              ? 'never reached'
+              : `${fmt(ratio, 3)}×`,
+          mark,
+        ),
+        c(
+          r.model === 'backprop' || r.compute_ratio_to_backprop === null
+            ? '–'
+            : `${fmt(r.compute_ratio_to_backprop, 3)}×`,
+        ),
       ]);
     }
   }
   return {
     title: 'Compute to target',
-    note: 'Target = 95% of backprop\'s mean final accuracy (105% of its cross-entropy). Compute and wall-clock are ' +
+    note:
+      "Target = 95% of backprop's mean final accuracy (105% of its cross-entropy). Compute and wall-clock are " +
       'means over the seeds that reached it. The wall-clock ratio to backprop is the question the method lives or ' +
       'dies by: below 1 the closed-form start pays for itself.',
-    columns: ['scenario', 'model', 'target', 'reached', 'compute (MACs)', 'wall-clock', 'wall-clock ÷ backprop',
-      'compute ÷ backprop'],
+    columns: [
+      'scenario',
+      'model',
+      'target',
+      'reached',
+      'compute (MACs)',
+      'wall-clock',
+      'wall-clock ÷ backprop',
+      'compute ÷ backprop',
+    ],
     rows,
   };
 }
@@ -90,10 +138,18 @@ export { escape as escapeHtml };
 
 export function tableHtml(t: Table, id: string): string {
   const head = t.columns.map((col) => `<th>${escape(col)}</th>`).join('');
-  const body = t.rows.map((row) => `<tr>${row.map((cell) =>
-    `<td${cell.mark ? ` class="${cell.mark}"` : ''}>${escape(cell.text)}</td>`).join('')}</tr>`).join('\n');
-  return `<section id="${id}"><h2>${escape(t.title)}</h2><p class="note">${escape(t.note)}</p>\n` +
-    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></section>`;
+  const body = t.rows
+    .map(
+      (row) =>
+        `<tr>${row
+          .map((cell) => `<td${cell.mark ? ` class="${cell.mark}"` : ''}>${escape(cell.text)}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return (
+    `<section id="${id}"><h2>${escape(t.title)}</h2><p class="note">${escape(t.note)}</p>\n` +
+    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></section>`
+  );
 }
 
 const bold = (cell: Cell): string => (cell.mark && cell.mark !== 'headline' ? `**${cell.text}**` : cell.text);
@@ -101,7 +157,13 @@ const bold = (cell: Cell): string => (cell.mark && cell.mark !== 'headline' ? `*
 /** GitHub Markdown; highlighted cells in bold. */
 export function tableMarkdown(t: Table): string {
   const line = (cells: string[]): string => `| ${cells.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [`### ${t.title}`, '', t.note, '', line(t.columns), line(t.columns.map(() => '---')),
-    ...t.rows.map((row) => line(row.map(bold)))]
-    .join('\n');
+  return [
+    `### ${t.title}`,
+    '',
+    t.note,
+    '',
+    line(t.columns),
+    line(t.columns.map(() => '---')),
+    ...t.rows.map((row) => line(row.map(bold))),
+  ].join('\n');
 }

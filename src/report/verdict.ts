@@ -5,7 +5,14 @@ import type { ModelName, ReferenceScenario } from '../reference.ts';
 import type { MatchedSummary, Results } from '../bench/results.ts';
 import { scenariosOf } from './data.ts';
 import {
-  MODEL_LABELS, SCENARIO_TITLES, fmt, fmtMeanCi, fmtMetric, fmtSeconds, lowerIsBetter, metricShort,
+  MODEL_LABELS,
+  SCENARIO_TITLES,
+  fmt,
+  fmtMeanCi,
+  fmtMetric,
+  fmtSeconds,
+  lowerIsBetter,
+  metricShort,
 } from './style.ts';
 
 export interface Winner {
@@ -54,7 +61,8 @@ export function verdict(results: Results): Verdict {
   for (const s of scenariosOf(results)) {
     const title = SCENARIO_TITLES[s.scenario];
     const lower = lowerIsBetter(s.metric);
-    const ranked = results.matched_summary.filter((m) => m.scenario === s.scenario)
+    const ranked = results.matched_summary
+      .filter((m) => m.scenario === s.scenario)
       .sort((a, b) => (lower ? a.metric.mean - b.metric.mean : b.metric.mean - a.metric.mean));
     const [best, second] = ranked;
     if (best) {
@@ -63,24 +71,37 @@ export function verdict(results: Results): Verdict {
       const tie = second !== undefined && best.metric.mean === second.metric.mean;
       winners.push({ scenario: s.scenario, model: best.model, runner_up: second?.model ?? null, clear });
       const versus = second ? ` vs ${MODEL_LABELS[second.model]} ${value(second)}` : '';
-      const how = !second ? '.' : !withCi ? '; one seed, so no CI to judge it by.'
-        : clear ? ', outside both CIs.' : '; the CIs overlap, so not a clear win.';
-      sentences.push(tie
-        ? `${title}: ${MODEL_LABELS[best.model]} and ${MODEL_LABELS[second!.model]} tie at matched budget ` +
-          `(${metricShort(s.metric)} ${value(best)}).`
-        : `${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
-          `${value(best)}${versus})${how}`);
+      const how = !second
+        ? '.'
+        : !withCi
+          ? '; one seed, so no CI to judge it by.'
+          : clear
+            ? ', outside both CIs.'
+            : '; the CIs overlap, so not a clear win.';
+      sentences.push(
+        tie
+          ? `${title}: ${MODEL_LABELS[best.model]} and ${MODEL_LABELS[second!.model]} tie at matched budget ` +
+              `(${metricShort(s.metric)} ${value(best)}).`
+          : `${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
+              `${value(best)}${versus})${how}`,
+      );
     }
     const reach = results.compute_to_target_summary.filter((r) => r.scenario === s.scenario);
     if (reach.length > 0) {
-      const reached = reach.filter((r) => r.wall_clock_sec_mean !== null)
+      const reached = reach
+        .filter((r) => r.wall_clock_sec_mean !== null)
         .sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!);
       const never = reach.filter((r) => r.wall_clock_sec_mean === null).map((r) => r.model);
       const fast = reached[0];
-      const next = fast?.model === 'backprop' ? reached[1] : reached.find((r) => r.model === 'backprop') ?? reached[1];
+      const next =
+        fast?.model === 'backprop' ? reached[1] : (reached.find((r) => r.model === 'backprop') ?? reached[1]);
       first_to_target.push({
-        scenario: s.scenario, model: fast?.model ?? null, seconds: fast?.wall_clock_sec_mean ?? null,
-        compared_with: next?.model ?? null, compared_seconds: next?.wall_clock_sec_mean ?? null, never,
+        scenario: s.scenario,
+        model: fast?.model ?? null,
+        seconds: fast?.wall_clock_sec_mean ?? null,
+        compared_with: next?.model ?? null,
+        compared_seconds: next?.wall_clock_sec_mean ?? null,
+        never,
       });
       const neverText = never.length ? ` ${never.map((m) => MODEL_LABELS[m]).join(', ')} never reached it.` : '';
       if (!fast) {
@@ -93,33 +114,51 @@ export function verdict(results: Results): Verdict {
             `${MODEL_LABELS[next.model]} ` +
             `(${fmtSeconds(next.wall_clock_sec_mean)})`
           : '';
-        sentences.push(`${title}: ${MODEL_LABELS[fast.model]} reaches the target first in wall-clock, ` +
-          `${fmtSeconds(fast.wall_clock_sec_mean)}${partial}${by}.${neverText}`);
+        sentences.push(
+          `${title}: ${MODEL_LABELS[fast.model]} reaches the target first in wall-clock, ` +
+            `${fmtSeconds(fast.wall_clock_sec_mean)}${partial}${by}.${neverText}`,
+        );
       }
     }
     for (const m of results.matched_summary.filter((r) => r.scenario === s.scenario && r.published !== null)) {
       if (m.metric.n >= 2 && Math.abs(m.metric.mean - m.published!) > m.metric.ci95) {
-        reference_gaps.push({ scenario: s.scenario, model: m.model, ours: m.metric.mean, ci95: m.metric.ci95,
-          published: m.published! });
+        reference_gaps.push({
+          scenario: s.scenario,
+          model: m.model,
+          ours: m.metric.mean,
+          ci95: m.metric.ci95,
+          published: m.published!,
+        });
       }
     }
   }
   const compared = results.matched_summary.filter((m) => m.published !== null && m.metric.n >= 2).length;
   const oneSeed = results.matched_summary.filter((m) => m.published !== null && m.metric.n < 2).length;
   if (results.metadata.quick) {
-    sentences.unshift('A --quick run (reduced sizes and budgets): a smoke test of the pipeline, not comparable to ' +
-      'the reference\'s published values.');
+    sentences.unshift(
+      'A --quick run (reduced sizes and budgets): a smoke test of the pipeline, not comparable to ' +
+        "the reference's published values.",
+    );
   }
   if (oneSeed > 0) {
-    sentences.push(`${oneSeed} matched-budget final${oneSeed === 1 ? ' has' : 's have'} one seed, so no CI to ` +
-      'compare with the reference\'s published values (see the matched-budget table for the differences).');
+    sentences.push(
+      `${oneSeed} matched-budget final${oneSeed === 1 ? ' has' : 's have'} one seed, so no CI to ` +
+        "compare with the reference's published values (see the matched-budget table for the differences).",
+    );
   }
   if (compared > 0) {
-    sentences.push(reference_gaps.length === 0
-      ? `All ${compared} of our matched-budget finals are within their CI of the reference's published values.`
-      : `Ours differ from the reference's published value by more than our CI in ${reference_gaps.length} of ` +
-        `${compared}: ${reference_gaps.map((g) => `${SCENARIO_TITLES[g.scenario]} ${MODEL_LABELS[g.model]} ` +
-          `(${fmtMeanCi({ mean: g.ours, ci95: g.ci95 })} vs ${fmtMetric(g.published)})`).join('; ')}.`);
+    sentences.push(
+      reference_gaps.length === 0
+        ? `All ${compared} of our matched-budget finals are within their CI of the reference's published values.`
+        : `Ours differ from the reference's published value by more than our CI in ${reference_gaps.length} of ` +
+            `${compared}: ${reference_gaps
+              .map(
+                (g) =>
+                  `${SCENARIO_TITLES[g.scenario]} ${MODEL_LABELS[g.model]} ` +
+                  `(${fmtMeanCi({ mean: g.ours, ci95: g.ci95 })} vs ${fmtMetric(g.published)})`,
+              )
+              .join('; ')}.`,
+    );
   }
   return { winners, first_to_target, reference_gaps, sentences };
 }

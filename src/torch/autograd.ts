@@ -32,6 +32,10 @@ export function backward(
   grads: readonly (Tensor | null)[] = [],
   options: { retainGraph?: boolean; createGraph?: boolean } = {},
 ): void {
-  native.backward(outputs.map((t) => t.native), outputs.map((_, i) => grads[i]?.native ?? null),
-    options.retainGraph ?? false, options.createGraph ?? false);
+  native.backward(
+    outputs.map((t) => t.native),
+    outputs.map((_, i) => grads[i]?.native ?? null),
+    options.retainGraph ?? false,
+    options.createGraph ?? false,
+  );
 }

@@ -40,7 +40,8 @@ const aten = {
 function checkShape(shape: readonly number[], where: string): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${where}: shape must be an array of integers`);
   for (const [i, d] of shape.entries()) {
-    if (!Number.isInteger(d) || d < 0) throw new TypeError(`${where}: shape[${i}] must be a non-negative integer, got ${d}`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new TypeError(`${where}: shape[${i}] must be a non-negative integer, got ${d}`);
   }
   return [...shape];
 }
@@ -55,7 +56,11 @@ function code(options: CreateOptions, fallback: DType = 'float32'): number {
 }
 
 /** A tensor with a copy of a typed array's elements. */
-export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: CreateOptions = {}): Tensor {
+export function fromTypedArray(
+  data: TypedArray,
+  shape: readonly number[] = [data.length],
+  options: CreateOptions = {},
+): Tensor {
   const own = dtypeOfTypedArray(data);
   const t = new Tensor(native.fromBuffer(data, checkShape(shape, 'fromTypedArray'), dtypeCode(own)));
   if (options.dtype && options.dtype !== own) {
@@ -85,11 +90,16 @@ export function tensor(data: Nested | TypedArray, options: CreateOptions & { sha
     if (depth === shape.length) {
       if (typeof value === 'boolean') flat.push(value ? 1 : 0);
       else if (typeof value === 'number') flat.push(value);
-      else throw new TypeError(`tensor(): expected a number at ${path || 'the top level'}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+      else
+        throw new TypeError(
+          `tensor(): expected a number at ${path || 'the top level'}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+        );
       return;
     }
     if (!Array.isArray(value) || value.length !== shape[depth]) {
-      throw new TypeError(`tensor(): ragged data at ${path || 'the top level'}: expected an array of length ${shape[depth]}`);
+      throw new TypeError(
+        `tensor(): ragged data at ${path || 'the top level'}: expected an array of length ${shape[depth]}`,
+      );
     }
     value.forEach((v, i) => walk(v as Nested, depth + 1, `${path}[${i}]`));
   };
@@ -103,8 +113,13 @@ export function tensor(data: Nested | TypedArray, options: CreateOptions & { sha
   else if (dtype === 'bool') typed = Uint8Array.from(flat, (x) => (x ? 1 : 0));
   else if (dtype === 'uint8') typed = Uint8Array.from(flat);
   else typed = Float32Array.from(flat);
-  const t = new Tensor(native.fromBuffer(typed, checkShape(shaped, 'tensor'),
-    dtypeCode(dtype === 'bool' ? 'bool' : dtypeOfTypedArray(typed))));
+  const t = new Tensor(
+    native.fromBuffer(
+      typed,
+      checkShape(shaped, 'tensor'),
+      dtypeCode(dtype === 'bool' ? 'bool' : dtypeOfTypedArray(typed)),
+    ),
+  );
   if (dtypeOfTypedArray(typed) !== dtype && dtype !== 'bool') {
     const converted = t.to(dtype);
     t.dispose();
@@ -162,11 +177,17 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
 }
 /** Standard normal. */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return finish(aten.randn(checkShape(shape, 'randn'), options.generator ?? null, floatCode(options, 'randn')), options);
+  return finish(
+    aten.randn(checkShape(shape, 'randn'), options.generator ?? null, floatCode(options, 'randn')),
+    options,
+  );
 }
 /** Integers uniform in [low, high); int64 by default. */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return finish(aten.randint(low, high, checkShape(shape, 'randint'), options.generator ?? null, code(options, 'int64')), options);
+  return finish(
+    aten.randint(low, high, checkShape(shape, 'randint'), options.generator ?? null, code(options, 'int64')),
+    options,
+  );
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {

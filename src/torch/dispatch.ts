@@ -3,11 +3,15 @@
 // native handles here, and native tensor results are wrapped back by the registered wrapper.
 import { native, type NativeGenerator, type NativeTensor } from './native.ts';
 
-export interface HasNativeTensor { readonly native: NativeTensor }
-export interface HasNativeGenerator { readonly nativeGenerator: NativeGenerator }
+export interface HasNativeTensor {
+  readonly native: NativeTensor;
+}
+export interface HasNativeGenerator {
+  readonly nativeGenerator: NativeGenerator;
+}
 
 export type OpArg =
-  | HasNativeTensor | HasNativeGenerator | number | boolean | string | null | undefined | readonly OpArg[];
+  HasNativeTensor | HasNativeGenerator | number | boolean | string | null | undefined | readonly OpArg[];
 
 let wrapTensor: (handle: NativeTensor) => unknown = () => {
   throw new Error('cfinit: tensor wrapper not registered');

@@ -36,22 +36,30 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 export function packedAttention(qkv: Tensor, heads: number): Tensor {
   const [batch, tokens, width] = qkv.shape as [number, number, number];
   if (qkv.ndim !== 3 || width % (3 * heads) !== 0) {
-    throw new RangeError(`packedAttention: expected qkv (batch, tokens, 3·dim) with ${heads} heads dividing dim, ` +
-      `got [${qkv.shape}]`);
+    throw new RangeError(
+      `packedAttention: expected qkv (batch, tokens, 3·dim) with ${heads} heads dividing dim, ` + `got [${qkv.shape}]`,
+    );
   }
   if (qkv.dtype === 'float32') return new Tensor(native.packedAttention(qkv.native, heads));
   const dim = width / 3;
   const headDim = dim / heads;
   // (B, T, 3d) → q, k, v of shape (B·heads, T, headDim)
-  const [q, k, v] = qkv.view(batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4)
-    .reshape(3, batch * heads, tokens, headDim).unbind(0) as [Tensor, Tensor, Tensor];
-  const weights = softmax(q.mul(1 / Math.sqrt(headDim)).bmm(k.transpose(1, 2)), -1);  // (B·heads, T, T)
+  const [q, k, v] = qkv
+    .view(batch, tokens, 3, heads, headDim)
+    .permute(2, 0, 3, 1, 4)
+    .reshape(3, batch * heads, tokens, headDim)
+    .unbind(0) as [Tensor, Tensor, Tensor];
+  const weights = softmax(q.mul(1 / Math.sqrt(headDim)).bmm(k.transpose(1, 2)), -1); // (B·heads, T, T)
   return weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);
 }
 
 /** Layer norm over the trailing dims in normalizedShape; biased variance; affine when given. */
 export function layerNorm(
-  x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
 ): Tensor {
   return aten.layerNorm(x, [...normalizedShape], weight ?? null, bias ?? null, eps, true);
 }
@@ -66,11 +74,18 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 
 /** Cross-entropy of logits (N, C) against integer class targets (N). */
 export function crossEntropy(
-  logits: Tensor, targets: Tensor,
+  logits: Tensor,
+  targets: Tensor,
   options: { reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number; weight?: Tensor } = {},
 ): Tensor {
-  return aten.crossEntropy(logits, targets, options.weight ?? null, REDUCTION[options.reduction ?? 'mean'],
-    options.ignoreIndex ?? -100, options.labelSmoothing ?? 0);
+  return aten.crossEntropy(
+    logits,
+    targets,
+    options.weight ?? null,
+    REDUCTION[options.reduction ?? 'mean'],
+    options.ignoreIndex ?? -100,
+    options.labelSmoothing ?? 0,
+  );
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
@@ -106,7 +121,11 @@ export function oneHot(indices: Tensor, numClasses: number): Tensor {
 }
 
 /** Sampling grid (N, H, W, 2) for 2-D affine matrices theta (N, 2, 3). */
-export function affineGrid(theta: Tensor, size: readonly [number, number, number, number], alignCorners = false): Tensor {
+export function affineGrid(
+  theta: Tensor,
+  size: readonly [number, number, number, number],
+  alignCorners = false,
+): Tensor {
   return aten.affineGrid(theta, [...size], alignCorners);
 }
 
@@ -115,12 +134,22 @@ const PADDING = { zeros: 0, border: 1, reflection: 2 } as const;
 
 /** Samples input (N, C, H, W) at grid (N, Ho, Wo, 2) in normalised [-1, 1] coordinates. */
 export function gridSample(
-  input: Tensor, grid: Tensor,
+  input: Tensor,
+  grid: Tensor,
   options: { mode?: keyof typeof INTERPOLATION; paddingMode?: keyof typeof PADDING; alignCorners?: boolean } = {},
 ): Tensor {
-  return aten.gridSampler(input, grid, INTERPOLATION[options.mode ?? 'bilinear'], PADDING[options.paddingMode ?? 'zeros'],
-    options.alignCorners ?? false);
+  return aten.gridSampler(
+    input,
+    grid,
+    INTERPOLATION[options.mode ?? 'bilinear'],
+    PADDING[options.paddingMode ?? 'zeros'],
+    options.alignCorners ?? false,
+  );
 }
 
-export function relu(x: Tensor): Tensor { return x.relu(); }
-export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor { return x.gelu(approximate); }
+export function relu(x: Tensor): Tensor {
+  return x.relu();
+}
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  return x.gelu(approximate);
+}

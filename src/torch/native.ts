@@ -46,8 +46,16 @@ export interface NativeAddon {
   releaseFreeMemory(): boolean;
   packedAttention(qkv: NativeTensor, heads: number): NativeTensor;
   adamwStep(
-    params: NativeTensor[], expAvgs: NativeTensor[], expAvgSqs: NativeTensor[], step: number, lr: number,
-    beta1: number, beta2: number, eps: number, weightDecay: number, maximize: boolean,
+    params: NativeTensor[],
+    expAvgs: NativeTensor[],
+    expAvgSqs: NativeTensor[],
+    step: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    maximize: boolean,
   ): void;
 }
 

@@ -17,7 +17,23 @@ export interface AdamwHyper {
  * `step` is t after this update (1 on the first call). Dense float32/float64 parameters run a fused
  * one-pass kernel with the same arithmetic per element; others run PyTorch's own op sequence.
  */
-export function adamwStep(params: readonly Tensor[], expAvgs: readonly Tensor[], expAvgSqs: readonly Tensor[], step: number, h: AdamwHyper): void {
-  native.adamwStep(params.map((p) => p.native), expAvgs.map((t) => t.native), expAvgSqs.map((t) => t.native), step,
-    h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.maximize);
+export function adamwStep(
+  params: readonly Tensor[],
+  expAvgs: readonly Tensor[],
+  expAvgSqs: readonly Tensor[],
+  step: number,
+  h: AdamwHyper,
+): void {
+  native.adamwStep(
+    params.map((p) => p.native),
+    expAvgs.map((t) => t.native),
+    expAvgSqs.map((t) => t.native),
+    step,
+    h.lr,
+    h.beta1,
+    h.beta2,
+    h.eps,
+    h.weightDecay,
+    h.maximize,
+  );
 }

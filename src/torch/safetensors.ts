@@ -8,8 +8,16 @@ import { BYTES_PER_ELEMENT, dtypeCode, type DType } from './dtype.ts';
 import { Tensor } from './tensor.ts';
 
 const CODE_OF: Record<DType, string> = {
-  bool: 'BOOL', uint8: 'U8', int8: 'I8', int16: 'I16', int32: 'I32', int64: 'I64',
-  float16: 'F16', bfloat16: 'BF16', float32: 'F32', float64: 'F64',
+  bool: 'BOOL',
+  uint8: 'U8',
+  int8: 'I8',
+  int16: 'I16',
+  int32: 'I32',
+  int64: 'I64',
+  float16: 'F16',
+  bfloat16: 'BF16',
+  float32: 'F32',
+  float64: 'F64',
 };
 const DTYPE_OF = new Map<string, DType>(Object.entries(CODE_OF).map(([k, v]) => [v, k as DType]));
 const MAX_HEADER_BYTES = 100_000_000;
@@ -38,7 +46,7 @@ export function serialize(tensors: TensorMap, metadata: Metadata = {}): Buffer {
     offset += bytes.length;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);  // keeps the data 8-byte aligned
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // keeps the data 8-byte aligned
   const headerBytes = Buffer.from(json, 'utf8');
   const out = Buffer.alloc(8 + headerBytes.length + offset);
   out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
@@ -65,7 +73,10 @@ function fail(source: string, message: string): never {
 }
 
 /** Parses safetensors bytes; `source` names the file in errors. */
-export function deserialize(bytes: Uint8Array, source = 'safetensors data'): { tensors: TensorMap; metadata: Metadata } {
+export function deserialize(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+): { tensors: TensorMap; metadata: Metadata } {
   if (bytes.length < 8) fail(source, `${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
@@ -79,7 +90,8 @@ export function deserialize(bytes: Uint8Array, source = 'safetensors data'): { t
   } catch (err) {
     fail(source, `header is not JSON (${(err as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(source, 'header is not a JSON object');
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const entries: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
@@ -105,14 +117,17 @@ export function deserialize(bytes: Uint8Array, source = 'safetensors data'): { t
     const [begin, end] = offsets as [number, number];
     const shape = info.shape as number[];
     const expected = shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dtype];
-    if (end < begin || end > dataLength) fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes`);
-    if (end - begin !== expected) fail(source, `tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${dtype} needs ${expected}`);
+    if (end < begin || end > dataLength)
+      fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes`);
+    if (end - begin !== expected)
+      fail(source, `tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${dtype} needs ${expected}`);
     entries.push({ name, dtype, shape, begin, end });
   }
   entries.sort((a, b) => a.begin - b.begin);
   let cursor = 0;
   for (const e of entries) {
-    if (e.begin !== cursor) fail(source, `tensor '${e.name}' starts at byte ${e.begin}, expected ${cursor} (overlap or hole)`);
+    if (e.begin !== cursor)
+      fail(source, `tensor '${e.name}' starts at byte ${e.begin}, expected ${cursor} (overlap or hole)`);
     cursor = e.end;
   }
   if (cursor !== dataLength) fail(source, `${dataLength - cursor} trailing data bytes belong to no tensor`);

@@ -52,8 +52,12 @@ export function tidy<T>(fn: () => T): T {
 }
 
 function isDisposable(value: unknown): value is Disposable {
-  return typeof value === 'object' && value !== null && typeof (value as Disposable).dispose === 'function' &&
-    'isDisposed' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Disposable).dispose === 'function' &&
+    'isDisposed' in value
+  );
 }
 
 // Walks arrays, maps and plain objects (not class instances other than handles), a few levels deep.

@@ -15,7 +15,8 @@ export function defaultNumThreads(): number {
   const fromEnv = process.env.CFINIT_NUM_THREADS;
   if (fromEnv !== undefined && fromEnv !== '') {
     const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`CFINIT_NUM_THREADS must be a positive integer, got '${fromEnv}'`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`CFINIT_NUM_THREADS must be a positive integer, got '${fromEnv}'`);
     return n;
   }
   return os.availableParallelism();

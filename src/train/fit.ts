@@ -1,6 +1,10 @@
 // The closed-form fit of a scenario's encoder and the frozen-encoder features the CE head and ridge read.
 import {
-  applyTransformerLayer, fitMlpEncoder, fitTransformerEncoder, keepMlpState, layerCompute,
+  applyTransformerLayer,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  keepMlpState,
+  layerCompute,
 } from '../closedform/index.ts';
 import { trainPairedViews, type Scenario } from '../data/index.ts';
 import { REFERENCE } from '../reference.ts';
@@ -10,8 +14,13 @@ import { poolTokens } from './models.ts';
 
 /** Disposes tensors made from a scenario, sparing the scenario's own (encode may return its input unchanged). */
 export function releaseDerived(scenario: Scenario, tensors: readonly Tensor[]): void {
-  const own = new Set<Tensor>([scenario.train.raw, scenario.test.raw, scenario.train.labels, scenario.test.labels,
-    ...Object.values(scenario.state)]);
+  const own = new Set<Tensor>([
+    scenario.train.raw,
+    scenario.test.raw,
+    scenario.train.labels,
+    scenario.test.labels,
+    ...Object.values(scenario.state),
+  ]);
   dispose(tensors.filter((t) => !own.has(t)));
 }
 
@@ -77,9 +86,8 @@ export function encodeFeatures(fit: ClosedFormFit, inputs: Tensor, pooling: Scen
     const n = inputs.size(0);
     const width = fit.kind === 'mlp' ? fit.state.initial.mean.size(1) : fit.state.dims.width;
     const out = empty([n, (fit.state.layers.length + 1) * width]);
-    const computes = fit.kind === 'transformer'
-      ? fit.state.layers.map((l) => layerCompute(l, fit.state.config.computeDtype))
-      : [];
+    const computes =
+      fit.kind === 'transformer' ? fit.state.layers.map((l) => layerCompute(l, fit.state.config.computeDtype)) : [];
     try {
       for (let start = 0; start < n; start += FEATURE_BATCH_ROWS) {
         tidy(() => {

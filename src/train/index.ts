@@ -2,14 +2,39 @@
 export type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
 export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
 export {
-  ECE_BINS, PERPLEXITY_CE_CAP, accuracy, checkpointLabel, checkpointStepsFor, ece, evaluateLogits, nll, perplexity,
+  ECE_BINS,
+  PERPLEXITY_CE_CAP,
+  accuracy,
+  checkpointLabel,
+  checkpointStepsFor,
+  ece,
+  evaluateLogits,
+  nll,
+  perplexity,
 } from './metrics.ts';
 export {
-  BackpropMlp, ClosedFormAttention, ClosedFormBlock, ClosedFormMlp, ClosedFormTransformer, FeatureHead,
-  backpropTransformer, depthLoss, encoderParamCount, initClosedFormMlp, initClosedFormTransformer, poolTokens,
-  type ClosedFormTransformerShape, type DepthModel,
+  BackpropMlp,
+  ClosedFormAttention,
+  ClosedFormBlock,
+  ClosedFormMlp,
+  ClosedFormTransformer,
+  FeatureHead,
+  backpropTransformer,
+  depthLoss,
+  encoderParamCount,
+  initClosedFormMlp,
+  initClosedFormTransformer,
+  poolTokens,
+  type ClosedFormTransformerShape,
+  type DepthModel,
 } from './models.ts';
 export {
-  MAX_TEMPERATURE, fitReadouts, fitRidgeClassifier, fitTemperature, readoutInputs, readoutLogits, type RidgeReadout,
+  MAX_TEMPERATURE,
+  fitReadouts,
+  fitRidgeClassifier,
+  fitTemperature,
+  readoutInputs,
+  readoutLogits,
+  type RidgeReadout,
 } from './ridge.ts';
 export { defaultSteps, environment, optimisationOf, runModel } from './run.ts';

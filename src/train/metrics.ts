@@ -10,8 +10,9 @@ export const PERPLEXITY_CE_CAP = 30;
 
 function checkShapes(logits: Tensor, labels: Tensor, where: string): void {
   if (logits.ndim !== 2 || labels.ndim !== 1 || logits.size(0) !== labels.size(0) || logits.size(0) === 0) {
-    throw new Error(`${where}: expected logits (N, C) and labels (N) with N ≥ 1, ` +
-      `got [${logits.shape}] and [${labels.shape}]`);
+    throw new Error(
+      `${where}: expected logits (N, C) and labels (N) with N ≥ 1, ` + `got [${logits.shape}] and [${labels.shape}]`,
+    );
   }
 }
 
@@ -47,7 +48,7 @@ export function ece(logits: Tensor, labels: Tensor, bins = ECE_BINS): number {
   const confSum = new Float64Array(bins);
   for (let i = 0; i < conf.length; i++) {
     let b = 0;
-    while (b < bins - 1 && conf[i]! >= (b + 1) * (1 / bins)) b++;   // edges i·(1/bins), as numpy.linspace
+    while (b < bins - 1 && conf[i]! >= (b + 1) * (1 / bins)) b++; // edges i·(1/bins), as numpy.linspace
     count[b]++;
     hits[b] += correct[i]!;
     confSum[b] += conf[i]!;

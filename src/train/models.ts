@@ -37,7 +37,9 @@ export class BackpropMlp extends Module {
   readonly head: Linear;
 
   constructor(
-    features: number, classes: number, options: { width?: number; depth?: number; generator?: Generator } = {},
+    features: number,
+    classes: number,
+    options: { width?: number; depth?: number; generator?: Generator } = {},
   ) {
     super();
     const { width = REFERENCE.mlp.width, depth = REFERENCE.mlp.depth, generator } = options;
@@ -57,7 +59,10 @@ export class BackpropMlp extends Module {
 
 /** The backprop transformer: the reference baseline for the scenario's token shape. */
 export function backpropTransformer(
-  tokenDim: number, classes: number, pooling: Pooling, generator: Generator,
+  tokenDim: number,
+  classes: number,
+  pooling: Pooling,
+  generator: Generator,
 ): BaselineTransformer {
   return new BaselineTransformer(baselineConfig(tokenDim, classes, pooling), { generator });
 }
@@ -77,7 +82,12 @@ export class ClosedFormMlp extends Module {
   readonly normScales: Tensor[] = [];
 
   /** Heads ℓ drawn from Generator(headSeed + ℓ); everything else is filled by initClosedFormMlp. */
-  constructor(readonly features: number, readonly classes: number, readonly depth: number, headSeed: number) {
+  constructor(
+    readonly features: number,
+    readonly classes: number,
+    readonly depth: number,
+    headSeed: number,
+  ) {
     super();
     this.initialMean = this.registerBuffer('initial_mean', empty([1, features]));
     this.initialScale = this.registerBuffer('initial_scale', empty([1, features]));
@@ -99,7 +109,7 @@ export class ClosedFormMlp extends Module {
     const features = [h];
     const depthLogits: Tensor[] = [];
     for (let l = 0; l < this.depth; l++) {
-      const a = this.hidden[l]!.forward(h).relu();                                    // (B, d) post-ReLU
+      const a = this.hidden[l]!.forward(h).relu(); // (B, d) post-ReLU
       const logits = this.heads[l]!.forward(a);
       depthLogits.push(l === 0 ? logits : depthLogits[l - 1]!.add(logits));
       h = a.sub(this.normMeans[l]!).div(this.normScales[l]!);
@@ -116,19 +126,23 @@ export class ClosedFormMlp extends Module {
 /** Fills a ClosedFormMlp in place from a fitted state (copies, cast to the model's float32). */
 export function initClosedFormMlp(model: ClosedFormMlp, state: MlpEncoderState): ClosedFormMlp {
   if (state.layers.length !== model.depth || state.initial.mean.size(1) !== model.features) {
-    throw new Error(`initClosedFormMlp: state has ${state.layers.length} layers of width ` +
-      `${state.initial.mean.size(1)}, ` +
-      `the model ${model.depth} of width ${model.features}`);
+    throw new Error(
+      `initClosedFormMlp: state has ${state.layers.length} layers of width ` +
+        `${state.initial.mean.size(1)}, ` +
+        `the model ${model.depth} of width ${model.features}`,
+    );
   }
-  noGrad(() => tidy(() => {
-    model.initialMean.copy_(state.initial.mean);
-    model.initialScale.copy_(state.initial.scale);
-    state.layers.forEach((layer, l) => {
-      model.hidden[l]!.weight.copy_(layer.transform.t());
-      model.normMeans[l]!.copy_(layer.norm.mean);
-      model.normScales[l]!.copy_(layer.norm.scale);
-    });
-  }));
+  noGrad(() =>
+    tidy(() => {
+      model.initialMean.copy_(state.initial.mean);
+      model.initialScale.copy_(state.initial.scale);
+      state.layers.forEach((layer, l) => {
+        model.hidden[l]!.weight.copy_(layer.transform.t());
+        model.normMeans[l]!.copy_(layer.norm.mean);
+        model.normScales[l]!.copy_(layer.norm.scale);
+      });
+    }),
+  );
   return model;
 }
 
@@ -144,22 +158,26 @@ export class ClosedFormAttention extends Module {
   readonly output_map: Tensor;
   readonly mix_scale: Tensor;
 
-  constructor(readonly dim: number, readonly heads: number, readonly headDim: number) {
+  constructor(
+    readonly dim: number,
+    readonly heads: number,
+    readonly headDim: number,
+  ) {
     super();
     this.sigma_inv_sqrt = this.registerParameter('sigma_inv_sqrt', empty([dim, dim]));
-    this.projection_heads = this.registerParameter('projection_heads', empty([heads, dim, headDim]));   // (H, d, k)
+    this.projection_heads = this.registerParameter('projection_heads', empty([heads, dim, headDim])); // (H, d, k)
     this.output_map = this.registerParameter('output_map', empty([heads * dim, dim]));
     this.mix_scale = this.registerParameter('mix_scale', zeros([]));
   }
 
   forward(x: Tensor): Tensor {
-    const scores = x.matmul(this.sigma_inv_sqrt);                                        // (B, T, d)
+    const scores = x.matmul(this.sigma_inv_sqrt); // (B, T, d)
     const contexts = Array.from({ length: this.heads }, (_, h) => {
-      const p = scores.matmul(this.projection_heads.select(0, h));                       // (B, T, k)
+      const p = scores.matmul(this.projection_heads.select(0, h)); // (B, T, k)
       const q = p.div(p.norm(2, -1, true).clampMin(1e-8));
-      return F.softmax(q.bmm(q.mT()).mul(1 / Math.sqrt(this.headDim)), -1).bmm(x);       // (B, T, d)
+      return F.softmax(q.bmm(q.mT()).mul(1 / Math.sqrt(this.headDim)), -1).bmm(x); // (B, T, d)
     });
-    const attended = cat(contexts, -1).matmul(this.output_map);                          // (B, T, d)
+    const attended = cat(contexts, -1).matmul(this.output_map); // (B, T, d)
     const alpha = this.mix_scale.clamp(0, 1);
     return x.mul(alpha).add(attended.mul(alpha.rsub(1)));
   }
@@ -205,7 +223,10 @@ export class ClosedFormTransformer extends Module {
   readonly output_heads: Linear[] = [];
 
   /** Heads ℓ drawn from Generator(headSeed + ℓ); the blocks are filled by initClosedFormTransformer. */
-  constructor(readonly shape: ClosedFormTransformerShape, headSeed: number) {
+  constructor(
+    readonly shape: ClosedFormTransformerShape,
+    headSeed: number,
+  ) {
     super();
     const { dim, classes, depth, heads, landmarks } = shape;
     for (let l = 0; l < depth; l++) {
@@ -246,26 +267,31 @@ export class ClosedFormTransformer extends Module {
 
 /** Fills a ClosedFormTransformer in place from a fitted encoder state (copies, cast to float32). */
 export function initClosedFormTransformer(
-  model: ClosedFormTransformer, state: TransformerEncoderState,
+  model: ClosedFormTransformer,
+  state: TransformerEncoderState,
 ): ClosedFormTransformer {
   const { dim, depth, heads, landmarks } = model.shape;
   const { config } = state;
   const same = state.layers.length === depth && state.dims.width === dim;
   if (!same || config.heads !== heads || config.landmarks !== landmarks) {
-    throw new Error(`initClosedFormTransformer: state (depth ${state.layers.length}, width ${state.dims.width}, ` +
-      `${config.heads}×${config.landmarks} heads) does not fit the model ` +
-      `(depth ${depth}, width ${dim}, ${heads}×${landmarks})`);
+    throw new Error(
+      `initClosedFormTransformer: state (depth ${state.layers.length}, width ${state.dims.width}, ` +
+        `${config.heads}×${config.landmarks} heads) does not fit the model ` +
+        `(depth ${depth}, width ${dim}, ${heads}×${landmarks})`,
+    );
   }
-  noGrad(() => tidy(() => {
-    state.layers.forEach((layer, l) => {
-      const block = model.blocks[l]!;
-      block.attention.sigma_inv_sqrt.copy_(layer.attention.sigmaInvSqrt);
-      block.attention.projection_heads.copy_(layer.attention.heads);
-      block.attention.output_map.copy_(layer.attention.outputMap);
-      block.attention.mix_scale.fill_(layer.attention.alpha);
-      block.ffn.weight.copy_(layer.ffn.t());
-    });
-  }));
+  noGrad(() =>
+    tidy(() => {
+      state.layers.forEach((layer, l) => {
+        const block = model.blocks[l]!;
+        block.attention.sigma_inv_sqrt.copy_(layer.attention.sigmaInvSqrt);
+        block.attention.projection_heads.copy_(layer.attention.heads);
+        block.attention.output_map.copy_(layer.attention.outputMap);
+        block.attention.mix_scale.fill_(layer.attention.alpha);
+        block.ffn.weight.copy_(layer.ffn.t());
+      });
+    }),
+  );
   return model;
 }
 
@@ -274,8 +300,16 @@ export function encoderParamCount(
   fit: { kind: 'mlp'; state: MlpEncoderState } | { kind: 'transformer'; state: TransformerEncoderState },
 ): number {
   if (fit.kind === 'mlp') return fit.state.layers.reduce((n, l) => n + l.transform.numel(), 0);
-  return fit.state.layers.reduce((n, l) => n + l.attention.sigmaInvSqrt.numel() + l.attention.heads.numel() +
-    l.attention.outputMap.numel() + 1 + l.ffn.numel(), 0);
+  return fit.state.layers.reduce(
+    (n, l) =>
+      n +
+      l.attention.sigmaInvSqrt.numel() +
+      l.attention.heads.numel() +
+      l.attention.outputMap.numel() +
+      1 +
+      l.ffn.numel(),
+    0,
+  );
 }
 
 /** A Linear(F, C) head with bias on frozen features, drawn from Generator(seed). */

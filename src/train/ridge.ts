@@ -32,7 +32,12 @@ export function readoutInputs(fit: ClosedFormFit, features: Tensor): Tensor[] {
     const d = features.size(1) / (depth + 1);
     if (fit.kind === 'mlp') {
       return fit.state.layers.map((layer, l) =>
-        features.narrow(1, (l + 1) * d, d).double().mul(layer.norm.scale).add(layer.norm.mean));
+        features
+          .narrow(1, (l + 1) * d, d)
+          .double()
+          .mul(layer.norm.scale)
+          .add(layer.norm.mean),
+      );
     }
     return Array.from({ length: depth }, (_, l) => features.narrow(1, l * d, d).double());
   });
@@ -55,7 +60,10 @@ function transposeTimesOneHot(x: Tensor, labels: Tensor, classes: number): Tenso
 
 /** The residual read-outs W_ℓ on inputs X_ℓ (each (N, F_ℓ)). */
 export function fitReadouts(
-  inputs: readonly Tensor[], labels: Tensor, classes: number, lambda: number = REFERENCE.ridge.lambda,
+  inputs: readonly Tensor[],
+  labels: Tensor,
+  classes: number,
+  lambda: number = REFERENCE.ridge.lambda,
 ): Tensor[] {
   const weights: Tensor[] = [];
   for (let l = 0; l < inputs.length; l++) {
@@ -87,12 +95,13 @@ export function fitTemperature(logits: Tensor, labels: Tensor): number {
   return tidy(() => {
     const z = logits.double();
     const zy = z.gather(1, labels.long().unsqueeze(1)).squeeze(1);
-    const derivatives = (s: number): [number, number] => tidy(() => {
-      const p = F.softmax(z.mul(s), 1);
-      const mean = p.mul(z).sum(1);                                   // E_p[z] (N)
-      const second = p.mul(z.square()).sum(1);
-      return [mean.sub(zy).mean().item(), second.sub(mean.square()).mean().item()];
-    });
+    const derivatives = (s: number): [number, number] =>
+      tidy(() => {
+        const p = F.softmax(z.mul(s), 1);
+        const mean = p.mul(z).sum(1); // E_p[z] (N)
+        const second = p.mul(z.square()).sum(1);
+        return [mean.sub(zy).mean().item(), second.sub(mean.square()).mean().item()];
+      });
     let lo = 0;
     let hi = 1;
     while (derivatives(hi)[0] < 0) {
@@ -100,11 +109,12 @@ export function fitTemperature(logits: Tensor, labels: Tensor): number {
       hi *= 2;
       if (hi >= MAX_TEMPERATURE) return MAX_TEMPERATURE;
     }
-    if (derivatives(0)[0] >= 0) return Number.MIN_VALUE;              // f increasing from 0: the infimum is s → 0
+    if (derivatives(0)[0] >= 0) return Number.MIN_VALUE; // f increasing from 0: the infimum is s → 0
     let s = (lo + hi) / 2;
     for (let i = 0; i < 100; i++) {
       const [g, h] = derivatives(s);
-      if (g < 0) lo = s; else hi = s;
+      if (g < 0) lo = s;
+      else hi = s;
       if (Math.abs(g) < 1e-12 || hi - lo <= 1e-12 * s) break;
       const newton = h > 0 ? s - g / h : NaN;
       s = newton > lo && newton < hi ? newton : (lo + hi) / 2;
@@ -115,7 +125,10 @@ export function fitTemperature(logits: Tensor, labels: Tensor): number {
 
 /** Fits cf-ridge on train read-out inputs; next-token scenarios also fit the temperature. */
 export function fitRidgeClassifier(
-  inputs: readonly Tensor[], labels: Tensor, scenario: Pick<Scenario, 'numClasses' | 'task'>, seed: number,
+  inputs: readonly Tensor[],
+  labels: Tensor,
+  scenario: Pick<Scenario, 'numClasses' | 'task'>,
+  seed: number,
 ): RidgeReadout {
   const weights = fitReadouts(inputs, labels, scenario.numClasses);
   const readout: RidgeReadout = { weights, temperature: 1 };

@@ -8,14 +8,30 @@ import { ConfigError } from '../errors.ts';
 import { AdamW, trainStep } from '../nn/index.ts';
 import { MODELS, REFERENCE, type ModelName } from '../reference.ts';
 import {
-  Generator, cat, dispose, getNumThreads, keep, noGrad, releaseFreeMemory, tidy, type Tensor,
+  Generator,
+  cat,
+  dispose,
+  getNumThreads,
+  keep,
+  noGrad,
+  releaseFreeMemory,
+  tidy,
+  type Tensor,
 } from '../torch/index.ts';
 import type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
 import { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
 import { checkpointLabel, evaluateLogits } from './metrics.ts';
 import {
-  BackpropMlp, ClosedFormMlp, ClosedFormTransformer, FeatureHead, backpropTransformer, depthLoss, encoderParamCount,
-  initClosedFormMlp, initClosedFormTransformer, type DepthModel,
+  BackpropMlp,
+  ClosedFormMlp,
+  ClosedFormTransformer,
+  FeatureHead,
+  backpropTransformer,
+  depthLoss,
+  encoderParamCount,
+  initClosedFormMlp,
+  initClosedFormTransformer,
+  type DepthModel,
 } from './models.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
@@ -56,8 +72,13 @@ export function defaultSteps(scenario: Scenario, model: ModelName): number {
 /** Node, platform, cores and ATen threads: the environment a record was measured in. */
 export function environment(): Record<string, unknown> {
   return {
-    node: process.version, platform: process.platform, arch: process.arch, cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: getNumThreads(), loadAverage: os.loadavg(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    threads: getNumThreads(),
+    loadAverage: os.loadavg(),
   };
 }
 
@@ -67,7 +88,12 @@ function predict(model: DepthModel, inputs: Tensor): Tensor {
     const parts: Tensor[] = [];
     for (let start = 0; start < inputs.size(0); start += EVAL_BATCH_ROWS) {
       const x = inputs.narrow(0, start, Math.min(EVAL_BATCH_ROWS, inputs.size(0) - start));
-      parts.push(tidy(() => { const logits = model.forward(x); return logits[logits.length - 1]!; }));
+      parts.push(
+        tidy(() => {
+          const logits = model.forward(x);
+          return logits[logits.length - 1]!;
+        }),
+      );
     }
     return tidy(() => cat(parts, 0));
   });
@@ -82,17 +108,19 @@ function encodedTest(scenario: Scenario, raw: Tensor): Tensor {
  * the fit with heads from seed + their offset + ℓ; cf-ce-head a Linear(F, C) head from seed + 3000.
  */
 function buildModel(
-  scenario: Scenario, model: Exclude<ModelName, 'cf-ridge'>,
+  scenario: Scenario,
+  model: Exclude<ModelName, 'cf-ridge'>,
   draw: { seed: number; generator: Generator; fit: ClosedFormFit | null; features: Features | null; headSeed?: number },
 ): { net: DepthModel; headSeed: number | null } {
   const { seed, generator, fit, features } = draw;
   const classes = scenario.numClasses;
   const pooling = scenario.pooling === 'last' ? 'last' : 'mean';
-  const dim = scenario.inputShape[scenario.inputShape.length - 1]!;   // features (MLP) or token width d
+  const dim = scenario.inputShape[scenario.inputShape.length - 1]!; // features (MLP) or token width d
   if (model === 'backprop') {
-    const net = scenario.architecture === 'mlp'
-      ? new BackpropMlp(dim, classes, { generator })
-      : backpropTransformer(dim, classes, pooling, generator);
+    const net =
+      scenario.architecture === 'mlp'
+        ? new BackpropMlp(dim, classes, { generator })
+        : backpropTransformer(dim, classes, pooling, generator);
     return { net, headSeed: null };
   }
   if (model === 'cf-ce-head') {
@@ -145,9 +173,18 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     const featureSec = features?.seconds ?? 0;
     const timing = { fitSec, featureSec, trainSec: 0, evalSec: 0 };
     const config: Record<string, unknown> = {
-      scenario: scenario.name, model, seed, steps, chargeFit, checkpointSteps: options.checkpointSteps ?? [],
-      nTrain: scenario.train.labels.size(0), nTest: scenario.test.labels.size(0), inputShape: scenario.inputShape,
-      classes: scenario.numClasses, pooling: scenario.pooling, dataSeed: scenario.seed,
+      scenario: scenario.name,
+      model,
+      seed,
+      steps,
+      chargeFit,
+      checkpointSteps: options.checkpointSteps ?? [],
+      nTrain: scenario.train.labels.size(0),
+      nTest: scenario.test.labels.size(0),
+      inputShape: scenario.inputShape,
+      classes: scenario.numClasses,
+      pooling: scenario.pooling,
+      dataSeed: scenario.seed,
     };
     if (fit) config.closedForm = fit.kind === 'mlp' ? fit.state.config : { ...fit.state.config };
     const wall = () => timing.fitSec + timing.featureSec + timing.trainSec;
@@ -165,12 +202,16 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     const totalParams = trainableParams + (model === 'cf-ce-head' ? encoderParamCount(fit!) : 0);
 
     const optimizer = new AdamW(net.parameters(), {
-      lr: opt.lr, weightDecay: opt.weightDecay, betas: REFERENCE.adamw.betas, eps: REFERENCE.adamw.eps,
+      lr: opt.lr,
+      weightDecay: opt.weightDecay,
+      betas: REFERENCE.adamw.betas,
+      eps: REFERENCE.adamw.eps,
     });
     const trainRows = model === 'cf-ce-head' ? features!.train : null;
-    const batchOf = (indices: Tensor): { inputs: Tensor; labels: Tensor } => trainRows
-      ? { inputs: trainRows.indexSelect(0, indices), labels: scenario.train.labels.indexSelect(0, indices) }
-      : trainingBatch(scenario, indices, generator);
+    const batchOf = (indices: Tensor): { inputs: Tensor; labels: Tensor } =>
+      trainRows
+        ? { inputs: trainRows.indexSelect(0, indices), labels: scenario.train.labels.indexSelect(0, indices) }
+        : trainingBatch(scenario, indices, generator);
 
     // Evaluation inputs (not timed): encoded test inputs, or the test features.
     const testInputs = model === 'cf-ce-head' ? features!.test : encodedTest(scenario, scenario.test.raw);
@@ -178,7 +219,7 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     const evaluate = (): EvalMetrics => {
       const started = performance.now();
       const metrics = tidy(() => evaluateLogits(predict(net, testInputs), labelsTest, scenario.task));
-      releaseFreeMemory();           // the test-set pass's temporaries would otherwise stay resident
+      releaseFreeMemory(); // the test-set pass's temporaries would otherwise stay resident
       timing.evalSec += (performance.now() - started) / 1000;
       return metrics;
     };
@@ -196,7 +237,8 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     try {
       for (let step = 1; step <= steps; step++) {
         const started = performance.now();
-        if (cursor === order.length) {                       // a new epoch: reshuffle (last partial batch kept)
+        if (cursor === order.length) {
+          // a new epoch: reshuffle (last partial batch kept)
           dispose(order);
           order = shuffledBatches(n, opt.batch, generator).map((t) => keep(t));
           cursor = 0;
@@ -210,7 +252,10 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
         options.onProgress?.(step, steps, loss);
         if (wanted.has(step)) {
           checkpoints.push({
-            step, label: checkpointLabel(step, steps), budgetFraction: step / steps, wallClockSec: wall(),
+            step,
+            label: checkpointLabel(step, steps),
+            budgetFraction: step / steps,
+            wallClockSec: wall(),
             metrics: evaluate(),
           });
         }
@@ -232,11 +277,25 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     timing.evalSec += (performance.now() - evalStart) / 1000;
     options.onWeights?.({ ...net.stateDict(), ...(model === 'cf-ce-head' ? encoderTensors(fit!) : {}) }, {});
     return {
-      scenario: scenario.name, model, seed, stepsTotal: steps, trainableParams, totalParams, checkpoints, extra, timing,
+      scenario: scenario.name,
+      model,
+      seed,
+      stepsTotal: steps,
+      trainableParams,
+      totalParams,
+      checkpoints,
+      extra,
+      timing,
       finalLoss: loss,
       config: {
-        ...config, batch: opt.batch, lr: opt.lr, weightDecay: opt.weightDecay, epochs: opt.epochs,
-        betas: REFERENCE.adamw.betas, eps: REFERENCE.adamw.eps, headSeed,
+        ...config,
+        batch: opt.batch,
+        lr: opt.lr,
+        weightDecay: opt.weightDecay,
+        epochs: opt.epochs,
+        betas: REFERENCE.adamw.betas,
+        eps: REFERENCE.adamw.eps,
+        headSeed,
         augmentTrainingBatches: model !== 'cf-ce-head' && scenario.augmentTrainingBatches,
       },
       environment: environment(),
@@ -249,7 +308,9 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
 
 /** cf-ridge: the read-outs are its whole training (charged as trainSec); one 'init' checkpoint. */
 function runRidge(
-  scenario: Scenario, fit: ClosedFormFit, features: Features,
+  scenario: Scenario,
+  fit: ClosedFormFit,
+  features: Features,
   run: { seed: number; options: RunOptions; timing: RunRecord['timing']; config: Record<string, unknown> },
 ): RunRecord {
   const { seed, options, timing, config } = run;
@@ -260,10 +321,11 @@ function runRidge(
   try {
     timing.trainSec = (performance.now() - started) / 1000;
     const evalStart = performance.now();
-    const metricsOf = (feats: Tensor): EvalMetrics => tidy(() => {
-      const logits = readoutLogits(readout, readoutInputs(fit, feats));
-      return evaluateLogits(logits, scenario.test.labels, scenario.task);
-    });
+    const metricsOf = (feats: Tensor): EvalMetrics =>
+      tidy(() => {
+        const logits = readoutLogits(readout, readoutInputs(fit, feats));
+        return evaluateLogits(logits, scenario.test.labels, scenario.task);
+      });
     const metrics = metricsOf(features.test);
     const extra: Record<string, EvalMetrics> = {};
     for (const [name, raw] of Object.entries(options.extraEval ?? {})) {
@@ -274,10 +336,16 @@ function runRidge(
     options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature });
     const wallClockSec = timing.fitSec + timing.featureSec + timing.trainSec;
     return {
-      scenario: scenario.name, model: 'cf-ridge', seed, stepsTotal: 0, trainableParams: 0,
+      scenario: scenario.name,
+      model: 'cf-ridge',
+      seed,
+      stepsTotal: 0,
+      trainableParams: 0,
       totalParams: encoderParamCount(fit) + readout.weights.reduce((n, w) => n + w.numel(), 0),
       checkpoints: [{ step: 0, label: 'init', budgetFraction: 0, wallClockSec, metrics }],
-      extra, timing, finalLoss: null,
+      extra,
+      timing,
+      finalLoss: null,
       config: { ...config, lambda: REFERENCE.ridge.lambda, temperature: readout.temperature },
       environment: environment(),
     };

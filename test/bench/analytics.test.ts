@@ -2,18 +2,48 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  computeToTargetDetail, computeToTargetSummary, matchedSummary, paretoFront, stats, targets, transferSeedSummary,
-  type CheckpointRow, type ParetoRow,
+  computeToTargetDetail,
+  computeToTargetSummary,
+  matchedSummary,
+  paretoFront,
+  stats,
+  targets,
+  transferSeedSummary,
+  type CheckpointRow,
+  type ParetoRow,
 } from '../../src/bench/index.ts';
 import { checkpointLabel, checkpointStepsFor } from '../../src/train/index.ts';
 
-function row(model: CheckpointRow['model'], seed: number, step: number, steps: number, metric: number, compute: number,
-  wall: number): CheckpointRow {
+function row(
+  model: CheckpointRow['model'],
+  seed: number,
+  step: number,
+  steps: number,
+  metric: number,
+  compute: number,
+  wall: number,
+): CheckpointRow {
   return {
-    scenario: 'covtype_mlp', dataset: 'covtype', architecture: 'mlp', model, seed, data_fraction: 1,
-    metric_name: 'accuracy', metric_value: metric, accuracy: metric, nll: 1, ece: 0.1, perplexity: null,
-    budget_fraction: step / steps, checkpoint_label: step === 0 ? 'init' : checkpointLabel(step, steps), step,
-    steps_total: steps, total_compute_proxy: compute, wall_clock_sec: wall, trainable_params: 10, total_params: 20,
+    scenario: 'covtype_mlp',
+    dataset: 'covtype',
+    architecture: 'mlp',
+    model,
+    seed,
+    data_fraction: 1,
+    metric_name: 'accuracy',
+    metric_value: metric,
+    accuracy: metric,
+    nll: 1,
+    ece: 0.1,
+    perplexity: null,
+    budget_fraction: step / steps,
+    checkpoint_label: step === 0 ? 'init' : checkpointLabel(step, steps),
+    step,
+    steps_total: steps,
+    total_compute_proxy: compute,
+    wall_clock_sec: wall,
+    trainable_params: 10,
+    total_params: 20,
   };
 }
 
@@ -26,8 +56,8 @@ test('stats: mean, std with ddof 0, CI from ddof 1', () => {
 });
 
 test('checkpoint labels round half to even and steps follow max(1, min(S, ceil(S·f)))', () => {
-  assert.equal(checkpointLabel(1, 8), '12%');    // 12.5 → 12
-  assert.equal(checkpointLabel(3, 8), '38%');    // 37.5 → 38
+  assert.equal(checkpointLabel(1, 8), '12%'); // 12.5 → 12
+  assert.equal(checkpointLabel(3, 8), '38%'); // 37.5 → 38
   assert.equal(checkpointLabel(140, 140), '100%');
   assert.deepEqual(checkpointStepsFor(140, [0.01, 0.05, 0.1, 0.25, 0.5, 1]), [2, 7, 14, 35, 70, 140]);
   assert.deepEqual(checkpointStepsFor(3, [0.01, 0.1, 1]), [1, 3]);
@@ -35,11 +65,15 @@ test('checkpoint labels round half to even and steps follow max(1, min(S, ceil(S
 
 const rows: CheckpointRow[] = [
   // backprop finals 0.8 / 0.6 → target 0.7·0.95 = 0.665
-  row('backprop', 7, 5, 10, 0.5, 50, 5), row('backprop', 7, 10, 10, 0.8, 100, 10),
-  row('backprop', 11, 5, 10, 0.4, 50, 6), row('backprop', 11, 10, 10, 0.6, 100, 12),
+  row('backprop', 7, 5, 10, 0.5, 50, 5),
+  row('backprop', 7, 10, 10, 0.8, 100, 10),
+  row('backprop', 11, 5, 10, 0.4, 50, 6),
+  row('backprop', 11, 10, 10, 0.6, 100, 12),
   // cf-finetune reaches the target at its init row for seed 7, never for seed 11
-  row('cf-finetune', 7, 0, 4, 0.7, 40, 2), row('cf-finetune', 7, 4, 4, 0.75, 100, 4),
-  row('cf-finetune', 11, 0, 4, 0.3, 40, 2), row('cf-finetune', 11, 4, 4, 0.5, 100, 4),
+  row('cf-finetune', 7, 0, 4, 0.7, 40, 2),
+  row('cf-finetune', 7, 4, 4, 0.75, 100, 4),
+  row('cf-finetune', 11, 0, 4, 0.3, 40, 2),
+  row('cf-finetune', 11, 4, 4, 0.5, 100, 4),
 ];
 
 test('targets and compute-to-target pick the first checkpoint by compute that meets the target', () => {
@@ -70,29 +104,59 @@ test('matched summary averages the final checkpoints and carries the published v
 test('Pareto front keeps a point only if it beats the best quality so far (per axis; CE lower is better)', () => {
   type Metric = ParetoRow['metric_name'];
   const p = (model: ParetoRow['model'], x: number, v: number, metric: Metric = 'accuracy'): ParetoRow => ({
-    scenario: 'covtype_mlp', model, checkpoint_label: 'x', axis: 'compute', x, metric_name: metric, metric_mean: v,
+    scenario: 'covtype_mlp',
+    model,
+    checkpoint_label: 'x',
+    axis: 'compute',
+    x,
+    metric_name: metric,
+    metric_mean: v,
     seeds: 1,
   });
   const front = paretoFront([
-    p('backprop', 3, 0.6), p('cf-finetune', 1, 0.5), p('cf-ridge', 2, 0.4), p('backprop', 4, 0.55),
+    p('backprop', 3, 0.6),
+    p('cf-finetune', 1, 0.5),
+    p('cf-ridge', 2, 0.4),
+    p('backprop', 4, 0.55),
   ]);
-  assert.deepEqual(front.map((r) => [r.model, r.x]), [['cf-finetune', 1], ['backprop', 3]]);
+  assert.deepEqual(
+    front.map((r) => [r.model, r.x]),
+    [
+      ['cf-finetune', 1],
+      ['backprop', 3],
+    ],
+  );
   const ce = paretoFront([
-    p('backprop', 1, 6, 'validation_cross_entropy'), p('cf-finetune', 2, 5, 'validation_cross_entropy'),
+    p('backprop', 1, 6, 'validation_cross_entropy'),
+    p('cf-finetune', 2, 5, 'validation_cross_entropy'),
     p('cf-ridge', 3, 7, 'validation_cross_entropy'),
   ]);
-  assert.deepEqual(ce.map((r) => r.x), [1, 2]);
+  assert.deepEqual(
+    ce.map((r) => r.x),
+    [1, 2],
+  );
 });
 
 test('transfer seed summary pays the shared cost once', () => {
   const t = (fraction: number, metric: number, compute: number, wall: number) => ({
     row: {
-      scenario: 'covtype_mlp' as const, dataset: 'covtype', architecture: 'mlp' as const, model: 'cf-ce-head' as const,
+      scenario: 'covtype_mlp' as const,
+      dataset: 'covtype',
+      architecture: 'mlp' as const,
+      model: 'cf-ce-head' as const,
       seed: 7,
-      data_fraction: fraction, metric_name: 'accuracy' as const, metric_value: metric, accuracy: metric, nll: 1, ece: 0,
-      perplexity: null, total_compute_proxy: compute, wall_clock_sec: wall,
+      data_fraction: fraction,
+      metric_name: 'accuracy' as const,
+      metric_value: metric,
+      accuracy: metric,
+      nll: 1,
+      ece: 0,
+      perplexity: null,
+      total_compute_proxy: compute,
+      wall_clock_sec: wall,
     },
-    shared_compute_proxy: 1000, shared_wall_clock_sec: 3,
+    shared_compute_proxy: 1000,
+    shared_wall_clock_sec: 3,
   });
   const [s] = transferSeedSummary([t(0.01, 0.5, 1, 0.5), t(0.1, 0.6, 10, 1), t(1, 0.7, 100, 2)]);
   assert.ok(Math.abs(s!.mean_metric - 0.6) < 1e-12);

@@ -43,8 +43,17 @@ test('--quick on tiny fixture data writes a results.json that validates against 
 test('a SIGKILLed run loses at most the job in flight and resumes without recomputing', async () => {
   const out = join(tmp, 'killed');
   const jobsDir = join(out, 'jobs');
-  const [cmd, args] = cli(['--quick', '--data-dir', samples, '--rows', '40,24', '--scenarios', 'covtype_mlp',
-    '--out', out]);
+  const [cmd, args] = cli([
+    '--quick',
+    '--data-dir',
+    samples,
+    '--rows',
+    '40,24',
+    '--scenarios',
+    'covtype_mlp',
+    '--out',
+    out,
+  ]);
   const child = spawn(cmd, args, { cwd: root, env, stdio: 'ignore' });
   const exited = new Promise((res) => child.on('exit', res));
   // kill as soon as a few jobs have finished (the next one is in flight)
@@ -62,16 +71,20 @@ test('a SIGKILLed run loses at most the job in flight and resumes without recomp
     });
   }).catch((e) => assert.fail(e));
   await exited;
-  const before = new Map(readdirSync(jobsDir).filter((f) => f.endsWith('.json')).map((f) => {
-    const p = join(jobsDir, f);
-    JSON.parse(readFileSync(p, 'utf8'));   // never partial
-    return [f, { mtime: statSync(p).mtimeMs, text: readFileSync(p, 'utf8') }];
-  }));
+  const before = new Map(
+    readdirSync(jobsDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => {
+        const p = join(jobsDir, f);
+        JSON.parse(readFileSync(p, 'utf8')); // never partial
+        return [f, { mtime: statSync(p).mtimeMs, text: readFileSync(p, 'utf8') }];
+      }),
+  );
   assert.ok(before.size >= 3 && before.size < 17, `killed after ${before.size} of 17 jobs`);
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const after = readdirSync(jobsDir).filter((f) => f.endsWith('.json'));
-  assert.equal(after.length, 17);   // quick: anytime 4 + low-data 4 + transfer 9
+  assert.equal(after.length, 17); // quick: anytime 4 + low-data 4 + transfer 9
   for (const [f, v] of before) {
     const p = join(jobsDir, f);
     assert.equal(statSync(p).mtimeMs, v.mtime, `${f} was recomputed`);
@@ -84,8 +97,10 @@ test('a CFINIT_DATA_DIR that does not exist is a ConfigError; --data-dir wins ov
   const saved = process.env.CFINIT_DATA_DIR;
   process.env.CFINIT_DATA_DIR = join(tmp, 'missing');
   try {
-    assert.throws(() => benchDataDir(undefined, true),
-      (e: Error) => e instanceof ConfigError && /CFINIT_DATA_DIR/.test(e.message));
+    assert.throws(
+      () => benchDataDir(undefined, true),
+      (e: Error) => e instanceof ConfigError && /CFINIT_DATA_DIR/.test(e.message),
+    );
     assert.equal(benchDataDir(samples, false), samples);
   } finally {
     if (saved === undefined) delete process.env.CFINIT_DATA_DIR;

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  budgets, checkConfig, defaultConfig, enumerateJobs, readJobResults, runJobs, scenarioGroupOpener,
+  budgets,
+  checkConfig,
+  defaultConfig,
+  enumerateJobs,
+  readJobResults,
+  runJobs,
+  scenarioGroupOpener,
 } from '../../src/bench/index.ts';
 import { liveTensors } from '../../src/torch/index.ts';
 
@@ -16,7 +22,9 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('real jobs on covtype: matched compute, complete rows, no tensors left after the group closes', async () => {
   const config = checkConfig({
-    ...defaultConfig(true), scenarios: ['covtype_mlp'], rows: { nTrain: 60, nTest: 30 },
+    ...defaultConfig(true),
+    scenarios: ['covtype_mlp'],
+    rows: { nTrain: 60, nTest: 30 },
     fractions: { anytime: [0.5, 1], lowData: [0.5], lowDataCheckpoints: [1], transfer: [0.5, 1] },
   });
   const jobs = enumerateJobs(config);
@@ -27,7 +35,14 @@ test('real jobs on covtype: matched compute, complete rows, no tensors left afte
   assert.equal(results.length, jobs.length);
   const anytime = (m: string) => results.find((r) => r.job.regime === 'anytime' && r.job.model === m)!;
   const b = budgets({
-    architecture: 'mlp', nTrain: 60, nTest: 30, classes: 7, tokens: 0, dim: 0, readoutDim: 54, depth: 3,
+    architecture: 'mlp',
+    nTrain: 60,
+    nTest: 30,
+    classes: 7,
+    tokens: 0,
+    dim: 0,
+    readoutDim: 54,
+    depth: 3,
   });
   const bp = anytime('backprop').rows;
   assert.equal(bp[bp.length - 1]!.step, b.backpropSteps);

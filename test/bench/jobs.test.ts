@@ -6,8 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  buildResults, checkConfig, defaultConfig, enumerateJobs, parseShard, readJobResults, runJobs, runMetadata,
-  shardJobs, validateResults, type CheckpointRow, type GroupOpener, type Job, type JobResult,
+  buildResults,
+  checkConfig,
+  defaultConfig,
+  enumerateJobs,
+  parseShard,
+  readJobResults,
+  runJobs,
+  runMetadata,
+  shardJobs,
+  validateResults,
+  type CheckpointRow,
+  type GroupOpener,
+  type Job,
+  type JobResult,
 } from '../../src/bench/index.ts';
 import { checkpointLabel } from '../../src/train/index.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -20,32 +32,55 @@ function fakeResult(job: Job): JobResult {
   const h = [...job.id].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 997, 7) / 997;
   const cls = job.scenario !== 'wikitext2_next_token_transformer';
   const metric = (x: number) => ({
-    metric_name: cls ? 'accuracy' as const : 'validation_cross_entropy' as const, metric_value: cls ? x : 5 + x,
-    accuracy: x, nll: 1 + x, ece: 0.1, perplexity: cls ? null : Math.exp(5 + x),
+    metric_name: cls ? ('accuracy' as const) : ('validation_cross_entropy' as const),
+    metric_value: cls ? x : 5 + x,
+    accuracy: x,
+    nll: 1 + x,
+    ece: 0.1,
+    perplexity: cls ? null : Math.exp(5 + x),
   });
   const key = {
-    scenario: job.scenario, dataset: job.scenario.split('_')[0]!,
-    architecture: job.scenario === 'covtype_mlp' ? 'mlp' as const : 'transformer' as const, model: job.model,
-    seed: job.seed, data_fraction: job.fraction,
+    scenario: job.scenario,
+    dataset: job.scenario.split('_')[0]!,
+    architecture: job.scenario === 'covtype_mlp' ? ('mlp' as const) : ('transformer' as const),
+    model: job.model,
+    seed: job.seed,
+    data_fraction: job.fraction,
   };
   const steps = 4;
-  const rows: CheckpointRow[] = job.regime === 'transfer' ? [] : [1, 2, 4].map((step) => ({
-    ...key, ...metric(h * step / 4), budget_fraction: step / steps, checkpoint_label: checkpointLabel(step, steps),
-    step,
-    steps_total: steps, total_compute_proxy: 100 * step, wall_clock_sec: step * h, trainable_params: 5, total_params: 9,
-  }));
+  const rows: CheckpointRow[] =
+    job.regime === 'transfer'
+      ? []
+      : [1, 2, 4].map((step) => ({
+          ...key,
+          ...metric((h * step) / 4),
+          budget_fraction: step / steps,
+          checkpoint_label: checkpointLabel(step, steps),
+          step,
+          steps_total: steps,
+          total_compute_proxy: 100 * step,
+          wall_clock_sec: step * h,
+          trainable_params: 5,
+          total_params: 9,
+        }));
   return {
-    job, rows,
-    ood: job.regime === 'anytime'
-      ? [{ ...key, ...metric(h / 2), variant: 'noise', in_distribution_value: h, delta: -h / 2 }]
-      : [],
-    transfer: job.regime === 'transfer'
-      ? {
-        row: { ...key, ...metric(h), total_compute_proxy: 10, wall_clock_sec: h },
-        shared_compute_proxy: 50, shared_wall_clock_sec: 1,
-      }
-      : null,
-    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 }, peak_rss_mb: 1, config: {},
+    job,
+    rows,
+    ood:
+      job.regime === 'anytime'
+        ? [{ ...key, ...metric(h / 2), variant: 'noise', in_distribution_value: h, delta: -h / 2 }]
+        : [],
+    transfer:
+      job.regime === 'transfer'
+        ? {
+            row: { ...key, ...metric(h), total_compute_proxy: 10, wall_clock_sec: h },
+            shared_compute_proxy: 50,
+            shared_wall_clock_sec: 1,
+          }
+        : null,
+    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    peak_rss_mb: 1,
+    config: {},
     environment: {},
   };
 }
@@ -73,7 +108,10 @@ test('jobs: one per (scenario, regime, model, seed, fraction), stable unique ids
   // anytime 4 models + low-data 2 fractions × 4 + transfer 3 fractions × 3 cf models, per scenario and seed
   assert.equal(jobs.length, 4 * 2 * (4 + 8 + 9));
   assert.equal(new Set(jobs.map((j) => j.id)).size, jobs.length);
-  assert.deepEqual(enumerateJobs(config).map((j) => j.id), jobs.map((j) => j.id));
+  assert.deepEqual(
+    enumerateJobs(config).map((j) => j.id),
+    jobs.map((j) => j.id),
+  );
   assert.ok(jobs.some((j) => j.id === 'qnli_transformer.transfer.cf-ce-head.seed11.frac0.1'));
   const groups = jobs.map((j) => `${j.scenario}/${j.seed}`).filter((g, i, a) => i === 0 || a[i - 1] !== g);
   assert.equal(groups.length, 8, 'each (scenario, seed) group is contiguous');
@@ -87,11 +125,21 @@ test('resume: a failure inside a job keeps every finished file whole and the rer
   await assert.rejects(failing, /killed inside the job/);
   assert.equal(first.closed, first.opened.length, 'the group is closed even when a job fails');
   const files = readdirSync(join(out, 'jobs'));
-  assert.deepEqual(files.sort(), subset.slice(0, 6).map((j) => `${j.id}.json`).sort());
+  assert.deepEqual(
+    files.sort(),
+    subset
+      .slice(0, 6)
+      .map((j) => `${j.id}.json`)
+      .sort(),
+  );
   for (const f of files) JSON.parse(readFileSync(join(out, 'jobs', f), 'utf8'));
   const second = { ran: [] as string[], opened: [] as string[], closed: 0 };
   await runJobs(subset, { outDir: out, open: fakeOpener(second) });
-  assert.deepEqual(second.ran, subset.slice(6).map((j) => j.id), 'only the unfinished jobs run again');
+  assert.deepEqual(
+    second.ran,
+    subset.slice(6).map((j) => j.id),
+    'only the unfinished jobs run again',
+  );
   const third = { ran: [] as string[], opened: [] as string[], closed: 0 };
   await runJobs(subset, { outDir: out, open: fakeOpener(third) });
   assert.deepEqual([third.ran, third.opened], [[], []], 'a complete dir runs nothing and loads nothing');
@@ -117,9 +165,14 @@ test('shards 1/3, 2/3, 3/3 cover every job once, balance cost, and merge to the 
 });
 
 test('config and shard errors are one-line ConfigErrors naming the culprit', () => {
-  assert.throws(() => parseShard('4/3'), (e: Error) => e instanceof ConfigError && /--shard/.test(e.message));
+  assert.throws(
+    () => parseShard('4/3'),
+    (e: Error) => e instanceof ConfigError && /--shard/.test(e.message),
+  );
   assert.throws(() => parseShard('x'), ConfigError);
-  assert.throws(() => checkConfig({ ...defaultConfig(), models: ['backprop', 'sgd' as never] }),
-    (e: Error) => e instanceof ConfigError && /--models/.test(e.message) && /sgd/.test(e.message));
+  assert.throws(
+    () => checkConfig({ ...defaultConfig(), models: ['backprop', 'sgd' as never] }),
+    (e: Error) => e instanceof ConfigError && /--models/.test(e.message) && /sgd/.test(e.message),
+  );
   assert.throws(() => checkConfig({ ...defaultConfig(), seeds: [7, 7] }), /--seeds/);
 });

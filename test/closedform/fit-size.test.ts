@@ -4,7 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  applyTransformerEncoder, fitMlpEncoder, fitTransformerEncoder, subsetRows, type TransformerEncoderState,
+  applyTransformerEncoder,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  subsetRows,
+  type TransformerEncoderState,
 } from '../../src/closedform/index.ts';
 import { Generator, liveTensors, randn, releaseFreeMemory, tidy, type Tensor } from '../../src/torch/index.ts';
 import { assertGolden, f64, loadGolden } from './golden.ts';
@@ -18,7 +22,11 @@ const goldenStreams = () => ({ base: f64(inputs.base), view1: f64(inputs.view1),
 
 function same(a: Tensor, b: Tensor, what: string): void {
   assert.deepEqual(a.shape, b.shape, `${what}: shape`);
-  assert.equal(tidy(() => a.ne(b).sum().item()), 0, `${what}: differs`);
+  assert.equal(
+    tidy(() => a.ne(b).sum().item()),
+    0,
+    `${what}: differs`,
+  );
 }
 
 function sameState(a: TransformerEncoderState, b: TransformerEncoderState): void {
@@ -44,7 +52,12 @@ test('float32 products in uneven batches (workspaces reused, then resized) keep 
   const tokens = inputs.view1[0].length as number;
   // 4 sequences per batch: full batches share the workspaces, the last partial batch reallocates them
   const { state } = fitTransformerEncoder(goldenStreams(), {
-    depth, heads, landmarks, lambda: 1, computeDtype: 'float32', batchTokens: 4 * tokens,
+    depth,
+    heads,
+    landmarks,
+    lambda: 1,
+    computeDtype: 'float32',
+    batchTokens: 4 * tokens,
   });
   const encoded = applyTransformerEncoder(state, f64(inputs.test_tokens));
   assertGolden(encoded, outputs.test_encoded, 'test encoded (float32, batched)', 1e-3);
@@ -84,7 +97,10 @@ test('a subset fit is a function of its seed, and encodes every sequence', () =>
   // the subset is 20 distinct rows, in order, and the encoded streams are the state applied to all rows
   const rows = subsetRows(48, 20, 11).toArray() as number[];
   assert.equal(new Set(rows).size, 20);
-  assert.deepEqual(rows, [...rows].sort((x, y) => x - y));
+  assert.deepEqual(
+    rows,
+    [...rows].sort((x, y) => x - y),
+  );
   same(a.streams.view2, applyTransformerEncoder(a.state, views.view2), 'encoded view2');
   const onlyState = fitTransformerEncoder(views, { ...options, fitSeed: 11, propagate: false });
   sameState(onlyState.state, a.state);
@@ -103,7 +119,10 @@ test('repeated fits at a scaled-down reference shape keep memory flat', () => {
     }
   };
   fit();
-  const rssInUse = () => { releaseFreeMemory(); return process.memoryUsage().rss; };
+  const rssInUse = () => {
+    releaseFreeMemory();
+    return process.memoryUsage().rss;
+  };
   const handles = liveTensors();
   const rss = rssInUse();
   for (let r = 0; r < 3; r++) fit();

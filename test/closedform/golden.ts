@@ -29,7 +29,7 @@ export function f64(data: unknown): Tensor {
 /** Returns the worst error found (for reporting). */
 export function assertGolden(actual: Tensor | number, expected: unknown, what: string, rtol = 1e-8): number {
   const a = typeof actual === 'number' ? [actual] : actual.toArray();
-  const b = typeof expected === 'number' ? [expected] : (expected as unknown[]).flat(Infinity as 1) as number[];
+  const b = typeof expected === 'number' ? [expected] : ((expected as unknown[]).flat(Infinity as 1) as number[]);
   assert.equal(a.length, b.length, `${what}: ${a.length} values but the fixture has ${b.length}`);
   const scale = Math.max(...b.map(Math.abs));
   let worst = 0;

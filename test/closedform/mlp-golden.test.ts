@@ -7,7 +7,9 @@ const golden = loadGolden('mlp_encoder');
 test('fitMlpEncoder matches the reference MLP encoder fixture to 1e-8 (float64)', () => {
   const { inputs, outputs } = golden;
   const { state, streams } = fitMlpEncoder(
-    { base: f64(inputs.base), view1: f64(inputs.view1), view2: f64(inputs.view2) }, { depth: 3, lambda: 1 });
+    { base: f64(inputs.base), view1: f64(inputs.view1), view2: f64(inputs.view2) },
+    { depth: 3, lambda: 1 },
+  );
   assertGolden(state.initial.mean, outputs.initial_mean, 'initial mean');
   assertGolden(state.initial.scale, outputs.initial_scale, 'initial scale');
   state.layers.forEach((layer, i) => {

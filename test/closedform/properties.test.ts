@@ -1,13 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitLayer, fitMlpEncoder, fitTransformerEncoder, shrinkageGains, whitenedDelta } from '../../src/closedform/index.ts';
+import {
+  fitLayer,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  shrinkageGains,
+  whitenedDelta,
+} from '../../src/closedform/index.ts';
 import { Generator, cat, eye, randn, tidy, type Tensor } from '../../src/torch/index.ts';
 
 /** Two correlated (n, d) views with feature-dependent noise. */
 function views(seed: number, n = 400, d = 8): { h1: Tensor; h2: Tensor } {
   const g = new Generator(seed);
   const z = randn([n, d], { generator: g, dtype: 'float64' });
-  const mix = randn([d, d], { generator: g, dtype: 'float64' }).div(Math.sqrt(d)).add(eye(d, { dtype: 'float64' }));
+  const mix = randn([d, d], { generator: g, dtype: 'float64' })
+    .div(Math.sqrt(d))
+    .add(eye(d, { dtype: 'float64' }));
   const base = z.mm(mix);
   const h1 = base.add(randn([n, d], { generator: g, dtype: 'float64' }).mul(0.4));
   const h2 = base.add(randn([n, d], { generator: g, dtype: 'float64' }).mul(0.4));
@@ -18,7 +26,15 @@ function objective(g: Tensor, m: Tensor, lambda: number): number {
   return tidy(() => {
     const d = g.size(0);
     const fit = g.t().mm(m).mm(g).diagonal().sum().item();
-    return fit + lambda * g.sub(eye(d, { dtype: 'float64' })).square().sum().item();
+    return (
+      fit +
+      lambda *
+        g
+          .sub(eye(d, { dtype: 'float64' }))
+          .square()
+          .sum()
+          .item()
+    );
   });
 }
 
@@ -42,13 +58,18 @@ test('gains lie in (0, 1], also for an indefinite M', () => {
   for (const gain of fit.gains.toArray()) assert.ok(gain > 0 && gain <= 1, `gain ${gain} outside (0, 1]`);
   const indefinite = randn([6, 6], { generator: new Generator(3), dtype: 'float64' });
   const { gains } = shrinkageGains(indefinite.add(indefinite.t()), 2);
-  for (const gain of gains.toArray()) assert.ok(gain > 0 && gain <= 1, `gain ${gain} outside (0, 1] for an indefinite M`);
+  for (const gain of gains.toArray())
+    assert.ok(gain > 0 && gain <= 1, `gain ${gain} outside (0, 1] for an indefinite M`);
 });
 
 test('identical views give the identity transform', () => {
   const { h1 } = views(13);
   const fit = fitLayer(h1, h1.clone(), 1);
-  const err = fit.transform.sub(eye(8, { dtype: 'float64' })).abs().max().item();
+  const err = fit.transform
+    .sub(eye(8, { dtype: 'float64' }))
+    .abs()
+    .max()
+    .item();
   assert.ok(err < 1e-10, `‖A − I‖_max = ${err}`);
 });
 
@@ -67,7 +88,10 @@ test('a rank-deficient Σ̄ (constant feature, duplicated feature) fits without 
   assert.equal(mlp.streams.base.isfinite().all().item(), 1, 'MLP streams have NaN/Inf');
   // tokens: a constant feature and a duplicated feature in every token
   const tok = (h: Tensor) => h.reshape(50, 6, 8);
-  const { streams } = fitTransformerEncoder({ view1: tok(d1), view2: tok(d2) }, { depth: 2, heads: 2, landmarks: 2, computeDtype: 'float64' });
+  const { streams } = fitTransformerEncoder(
+    { view1: tok(d1), view2: tok(d2) },
+    { depth: 2, heads: 2, landmarks: 2, computeDtype: 'float64' },
+  );
   assert.equal(streams.view1.isfinite().all().item(), 1, 'transformer streams have NaN/Inf');
 });
 
@@ -84,7 +108,13 @@ test('invalid inputs raise clear errors', () => {
   const { h1, h2 } = views(16);
   assert.throws(() => fitLayer(h1, h2.narrow(1, 0, 4)), /same shape/);
   assert.throws(() => fitLayer(h1, h2, 0), /lambda must be positive/);
-  assert.throws(() => fitTransformerEncoder({ view1: h1.reshape(50, 8, 8), view2: h2.reshape(50, 8, 8) }, { heads: 2, landmarks: 8 }),
-    /exceeds the token width/);
-  assert.throws(() => fitMlpEncoder({ base: h1, view1: h1, view2: h2 }, { depth: 0 }), /depth must be a positive integer/);
+  assert.throws(
+    () =>
+      fitTransformerEncoder({ view1: h1.reshape(50, 8, 8), view2: h2.reshape(50, 8, 8) }, { heads: 2, landmarks: 8 }),
+    /exceeds the token width/,
+  );
+  assert.throws(
+    () => fitMlpEncoder({ base: h1, view1: h1, view2: h2 }, { depth: 0 }),
+    /depth must be a positive integer/,
+  );
 });

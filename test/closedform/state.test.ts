@@ -4,8 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  applyMlpEncoder, applyTransformerEncoder, fitMlpEncoder, fitTransformerEncoder, loadMlpEncoder, loadTransformerEncoder,
-  saveMlpEncoder, saveTransformerEncoder,
+  applyMlpEncoder,
+  applyTransformerEncoder,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  loadMlpEncoder,
+  loadTransformerEncoder,
+  saveMlpEncoder,
+  saveTransformerEncoder,
 } from '../../src/closedform/index.ts';
 import { Generator, randn } from '../../src/torch/index.ts';
 import { assertClose } from '../helpers.ts';
@@ -22,8 +28,10 @@ function tokens(seed: number) {
 
 test('a saved and reloaded transformer state reproduces the parameters exactly and the outputs to rounding', () => {
   const t = tokens(21);
-  const { state } = fitTransformerEncoder({ view1: t.view1, view2: t.view2 },
-    { depth: 2, heads: 2, landmarks: 3, computeDtype: 'float64', seeds: { views: 21 } });
+  const { state } = fitTransformerEncoder(
+    { view1: t.view1, view2: t.view2 },
+    { depth: 2, heads: 2, landmarks: 3, computeDtype: 'float64', seeds: { views: 21 } },
+  );
   const path = join(dir, 'transformer');
   saveTransformerEncoder(path, state);
   const loaded = loadTransformerEncoder(path);
@@ -38,7 +46,11 @@ test('a saved and reloaded transformer state reproduces the parameters exactly a
     assert.deepEqual(loaded.layers[i].ffn.toArray(), layer.ffn.toArray());
     assert.equal(loaded.layers[i].attention.alpha, layer.attention.alpha);
   });
-  assertClose(applyTransformerEncoder(loaded, t.test), applyTransformerEncoder(state, t.test), { rtol: 1e-13, atol: 1e-13, what: 'encoded' });
+  assertClose(applyTransformerEncoder(loaded, t.test), applyTransformerEncoder(state, t.test), {
+    rtol: 1e-13,
+    atol: 1e-13,
+    what: 'encoded',
+  });
   const manifest = JSON.parse(readFileSync(`${path}.json`, 'utf8'));
   assert.equal(manifest.dims.width, 12);
 });
@@ -50,18 +62,31 @@ test('a saved and reloaded MLP state reproduces the parameters exactly and the o
   const path = join(dir, 'mlp');
   saveMlpEncoder(path, state, { seeds: { views: 22 } });
   const loaded = loadMlpEncoder(path);
-  assert.deepEqual(loaded.layers.map((l) => l.transform.toArray()), state.layers.map((l) => l.transform.toArray()));
-  assertClose(applyMlpEncoder(loaded, flat(t.test)), applyMlpEncoder(state, flat(t.test)), { rtol: 1e-13, atol: 1e-13, what: 'encoded' });
+  assert.deepEqual(
+    loaded.layers.map((l) => l.transform.toArray()),
+    state.layers.map((l) => l.transform.toArray()),
+  );
+  assertClose(applyMlpEncoder(loaded, flat(t.test)), applyMlpEncoder(state, flat(t.test)), {
+    rtol: 1e-13,
+    atol: 1e-13,
+    what: 'encoded',
+  });
 });
 
 test('loading a damaged state names the file and the field', () => {
   const t = tokens(23);
-  const { state } = fitTransformerEncoder({ view1: t.view1, view2: t.view2 }, { depth: 1, heads: 1, landmarks: 2, computeDtype: 'float64' });
+  const { state } = fitTransformerEncoder(
+    { view1: t.view1, view2: t.view2 },
+    { depth: 1, heads: 1, landmarks: 2, computeDtype: 'float64' },
+  );
   const path = join(dir, 'damaged');
   saveTransformerEncoder(path, state);
   const manifest = JSON.parse(readFileSync(`${path}.json`, 'utf8'));
   writeFileSync(`${path}.json`, JSON.stringify({ ...manifest, config: { ...manifest.config, depth: 2 } }));
-  assert.throws(() => loadTransformerEncoder(path), /damaged\.safetensors: tensor 'layers\.1\.attention\.sigma_inv_sqrt' is missing/);
+  assert.throws(
+    () => loadTransformerEncoder(path),
+    /damaged\.safetensors: tensor 'layers\.1\.attention\.sigma_inv_sqrt' is missing/,
+  );
   writeFileSync(`${path}.json`, JSON.stringify({ ...manifest, kind: 'mlp' }));
   assert.throws(() => loadTransformerEncoder(path), /damaged\.json: field 'kind'/);
   assert.throws(() => loadMlpEncoder(join(dir, 'nope')), /nope\.json: cannot read the state manifest/);

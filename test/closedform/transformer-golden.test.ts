@@ -1,8 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BlendAccumulator, attentionCompute, attentionOutput, pairedStats, spectralAttentionFit,
-  applyTransformerEncoder, attentionSublayer, ffnSublayer, fitTransformerEncoder, layerCompute, type TokenStreams,
+  BlendAccumulator,
+  attentionCompute,
+  attentionOutput,
+  pairedStats,
+  spectralAttentionFit,
+  applyTransformerEncoder,
+  attentionSublayer,
+  ffnSublayer,
+  fitTransformerEncoder,
+  layerCompute,
+  type TokenStreams,
 } from '../../src/closedform/index.ts';
 import { keep, type Tensor } from '../../src/torch/index.ts';
 import { assertGolden, f64, loadGolden } from './golden.ts';
@@ -10,17 +19,28 @@ import { assertGolden, f64, loadGolden } from './golden.ts';
 const golden = loadGolden('transformer_encoder');
 const { inputs, outputs } = golden;
 const depth = outputs.layers.length;
-const heads = inputs.view1 && (golden.meta as any).attn_cfg.analytic_num_heads as number;
+const heads = inputs.view1 && ((golden.meta as any).attn_cfg.analytic_num_heads as number);
 const landmarks = (golden.meta as any).attn_cfg.num_landmarks as number;
 
 function fit(computeDtype: 'float64' | 'float32', batchTokens?: number) {
   const recorded: Record<string, Tensor>[] = [];
-  const snapshot = (s: TokenStreams) => ({ base: keep(s.base!.clone()), view1: keep(s.view1.clone()), view2: keep(s.view2.clone()) });
+  const snapshot = (s: TokenStreams) => ({
+    base: keep(s.base!.clone()),
+    view1: keep(s.view1.clone()),
+    view2: keep(s.view2.clone()),
+  });
   const result = fitTransformerEncoder(
     { base: f64(inputs.base), view1: f64(inputs.view1), view2: f64(inputs.view2) },
     {
-      depth, heads, landmarks, lambda: 1, computeDtype, batchTokens,
-      onStage: (layer, stage, streams) => { recorded[2 * layer + (stage === 'ffn' ? 1 : 0)] = snapshot(streams); },
+      depth,
+      heads,
+      landmarks,
+      lambda: 1,
+      computeDtype,
+      batchTokens,
+      onStage: (layer, stage, streams) => {
+        recorded[2 * layer + (stage === 'ffn' ? 1 : 0)] = snapshot(streams);
+      },
     },
   );
   return { ...result, recorded };
@@ -33,8 +53,16 @@ test('fitTransformerEncoder matches the reference transformer fixture to 1e-8 (f
     const want = outputs.layers[i];
     const at = `layer ${i + 1}`;
     assertGolden(layer.attention.sigmaInvSqrt, want.attention.sigma_inv_sqrt, `${at} Σ̄^-½`);
-    assertGolden(layer.attention.heads, want.attention.projection_heads_sign_canonical, `${at} projection heads (canonical signs)`);
-    assertGolden(layer.attention.heads.matmul(layer.attention.heads.mT()), want.attention.projection_head_projectors, `${at} head projectors`);
+    assertGolden(
+      layer.attention.heads,
+      want.attention.projection_heads_sign_canonical,
+      `${at} projection heads (canonical signs)`,
+    );
+    assertGolden(
+      layer.attention.heads.matmul(layer.attention.heads.mT()),
+      want.attention.projection_head_projectors,
+      `${at} head projectors`,
+    );
     assertGolden(layer.attention.outputMap, want.attention.output_map, `${at} output map`);
     assertGolden(layer.attention.alpha, want.attention.alpha, `${at} α`);
     assertGolden(layer.ffn, want.ffn.transform, `${at} FFN map`);
@@ -55,7 +83,11 @@ test('the fitted transformer state encodes the test tokens like the reference, l
     h = ffnSublayer(h, compute.ffn);
     assertGolden(h, outputs.layers[i].test_post_layer, `layer ${i + 1} test post-layer`);
   });
-  assertGolden(applyTransformerEncoder(state, f64(inputs.test_tokens), { batchTokens: 18 }), outputs.test_encoded, 'test encoded');
+  assertGolden(
+    applyTransformerEncoder(state, f64(inputs.test_tokens), { batchTokens: 18 }),
+    outputs.test_encoded,
+    'test encoded',
+  );
 });
 
 test('streaming in mini-batches of 3 sequences gives the same fit (float64)', () => {

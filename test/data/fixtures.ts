@@ -27,7 +27,8 @@ export function write(path: string, content: string | Uint8Array): string {
 /** Covtype rows: 54 features where feature j of row i is i·100 + j, label 1 + (i mod 7). */
 export function covtypeRows(rows: number): string[] {
   return Array.from({ length: rows }, (_, i) =>
-    [...Array.from({ length: 54 }, (_, j) => i * 100 + j), 1 + (i % 7)].join(','));
+    [...Array.from({ length: 54 }, (_, j) => i * 100 + j), 1 + (i % 7)].join(','),
+  );
 }
 
 export function covtypeHeader(): string {
@@ -44,9 +45,11 @@ export function cifarRecords(n: number, variant: 'cifar100' | 'cifar10', label =
     const at = i * size;
     if (variant === 'cifar100') out[at] = i % 20;
     out[at + labelBytes - 1] = label(i);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-      out[at + labelBytes + c * 1024 + y * 32 + x] = (i + 3 * c + y + x) % 256;
-    }
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++) {
+          out[at + labelBytes + c * 1024 + y * 32 + x] = (i + 3 * c + y + x) % 256;
+        }
   }
   return out;
 }
@@ -70,7 +73,9 @@ export async function tarGz(archive: string, cwd: string, entries: string[]): Pr
 }
 
 export async function zip(
-  archive: string, files: Record<string, string | Uint8Array>, options: { compress?: boolean } = {},
+  archive: string,
+  files: Record<string, string | Uint8Array>,
+  options: { compress?: boolean } = {},
 ): Promise<string> {
   mkdirSync(dirname(archive), { recursive: true });
   const z = new yazl.ZipFile();
@@ -86,7 +91,9 @@ export async function zip(
 }
 
 export function qnliTsv(rows: [string, string, string][]): string {
-  return ['index\tquestion\tsentence\tlabel', ...rows.map((r, i) => `${i}\t${r[0]}\t${r[1]}\t${r[2]}`)].join('\n') + '\n';
+  return (
+    ['index\tquestion\tsentence\tlabel', ...rows.map((r, i) => `${i}\t${r[0]}\t${r[1]}\t${r[2]}`)].join('\n') + '\n'
+  );
 }
 
 export { gzipSync };

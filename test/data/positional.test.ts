@@ -12,10 +12,23 @@ test('patchify: tokens row-major over the grid, features ordered (channel, row, 
   const tokens = patchify(img, 2);
   assert.deepEqual(tokens.shape, [1, 4, 8]);
   // token 1 = grid row 0, grid column 1 → pixels y ∈ {0,1}, x ∈ {2,3}
-  assert.deepEqual(tokens.select(0, 0).select(0, 1).toArray(),
-    [v(0, 0, 2), v(0, 0, 3), v(0, 1, 2), v(0, 1, 3), v(1, 0, 2), v(1, 0, 3), v(1, 1, 2), v(1, 1, 3)]);
+  assert.deepEqual(tokens.select(0, 0).select(0, 1).toArray(), [
+    v(0, 0, 2),
+    v(0, 0, 3),
+    v(0, 1, 2),
+    v(0, 1, 3),
+    v(1, 0, 2),
+    v(1, 0, 3),
+    v(1, 1, 2),
+    v(1, 1, 3),
+  ]);
   // token 2 = grid row 1, grid column 0
-  assert.deepEqual(tokens.select(0, 0).select(0, 2).toArray().slice(0, 4), [v(0, 2, 0), v(0, 2, 1), v(0, 3, 0), v(0, 3, 1)]);
+  assert.deepEqual(tokens.select(0, 0).select(0, 2).toArray().slice(0, 4), [
+    v(0, 2, 0),
+    v(0, 2, 1),
+    v(0, 3, 0),
+    v(0, 3, 1),
+  ]);
   assert.throws(() => patchify(img, 3), /divisible by 3/);
 });
 
@@ -34,8 +47,10 @@ test('2-D table for d=192: dims 0-47 sin(col·ω), 48-95 cos(col·ω), 96-143 si
   const omega = Array.from({ length: 48 }, (_, k) => 10000 ** (-k / 48));
   const token = 2 * 4 + 3; // row 2, column 3
   const expected = [
-    ...omega.map((w) => Math.sin(3 * w)), ...omega.map((w) => Math.cos(3 * w)),
-    ...omega.map((w) => Math.sin(2 * w)), ...omega.map((w) => Math.cos(2 * w)),
+    ...omega.map((w) => Math.sin(3 * w)),
+    ...omega.map((w) => Math.cos(3 * w)),
+    ...omega.map((w) => Math.sin(2 * w)),
+    ...omega.map((w) => Math.cos(2 * w)),
   ];
   assertClose(table.select(0, token), expected, { what: 'token (2, 3)' });
   assert.throws(() => sincos2d(4, 190), /multiple of 4/);

@@ -3,9 +3,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator } from '../../src/torch/index.ts';
 import {
-  buildCifarScenario, buildCovtypeScenario, buildQnliScenario, buildWikiTextScenario, lowDataSubset, oodVariants,
-  parseCifarRecords, parseCovtype, parseQnliTsv, patchify, PAD, sincos1d, sincos2d, tensorChecksum, testPairedViews,
-  trainingBatch, trainPairedViews, windowStarts, type Scenario,
+  buildCifarScenario,
+  buildCovtypeScenario,
+  buildQnliScenario,
+  buildWikiTextScenario,
+  lowDataSubset,
+  oodVariants,
+  parseCifarRecords,
+  parseCovtype,
+  parseQnliTsv,
+  patchify,
+  PAD,
+  sincos1d,
+  sincos2d,
+  tensorChecksum,
+  testPairedViews,
+  trainingBatch,
+  trainPairedViews,
+  windowStarts,
+  type Scenario,
 } from '../../src/data/index.ts';
 import { assertClose } from '../helpers.ts';
 import { cifarRecords, covtypeHeader, qnliTsv } from './fixtures.ts';
@@ -17,7 +33,10 @@ function fingerprint(s: Scenario): string {
 // 60 rows; feature 0 carries the row number so rows can be traced, feature 53 is constant.
 function covtypeText(): string {
   const rows = Array.from({ length: 60 }, (_, i) =>
-    [...Array.from({ length: 54 }, (_, j) => (j === 0 ? i : j === 53 ? 5 : (i * (j + 3)) % 101)), 1 + (i % 7)].join(','));
+    [...Array.from({ length: 54 }, (_, j) => (j === 0 ? i : j === 53 ? 5 : (i * (j + 3)) % 101)), 1 + (i % 7)].join(
+      ',',
+    ),
+  );
   return [covtypeHeader(), ...rows].join('\n');
 }
 
@@ -30,7 +49,11 @@ test('covtype_mlp: disjoint seeded train/test rows, z-scored with train stats (s
   assertClose(std.slice(0, 53), new Array(53).fill(1), { atol: 1e-4, what: 'train std' });
   assert.equal(std[53], 0, 'a constant column stays 0 (std floored, no NaN)');
   // Recover row numbers from feature 0 (a monotone map of the row number) to check train ∩ test = ∅.
-  const key = (t: typeof s.train.raw) => t.select(1, 0).toArray().map((v) => v.toFixed(4));
+  const key = (t: typeof s.train.raw) =>
+    t
+      .select(1, 0)
+      .toArray()
+      .map((v) => v.toFixed(4));
   const trainRows = new Set(key(s.train.raw));
   assert.equal(trainRows.size, 40);
   assert.ok(key(s.test.raw).every((k) => !trainRows.has(k)));
@@ -54,31 +77,56 @@ test('paired views use seeds seed+101 / seed+102 (train) and +202 / +203 (test) 
 });
 
 test('cifar100_transformer: pixels/255 minus the train mean image, 8×8 patches + 2-D position table', () => {
-  const train = parseCifarRecords(cifarRecords(10, 'cifar100', (i) => 10 * i), 'train.bin', 'cifar100');
+  const train = parseCifarRecords(
+    cifarRecords(10, 'cifar100', (i) => 10 * i),
+    'train.bin',
+    'cifar100',
+  );
   const test = parseCifarRecords(cifarRecords(4, 'cifar100'), 'test.bin', 'cifar100');
   const data = { variant: 'cifar100' as const, folder: 'fixture', numClasses: 100, labelNames: null, train, test };
   const s = buildCifarScenario(data, { seed: 1, nTrain: 6, nTest: 3 });
-  assert.deepEqual([s.train.raw.shape, s.test.raw.shape, s.inputShape], [[6, 3, 32, 32], [3, 3, 32, 32], [16, 192]]);
+  assert.deepEqual(
+    [s.train.raw.shape, s.test.raw.shape, s.inputShape],
+    [
+      [6, 3, 32, 32],
+      [3, 3, 32, 32],
+      [16, 192],
+    ],
+  );
   assert.ok(s.train.raw.max().item() <= 1 && s.train.raw.min().item() >= 0);
   // Labels follow their images: image i has every pixel offset by i, and fine label 10·i.
   const firstPixel = s.train.raw.select(1, 0).select(1, 0).select(1, 0).mul(255).round().toArray();
-  assert.deepEqual(s.train.labels.toArray(), firstPixel.map((i) => 10 * i));
+  assert.deepEqual(
+    s.train.labels.toArray(),
+    firstPixel.map((i) => 10 * i),
+  );
   const encoded = s.encode(s.train.raw);
   assert.deepEqual(encoded.shape, [6, 16, 192]);
   const expected = patchify(s.train.raw.sub(s.train.raw.mean(0, true)), 8).add(sincos2d(4, 192).unsqueeze(0));
   assertClose(encoded, expected, { atol: 1e-5, what: 'encoded tokens' });
   const batch = trainingBatch(s, s.train.labels.mul(0).slice(0, 0, 4), new Generator(2));
   assert.deepEqual(batch.inputs.shape, [4, 16, 192]);
-  assert.notDeepEqual(batch.inputs.select(0, 0).toArray(), batch.inputs.select(0, 1).toArray(), 'each image gets its own affine draw');
+  assert.notDeepEqual(
+    batch.inputs.select(0, 0).toArray(),
+    batch.inputs.select(0, 1).toArray(),
+    'each image gets its own affine draw',
+  );
   const ood = oodVariants(s);
   assert.deepEqual(Object.keys(ood), ['gaussian-noise', 'center-mask']);
   assert.equal(fingerprint(buildCifarScenario(data, { seed: 1, nTrain: 6, nTest: 3 })), fingerprint(s));
 });
 
 test('qnli_transformer: question + sentence, vocabulary from train, length-T ids, fixed unit-norm embedding + 1-D positions', () => {
-  const rows: [string, string, string][] = Array.from({ length: 12 }, (_, i) =>
-    [`Who wrote book ${i}?`, `Book ${i} was written by author${i % 3}.`, i % 2 ? 'not_entailment' : 'entailment']);
-  const data = { folder: 'fixture', train: parseQnliTsv(qnliTsv(rows), 'train.tsv'), dev: parseQnliTsv(qnliTsv(rows.slice(0, 8)), 'dev.tsv') };
+  const rows: [string, string, string][] = Array.from({ length: 12 }, (_, i) => [
+    `Who wrote book ${i}?`,
+    `Book ${i} was written by author${i % 3}.`,
+    i % 2 ? 'not_entailment' : 'entailment',
+  ]);
+  const data = {
+    folder: 'fixture',
+    train: parseQnliTsv(qnliTsv(rows), 'train.tsv'),
+    dev: parseQnliTsv(qnliTsv(rows.slice(0, 8)), 'dev.tsv'),
+  };
   const s = buildQnliScenario(data, { seed: 2, nTest: 5, seqLen: 6, vocabSize: 10, embedDim: 8 });
   assert.deepEqual([s.train.raw.shape, s.test.raw.shape, s.inputShape, s.numClasses], [[12, 6], [5, 6], [6, 8], 2]);
   assert.equal(s.details.vocabulary, 10);
@@ -88,20 +136,42 @@ test('qnli_transformer: question + sentence, vocabulary from train, length-T ids
   const padded = s.train.raw.clone();
   padded.narrow(1, 3, 3).fill_(PAD);
   const enc = s.encode(padded);
-  assertClose(enc.select(1, 4), sincos1d(6, 8).select(0, 4).unsqueeze(0).expand(12, 8), { what: 'PAD position = position row' });
+  assertClose(enc.select(1, 4), sincos1d(6, 8).select(0, 4).unsqueeze(0).expand(12, 8), {
+    what: 'PAD position = position row',
+  });
   // Every example has ≥ 6 tokens ("who wrote book N ? book") so no PAD in the fixed-length ids.
   assert.equal(s.train.raw.eq(PAD).sum().item(), 0);
   assert.deepEqual(Object.keys(oodVariants(s)), ['heavy-mask', 'truncate-half']);
-  assert.equal(fingerprint(buildQnliScenario(data, { seed: 2, nTest: 5, seqLen: 6, vocabSize: 10, embedDim: 8 })), fingerprint(s));
+  assert.equal(
+    fingerprint(buildQnliScenario(data, { seed: 2, nTest: 5, seqLen: 6, vocabSize: 10, embedDim: 8 })),
+    fingerprint(s),
+  );
 });
 
 test('wikitext2 next-token: windows every `stride` tokens with start < len − context − 1, label = the next id', () => {
   const words = Array.from({ length: 40 }, (_, i) => `w${i % 13}`).join(' ');
-  const data = { folder: 'fixture', variant: 'tokens' as const, train: words, valid: words.split(' ').slice(0, 25).join(' '), test: 'x' };
+  const data = {
+    folder: 'fixture',
+    variant: 'tokens' as const,
+    train: words,
+    valid: words.split(' ').slice(0, 25).join(' '),
+    test: 'x',
+  };
   assert.equal(windowStarts(40, 4, 3), 12); // starts 0, 3, …, 33 (< 35)
   assert.equal(windowStarts(25, 4, 3), 7); // starts 0 … 18 (< 20)
-  const s = buildWikiTextScenario(data, { seed: 1, nTrain: 12, nTest: 7, context: 4, stride: 3, vocabSize: 16, embedDim: 8 });
-  assert.deepEqual([s.train.raw.shape, s.test.raw.shape, s.inputShape, s.pooling, s.metric], [[12, 4], [7, 4], [4, 8], 'last', 'validation_cross_entropy']);
+  const s = buildWikiTextScenario(data, {
+    seed: 1,
+    nTrain: 12,
+    nTest: 7,
+    context: 4,
+    stride: 3,
+    vocabSize: 16,
+    embedDim: 8,
+  });
+  assert.deepEqual(
+    [s.train.raw.shape, s.test.raw.shape, s.inputShape, s.pooling, s.metric],
+    [[12, 4], [7, 4], [4, 8], 'last', 'validation_cross_entropy'],
+  );
   // The stream cycles through 13 words, so "the id after id a" is one fixed successor map: every window and
   // its label must agree with it, which only holds when windows are consecutive ids and labels the next id.
   const successor = new Map<number, number>();
@@ -120,7 +190,10 @@ test('wikitext2 next-token: windows every `stride` tokens with start < len − c
   });
   assert.equal(successor.size, 13);
   assert.equal(starts.size, 12, 'all 12 windows drawn exactly once');
-  assert.throws(() => buildWikiTextScenario(data, { nTrain: 13, nTest: 1, context: 4, stride: 3, vocabSize: 16 }), /cannot draw 13/);
+  assert.throws(
+    () => buildWikiTextScenario(data, { nTrain: 13, nTest: 1, context: 4, stride: 3, vocabSize: 16 }),
+    /cannot draw 13/,
+  );
 });
 
 test('low-data subset keeps the test set and the encoding, and slices train rows with the fraction seed', () => {

@@ -4,8 +4,21 @@ import assert from 'node:assert/strict';
 import { PAD, UNK, tokenize, Vocabulary } from '../../src/data/index.ts';
 
 test('tokenize keeps words, digits, apostrophes and .,!?;: — lower-cased — and drops everything else', () => {
-  assert.deepEqual(tokenize("Don't STOP: 42 cats, (really)?! e-mail @ <unk> café"),
-    ["don't", 'stop', ':', '42', 'cats', ',', 'really', '?', '!', 'e', 'mail', 'unk', 'caf']);
+  assert.deepEqual(tokenize("Don't STOP: 42 cats, (really)?! e-mail @ <unk> café"), [
+    "don't",
+    'stop',
+    ':',
+    '42',
+    'cats',
+    ',',
+    'really',
+    '?',
+    '!',
+    'e',
+    'mail',
+    'unk',
+    'caf',
+  ]);
   assert.deepEqual(tokenize('  -- ()  '), []);
   // Characters outside ASCII that lower-case to ASCII letters must not become tokens.
   assert.deepEqual(tokenize('\u212A \u0130'), []);
@@ -26,5 +39,9 @@ test('fixed-length encoding truncates and right-pads with PAD as int64', () => {
   const vocab = Vocabulary.build([['x', 'y', 'y']], 8);
   const ids = vocab.encodeFixedLength([['x', 'y', 'x', 'y', 'q'], ['y'], []], 4);
   assert.equal(ids.dtype, 'int64');
-  assert.deepEqual(ids.tolist(), [[3, 2, 3, 2], [2, PAD, PAD, PAD], [PAD, PAD, PAD, PAD]]);
+  assert.deepEqual(ids.tolist(), [
+    [3, 2, 3, 2],
+    [2, PAD, PAD, PAD],
+    [PAD, PAD, PAD, PAD],
+  ]);
 });

@@ -3,8 +3,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arange, Generator, ones, rand, tensor, zeros } from '../../src/torch/index.ts';
 import {
-  affineTheta, centerMask, lowDataSeed, PAD, pixelNoise, randomAffine, subsetIndices, tabularView, tokenDropout,
-  truncateHalf, warpAffine,
+  affineTheta,
+  centerMask,
+  lowDataSeed,
+  PAD,
+  pixelNoise,
+  randomAffine,
+  subsetIndices,
+  tabularView,
+  tokenDropout,
+  truncateHalf,
+  warpAffine,
 } from '../../src/data/index.ts';
 import { assertClose } from '../helpers.ts';
 
@@ -24,8 +33,12 @@ test('affine warp: identity parameters give back the image', () => {
 test('affine warp: a 90° rotation moves pixel (row 1, col 5) of an 8×8 image to (row 2, col 1)', () => {
   // The grid maps output (x, y) to input (−y, x); with align_corners=false pixel centres map exactly, so
   // input (row r, col c) lands at output (row H−1−c, col r).
-  const theta = affineTheta(tensor([Math.PI / 2], { dtype: 'float64' }), tensor([1], { dtype: 'float64' }),
-    tensor([0], { dtype: 'float64' }), tensor([0], { dtype: 'float64' }));
+  const theta = affineTheta(
+    tensor([Math.PI / 2], { dtype: 'float64' }),
+    tensor([1], { dtype: 'float64' }),
+    tensor([0], { dtype: 'float64' }),
+    tensor([0], { dtype: 'float64' }),
+  );
   const out = warpAffine(markedImage(1, 5), theta);
   assertClose(out, markedImage(2, 1), { atol: 1e-5, what: 'rotated image' });
 });
@@ -49,7 +62,10 @@ test('tabular view: mask rate ≈ 0.15 and noise std ≈ 0.1; same seed, same te
   const noisy = tabularView(zeros([200, 500]), new Generator(3), 0, 0.1);
   const std = noisy.std().item();
   assert.ok(Math.abs(std - 0.1) < 0.002, `noise std ${std}`);
-  assert.deepEqual(tabularView(x, new Generator(5), 0.15, 0.1).toArray(), tabularView(x, new Generator(5), 0.15, 0.1).toArray());
+  assert.deepEqual(
+    tabularView(x, new Generator(5), 0.15, 0.1).toArray(),
+    tabularView(x, new Generator(5), 0.15, 0.1).toArray(),
+  );
 });
 
 test('token dropout: rate ≈ p among non-PAD ids, PAD never changes, dropped ids become PAD', () => {
@@ -74,14 +90,20 @@ test('OOD shifts: center mask zeroes [8, 24)², pixel noise stays in [0, 1], tru
   assert.ok(noisy.min().item() >= 0 && noisy.max().item() <= 1);
   assert.ok(Math.abs(noisy.std().item() - 0.15) < 0.01);
   const ids = arange(1, 11).reshape(2, 5);
-  assert.deepEqual(truncateHalf(ids).tolist(), [[1, 2, 0, 0, 0], [6, 7, 0, 0, 0]]);
+  assert.deepEqual(truncateHalf(ids).tolist(), [
+    [1, 2, 0, 0, 0],
+    [6, 7, 0, 0, 0],
+  ]);
 });
 
 test('low-data subsets: round(N·frac) sorted distinct indices, seeded; fraction 1 keeps every row', () => {
   assert.equal(lowDataSeed(7, 0.1), 7 + 100 + 7000);
   const idx = subsetIndices(1000, 0.1, 42).toArray();
   assert.equal(idx.length, 100);
-  assert.deepEqual(idx, [...idx].sort((a, b) => a - b));
+  assert.deepEqual(
+    idx,
+    [...idx].sort((a, b) => a - b),
+  );
   assert.equal(new Set(idx).size, 100);
   assert.deepEqual(subsetIndices(1000, 0.1, 42).toArray(), idx);
   assert.notDeepEqual(subsetIndices(1000, 0.1, 43).toArray(), idx);

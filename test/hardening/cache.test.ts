@@ -25,8 +25,8 @@ test('staging folders left by dead processes are removed on the next extraction;
     mkdirSync(live, { recursive: true });
     const target = await extractArchive(archive, cache);
     assert.ok(existsSync(join(target, 'cifar-100-binary', 'train.bin')));
-    assert.equal(existsSync(stale), false, 'the dead process\'s staging folder is still there');
-    assert.equal(existsSync(live), true, 'a running process\'s staging folder was removed');
+    assert.equal(existsSync(stale), false, "the dead process's staging folder is still there");
+    assert.equal(existsSync(live), true, "a running process's staging folder was removed");
     const left = readdirSync(join(cache, 'extracted')).sort();
     assert.deepEqual(left, [target.split('/').pop(), live.split('/').pop()].sort());
   } finally {
@@ -40,12 +40,19 @@ test('downloading a file that already exists verifies its sha256 instead of clai
   const digest = createHash('sha256').update('the real bytes').digest('hex');
   // an unreachable URL: nothing may be fetched when the file is already there
   const spec: DownloadSpec = {
-    dataset: 'covtype', url: 'http://127.0.0.1:9/never', filename: 'covtype.data.gz', sha256: digest,
+    dataset: 'covtype',
+    url: 'http://127.0.0.1:9/never',
+    filename: 'covtype.data.gz',
+    sha256: digest,
     checksumSource: 'test',
   };
   assert.deepEqual(await downloadDataset(spec, folder), { path: file, fetched: false });
   write(file, 'tampered bytes');
-  await assert.rejects(downloadDataset(spec, folder), (err: Error) => err instanceof DataFormatError &&
-    err.message.startsWith(`${file}: expected sha256 ${digest} (test), found `) &&
-    /delete the file to download it again/.test(err.message));
+  await assert.rejects(
+    downloadDataset(spec, folder),
+    (err: Error) =>
+      err instanceof DataFormatError &&
+      err.message.startsWith(`${file}: expected sha256 ${digest} (test), found `) &&
+      /delete the file to download it again/.test(err.message),
+  );
 });

@@ -10,8 +10,10 @@ import { tempDir, write } from '../data/fixtures.ts';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cfinit.js');
 
 function cfinit(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [BIN, ...args],
-    { encoding: 'utf8', env: { ...process.env, CFINIT_DEBUG: '', ...env } });
+  const run = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CFINIT_DEBUG: '', ...env },
+  });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr.split('\n').filter((l) => l.length > 0) };
 }
 const STACK_LINE = /^\s+at /;
@@ -27,7 +29,10 @@ test('a bad flag is one line naming it and what was expected, exit 1; --verbose 
   for (const run of verbose) {
     assert.equal(run.status, 1);
     assert.equal(run.stderr[0], "cfinit: --seed must be a non-negative integer, got '-1'");
-    assert.ok(run.stderr.some((l) => STACK_LINE.test(l)), run.stderr.join('\n'));
+    assert.ok(
+      run.stderr.some((l) => STACK_LINE.test(l)),
+      run.stderr.join('\n'),
+    );
   }
 });
 
@@ -36,8 +41,9 @@ test('data check reports every dataset that fails, each in one line naming the f
   mkdirSync(join(dataDir, 'covtype', 'covtype.data'), { recursive: true });
   write(join(dataDir, 'qnli', 'train.tsv'), 'not\ta\theader\n');
   write(join(dataDir, 'qnli', 'dev.tsv'), 'not\ta\theader\n');
-  const run = cfinit(['data', 'check', '--data-dir', dataDir, '--only', 'covtype_mlp,qnli_transformer'],
-    { CFINIT_CACHE_DIR: join(dataDir, 'cache') });
+  const run = cfinit(['data', 'check', '--data-dir', dataDir, '--only', 'covtype_mlp,qnli_transformer'], {
+    CFINIT_CACHE_DIR: join(dataDir, 'cache'),
+  });
   assert.equal(run.status, 1);
   const errors = run.stderr.filter((l) => l.startsWith('cfinit:'));
   assert.deepEqual(errors, [
@@ -54,5 +60,8 @@ test('a failure to start (a broken native addon) is reported as a bug with its s
   const run = cfinit(['data', 'check', '--only', 'covtype_mlp'], { CFINIT_NATIVE: junk });
   assert.equal(run.status, 2);
   assert.match(run.stderr[0], /^cfinit: internal error/);
-  assert.ok(run.stderr.some((l) => STACK_LINE.test(l)), run.stderr.join('\n'));
+  assert.ok(
+    run.stderr.some((l) => STACK_LINE.test(l)),
+    run.stderr.join('\n'),
+  );
 });

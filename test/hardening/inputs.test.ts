@@ -25,24 +25,34 @@ test('every numeric option is finite and in range: Infinity, NaN, strings and ou
     rejects(() => fitMlpEncoder(flat, { lambda }), /fitMlpEncoder: lambda must be a finite number > 0/);
   }
   rejects(() => fitTransformerEncoder(s, { heads: Infinity }), /heads must be a positive integer, got Infinity/);
-  rejects(() => fitTransformerEncoder(s, { computeDtype: 'int8' as 'float32' }),
-    /computeDtype must be one of float64, float32, got 'int8'/);
+  rejects(
+    () => fitTransformerEncoder(s, { computeDtype: 'int8' as 'float32' }),
+    /computeDtype must be one of float64, float32, got 'int8'/,
+  );
   const config = { tokenDim: 8, numClasses: 3, depth: 1, numHeads: 2, mlpRatio: 2, pooling: 'mean' as const };
-  rejects(() => new BaselineTransformer({ ...config, mlpRatio: Infinity }),
-    /TransformerConfig\.mlpRatio must be a finite number > 0, got Infinity/);
+  rejects(
+    () => new BaselineTransformer({ ...config, mlpRatio: Infinity }),
+    /TransformerConfig\.mlpRatio must be a finite number > 0, got Infinity/,
+  );
   rejects(() => new BaselineTransformer({ ...config, layerNormEps: NaN }), /TransformerConfig\.layerNormEps/);
   rejects(() => new BaselineTransformer({ ...config, numHeads: 3 }), /numHeads \(3\) must divide tokenDim \(8\)/);
   const features = new Float32Array(30 * 54).map((_, i) => i % 7);
   const table = { file: 't.csv', rows: 30, features, labels: new Int32Array(30) };
-  rejects(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, maskProb: Infinity }),
-    /covtype_mlp: maskProb must be a finite number ≥ 0 and < 1/);
+  rejects(
+    () => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, maskProb: Infinity }),
+    /covtype_mlp: maskProb must be a finite number ≥ 0 and < 1/,
+  );
   rejects(() => buildCovtypeScenario(table, { nTrain: 10, nTest: 5, noiseStd: -0.1 }), /covtype_mlp: noiseStd/);
-  rejects(() => buildCovtypeScenario(table, { nTrain: 2.5 }),
-    /covtype_mlp: nTrain must be a positive integer, got 2\.5$/);
+  rejects(
+    () => buildCovtypeScenario(table, { nTrain: 2.5 }),
+    /covtype_mlp: nTrain must be a positive integer, got 2\.5$/,
+  );
   const example = (label: number) => ({ question: 'a', sentence: 'b', label });
   const qnli = { folder: 'q', train: [example(0)], dev: [example(1)] };
-  rejects(() => buildQnliScenario(qnli, { nTest: 1, dropProb: 1 }),
-    /qnli_transformer: dropProb must be a finite number ≥ 0 and < 1, got 1/);
+  rejects(
+    () => buildQnliScenario(qnli, { nTest: 1, dropProb: 1 }),
+    /qnli_transformer: dropProb must be a finite number ≥ 0 and < 1, got 1/,
+  );
 });
 
 test('NaN, Inf and float32 overflow in fit inputs are named by argument and index', () => {
@@ -53,26 +63,42 @@ test('NaN, Inf and float32 overflow in fit inputs are named by argument and inde
     return y;
   };
   const s = streams(2);
-  assert.throws(() => fitTransformerEncoder({ ...s, view1: withValue(s.view1, [4, 1, 2], NaN) }),
-    fitError(/^fitTransformerEncoder: view1 contains NaN at \[4, 1, 2\]$/));
-  assert.throws(() => fitTransformerEncoder({ ...s, view2: withValue(s.view2, [0, 2, 3], -Infinity) }),
-    fitError(/view2 contains -Infinity at \[0, 2, 3\]/));
-  assert.throws(() => fitTransformerEncoder({ ...s, base: withValue(s.base, [9, 0, 0], Infinity) }),
-    fitError(/base contains Infinity at \[9, 0, 0\]/));
+  assert.throws(
+    () => fitTransformerEncoder({ ...s, view1: withValue(s.view1, [4, 1, 2], NaN) }),
+    fitError(/^fitTransformerEncoder: view1 contains NaN at \[4, 1, 2\]$/),
+  );
+  assert.throws(
+    () => fitTransformerEncoder({ ...s, view2: withValue(s.view2, [0, 2, 3], -Infinity) }),
+    fitError(/view2 contains -Infinity at \[0, 2, 3\]/),
+  );
+  assert.throws(
+    () => fitTransformerEncoder({ ...s, base: withValue(s.base, [9, 0, 0], Infinity) }),
+    fitError(/base contains Infinity at \[9, 0, 0\]/),
+  );
   // 1e39 is finite in the float64 input but not in the float32 token products
   const big = withValue(s.view1, [3, 0, 1], 1e39);
-  assert.throws(() => fitTransformerEncoder({ ...s, view1: big }, { computeDtype: 'float32' }),
-    fitError(/view1 contains 1e\+39, beyond float32's range .* at \[3, 0, 1\]/));
+  assert.throws(
+    () => fitTransformerEncoder({ ...s, view1: big }, { computeDtype: 'float32' }),
+    fitError(/view1 contains 1e\+39, beyond float32's range .* at \[3, 0, 1\]/),
+  );
   const small = { computeDtype: 'float64', depth: 1, heads: 1, landmarks: 2 } as const;
   assert.equal(fitTransformerEncoder({ view1: big, view2: s.view2 }, small).state.layers.length, 1);
-  rejects(() => fitTransformerEncoder(s, { heads: 2, landmarks: 3 }),
-    /heads × landmarks = 2 × 3 exceeds the token width 4/);
-  assert.throws(() => fitTransformerEncoder({ ...s, base: empty([0, 3, 4], { dtype: 'float64' }) }),
-    fitError(/base is empty \(shape \[0,3,4\]\)/));
+  rejects(
+    () => fitTransformerEncoder(s, { heads: 2, landmarks: 3 }),
+    /heads × landmarks = 2 × 3 exceeds the token width 4/,
+  );
+  assert.throws(
+    () => fitTransformerEncoder({ ...s, base: empty([0, 3, 4], { dtype: 'float64' }) }),
+    fitError(/base is empty \(shape \[0,3,4\]\)/),
+  );
   const flat = (x: Tensor) => x.reshape(-1, 4);
   const views = { view1: flat(s.view1), view2: flat(s.view2) };
-  assert.throws(() => fitMlpEncoder({ base: empty([0, 4], { dtype: 'float64' }), ...views }),
-    fitError(/fitMlpEncoder: base is empty/));
-  assert.throws(() => fitMlpEncoder({ ...views, base: flat(s.base), view2: flat(withValue(s.view2, [1, 1, 1], NaN)) }),
-    fitError(/fitMlpEncoder: view2 contains NaN at \[4, 1\]/));
+  assert.throws(
+    () => fitMlpEncoder({ base: empty([0, 4], { dtype: 'float64' }), ...views }),
+    fitError(/fitMlpEncoder: base is empty/),
+  );
+  assert.throws(
+    () => fitMlpEncoder({ ...views, base: flat(s.base), view2: flat(withValue(s.view2, [1, 1, 1], NaN)) }),
+    fitError(/fitMlpEncoder: view2 contains NaN at \[4, 1\]/),
+  );
 });

@@ -6,10 +6,25 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CfinitError } from '../../src/errors.ts';
 import {
-  CacheDirError, DataFormatError, loadCifar, loadCovtype, loadQnli, loadWikiText2, parseCovtype,
+  CacheDirError,
+  DataFormatError,
+  loadCifar,
+  loadCovtype,
+  loadQnli,
+  loadWikiText2,
+  parseCovtype,
 } from '../../src/data/index.ts';
 import {
-  cifarRecords, covtypeHeader, covtypeRows, gzipSync, qnliTsv, tarGz, tempDir, write, writeCifar100Folder, zip,
+  cifarRecords,
+  covtypeHeader,
+  covtypeRows,
+  gzipSync,
+  qnliTsv,
+  tarGz,
+  tempDir,
+  write,
+  writeCifar100Folder,
+  zip,
 } from '../data/fixtures.ts';
 
 /** mulberry32: a seeded stream of uniform [0, 1) draws, so every trial is reproducible. */
@@ -39,10 +54,10 @@ async function userError(fn: () => unknown, names: string, what: string): Promis
 }
 
 const QNLI_ROWS: [string, string, string][] = [
-  ['What is "x"?', 'It is a letter.', 'entailment'], ['Why?', 'Because.', 'not_entailment'],
+  ['What is "x"?', 'It is a letter.', 'entailment'],
+  ['Why?', 'Because.', 'not_entailment'],
   ['Who?', 'Someone said so.', 'entailment'],
 ];
-
 
 const zipWith = (archive: string, files: Record<string, string | Uint8Array>, compress: boolean) =>
   zip(archive, files, { compress });
@@ -55,11 +70,16 @@ test('random truncations of every official format fail with a one-line error nam
   const cifarSrc = tempDir('h11-cifar-src');
   writeCifar100Folder(cifarSrc, 3, 2);
   const tgz = await tarGz(join(root, 'cifar-100-binary.tar.gz'), cifarSrc, ['cifar-100-binary']);
-  const qnliZip = await zipWith(join(root, 'QNLIv2.zip'),
-    { 'QNLI/train.tsv': qnliTsv(QNLI_ROWS), 'QNLI/dev.tsv': qnliTsv(QNLI_ROWS) }, true);
-  const wikiZip = await zipWith(join(root, 'wikitext-2-v1.zip'),
+  const qnliZip = await zipWith(
+    join(root, 'QNLIv2.zip'),
+    { 'QNLI/train.tsv': qnliTsv(QNLI_ROWS), 'QNLI/dev.tsv': qnliTsv(QNLI_ROWS) },
+    true,
+  );
+  const wikiZip = await zipWith(
+    join(root, 'wikitext-2-v1.zip'),
     Object.fromEntries(['train', 'valid', 'test'].map((s) => [`wikitext-2/wiki.${s}.tokens`, ` = A =\n text ${s}\n`])),
-    false);
+    false,
+  );
 
   /** A cut strictly inside a line (not at its start or end): a prefix that cannot be a whole file. */
   const midLineCut = (text: string): number => {
@@ -85,14 +105,20 @@ test('random truncations of every official format fail with a one-line error nam
     const cifarDir = join(dir, 'cifar', 'cifar-100-binary');
     writeCifar100Folder(join(dir, 'cifar'), 3, 2);
     write(join(cifarDir, 'train.bin'), bin.subarray(0, cut));
-    await userError(() => loadCifar(join(dir, 'cifar'), join(dir, 'cache')), join(cifarDir, 'train.bin'),
-      `cifar bin trial ${trial}`);
+    await userError(
+      () => loadCifar(join(dir, 'cifar'), join(dir, 'cache')),
+      join(cifarDir, 'train.bin'),
+      `cifar bin trial ${trial}`,
+    );
     // QNLI tsv
     const tsv = qnliTsv(QNLI_ROWS);
     write(join(dir, 'qnli', 'qnli', 'train.tsv'), tsv.slice(0, midLineCut(tsv)));
     write(join(dir, 'qnli', 'qnli', 'dev.tsv'), tsv);
-    await userError(() => loadQnli(join(dir, 'qnli'), join(dir, 'cache')), join(dir, 'qnli', 'qnli', 'train.tsv'),
-      `qnli trial ${trial}`);
+    await userError(
+      () => loadQnli(join(dir, 'qnli'), join(dir, 'cache')),
+      join(dir, 'qnli', 'qnli', 'train.tsv'),
+      `qnli trial ${trial}`,
+    );
     // the archives: tar.gz, deflated zip, stored zip
     for (const [archive, load] of [
       [tgz, (d: string) => loadCifar(d, join(dir, 'cache'))],
@@ -107,8 +133,7 @@ test('random truncations of every official format fail with a one-line error nam
   }
 });
 
-test('random byte flips in compressed archives are caught by their checksums (never a silently different result)',
-  async (t) => {
+test('random byte flips in compressed archives are caught by their checksums (never a silently different result)', async (t) => {
   const rand = random(12);
   const root = tempDir('h11-flip');
   const cifarSrc = tempDir('h11-flip-src');
@@ -141,8 +166,11 @@ test('random byte flips in compressed archives are caught by their checksums (ne
           assert.deepEqual(got.test.labels.toArray(), reference.tgz.test.labels.toArray(), changed);
         } else {
           const got = await loadQnli(dir, cache);
-          assert.deepEqual({ train: got.train, dev: got.dev }, { train: reference.qnli.train, dev: reference.qnli.dev },
-            `${kind} zip flip at byte ${at} changed the examples`);
+          assert.deepEqual(
+            { train: got.train, dev: got.dev },
+            { train: reference.qnli.train, dev: reference.qnli.dev },
+            `${kind} zip flip at byte ${at} changed the examples`,
+          );
         }
       } catch (err) {
         if (err instanceof assert.AssertionError) throw err;
@@ -165,8 +193,8 @@ test('a flipped byte inside a stored zip entry is a CRC error naming the archive
   const files = { 'QNLI/train.tsv': content, 'QNLI/dev.tsv': content };
   const archive = await zipWith(join(root, 'QNLIv2.zip'), files, false);
   const bytes = readFileSync(archive);
-  const at = bytes.indexOf('Because');             // inside the first stored entry's data
-  bytes[at] ^= 0x20;                                // 'B' → 'b': still valid text, so only the CRC can tell
+  const at = bytes.indexOf('Because'); // inside the first stored entry's data
+  bytes[at] ^= 0x20; // 'B' → 'b': still valid text, so only the CRC can tell
   writeFileSync(archive, bytes);
   const err = await userError(() => loadQnli(root, join(root, 'cache')), archive, 'stored flip');
   assert.match(err.message, /entry QNLI\/train\.tsv.*CRC-32/);
@@ -188,15 +216,18 @@ test('a corrupt deflate stream names the archive and the entry', async () => {
 test('covtype values beyond float32 are rejected naming the file, line and column', () => {
   const rows = covtypeRows(3);
   const fields = rows[1].split(',');
-  fields[4] = '1e39';                                  // finite as a double, +Inf as float32
+  fields[4] = '1e39'; // finite as a double, +Inf as float32
   rows[1] = fields.join(',');
-  assert.throws(() => parseCovtype(`${rows.join('\n')}\n`, 'cov.csv'),
-    (err: Error) => err instanceof DataFormatError &&
-      /^cov\.csv \(line 2, column 5\): expected a number within float32 range.*'1e39'$/.test(err.message));
+  assert.throws(
+    () => parseCovtype(`${rows.join('\n')}\n`, 'cov.csv'),
+    (err: Error) =>
+      err instanceof DataFormatError &&
+      /^cov\.csv \(line 2, column 5\): expected a number within float32 range.*'1e39'$/.test(err.message),
+  );
   fields[4] = '-3.5e38';
   rows[1] = fields.join(',');
   assert.throws(() => parseCovtype(`${rows.join('\n')}\n`, 'cov.csv'), /line 2, column 5.*float32/);
-  fields[4] = '3.4e38';                                // the largest values float32 holds are accepted
+  fields[4] = '3.4e38'; // the largest values float32 holds are accepted
   rows[1] = fields.join(',');
   assert.equal(parseCovtype(`${rows.join('\n')}\n`, 'cov.csv').features[54 + 4], Math.fround(3.4e38));
 });
@@ -246,7 +277,7 @@ test('a directory where a file is expected, and an unusable CFINIT_CACHE_DIR, na
   const notADir = write(join(root, 'cache-file'), 'not a folder');
   const err = await userError(() => loadCifar(c, notADir), notADir, 'cache dir is a file');
   assert.ok(err instanceof CacheDirError && err.message.includes('CFINIT_CACHE_DIR'), err.message);
-  copyFileSync(notADir, join(root, 'unused'));  // the file was left alone
+  copyFileSync(notADir, join(root, 'unused')); // the file was left alone
   assert.equal(readFileSync(notADir, 'utf8'), 'not a folder');
 });
 

@@ -41,26 +41,44 @@ test('npm pack, install into a fresh project: addon builds, npx cfinit --help ru
   }
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg });   // emits even past type errors
+  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg }); // emits even past type errors
   assert.ok(existsSync(join(pkg, 'dist', 'cli', 'main.js')), 'tsc did not emit dist/cli/main.js');
 
-  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], pkg)) as
-    { filename: string; files: { path: string }[] }[];
+  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], pkg)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const files = packed.files.map((f) => f.path);
-  const needs = ['dist/cli/main.js', 'dist/index.js', 'bin/cfinit.js', 'binding.gyp', 'native/addon.cc',
-    'scripts/libtorch.cjs', 'LICENSE', 'README.md'];
+  const needs = [
+    'dist/cli/main.js',
+    'dist/index.js',
+    'bin/cfinit.js',
+    'binding.gyp',
+    'native/addon.cc',
+    'scripts/libtorch.cjs',
+    'LICENSE',
+    'README.md',
+  ];
   for (const needed of needs) {
     assert.ok(files.includes(needed), `the package lacks ${needed}`);
   }
-  const unwanted = files.filter((f) =>
-    /^(src|test|bench|scripts\/(?!libtorch\.cjs))/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
+  const unwanted = files.filter(
+    (f) => /^(src|test|bench|scripts\/(?!libtorch\.cjs))/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
   assert.deepEqual(unwanted, [], 'the package ships development files');
 
   const project = join(work, 'project');
   const installed = join(project, 'node_modules', 'cfinit');
   mkdirSync(installed, { recursive: true });
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', version: '1.0.0', type: 'module',
-    dependencies: { cfinit: `file:${join(work, packed.filename)}` } }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({
+      name: 'user-project',
+      version: '1.0.0',
+      type: 'module',
+      dependencies: { cfinit: `file:${join(work, packed.filename)}` },
+    }),
+  );
   execFileSync('tar', ['xzf', join(work, packed.filename), '-C', installed, '--strip-components=1']);
   linkDependencies(join(ROOT, 'node_modules'), join(project, 'node_modules'));
   run('npm', ['rebuild', '--offline', '--foreground-scripts', 'cfinit'], project, { JOBS: '2' });
@@ -72,22 +90,28 @@ test('npm pack, install into a fresh project: addon builds, npx cfinit --help ru
   assert.ok(!existsSync(join(project, 'node_modules', 'cfinit', 'src')));
 
   const smoke = join(project, 'smoke.mjs');
-  writeFileSync(smoke, [
-    "import { readFileSync } from 'node:fs';",
-    "const { exports } = JSON.parse(readFileSync('node_modules/cfinit/package.json', 'utf8'));",
-    'const counts = {};',
-    'for (const entry of Object.keys(exports)) {',
-    "  const name = entry === '.' ? 'cfinit' : `cfinit/${entry.slice(2)}`;",
-    '  counts[entry] = Object.keys(await import(name)).length;',
-    '}',
-    "const { tensor } = await import('cfinit/torch');",
-    'console.log(JSON.stringify({ counts, sum: tensor([1, 2, 3]).mul(2).sum().item() }));',
-  ].join('\n'));
-  const out = JSON.parse(run(process.execPath, [smoke], project, { NODE_OPTIONS: '' })) as
-    { counts: Record<string, number>; sum: number };
+  writeFileSync(
+    smoke,
+    [
+      "import { readFileSync } from 'node:fs';",
+      "const { exports } = JSON.parse(readFileSync('node_modules/cfinit/package.json', 'utf8'));",
+      'const counts = {};',
+      'for (const entry of Object.keys(exports)) {',
+      "  const name = entry === '.' ? 'cfinit' : `cfinit/${entry.slice(2)}`;",
+      '  counts[entry] = Object.keys(await import(name)).length;',
+      '}',
+      "const { tensor } = await import('cfinit/torch');",
+      'console.log(JSON.stringify({ counts, sum: tensor([1, 2, 3]).mul(2).sum().item() }));',
+    ].join('\n'),
+  );
+  const out = JSON.parse(run(process.execPath, [smoke], project, { NODE_OPTIONS: '' })) as {
+    counts: Record<string, number>;
+    sum: number;
+  };
   assert.equal(out.sum, 12);
-  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
-    { exports: Record<string, unknown> };
+  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
   assert.deepEqual(Object.keys(out.counts).sort(), Object.keys(exports).sort());
   for (const core of ['.', './torch', './nn', './closedform', './data']) {
     assert.ok(core in out.counts, `no ${core} entry point`);

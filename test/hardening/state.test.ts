@@ -6,8 +6,14 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  fitMlpEncoder, fitTransformerEncoder, loadMlpEncoder, loadTransformerEncoder, saveMlpEncoder, saveTransformerEncoder,
-  StateFileError, type TransformerEncoderState,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  loadMlpEncoder,
+  loadTransformerEncoder,
+  saveMlpEncoder,
+  saveTransformerEncoder,
+  StateFileError,
+  type TransformerEncoderState,
 } from '../../src/closedform/index.ts';
 import { Generator, randn, saveSafetensorsSync, loadSafetensors, type TensorMap } from '../../src/torch/index.ts';
 import { tempDir } from '../data/fixtures.ts';
@@ -26,12 +32,15 @@ const manifestOf = (base: string) => JSON.parse(readFileSync(`${base}.json`, 'ut
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function rejects(base: string, pattern: RegExp, load: (b: string) => unknown = loadTransformerEncoder): void {
-  assert.throws(() => load(base), (err: Error) => {
-    assert.ok(err instanceof StateFileError, `expected a StateFileError, got ${err.stack}`);
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes('\n'));
-    return true;
-  });
+  assert.throws(
+    () => load(base),
+    (err: Error) => {
+      assert.ok(err instanceof StateFileError, `expected a StateFileError, got ${err.stack}`);
+      assert.match(err.message, pattern);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    },
+  );
 }
 
 test('a failed save leaves the previous pair intact and loadable, with no staging files', () => {
@@ -41,12 +50,19 @@ test('a failed save leaves the previous pair intact and loadable, with no stagin
   const before = { tensors: sha(`${base}.safetensors`), manifest: sha(`${base}.json`) };
   // an unserialisable field (a BigInt seed) and a non-finite field both fail before anything is written
   const second = fit(2);
-  assert.throws(() => saveTransformerEncoder(base, { ...second, seeds: { views: 5n as unknown as number } }),
-    (err: Error) => err instanceof StateFileError && /field 'seeds\.views' must be integer, got 5n/.test(err.message));
-  assert.throws(() => saveTransformerEncoder(base, { ...second, fitSeconds: Infinity }),
-    (err: Error) => err instanceof StateFileError && /field 'fitSeconds'/.test(err.message));
+  assert.throws(
+    () => saveTransformerEncoder(base, { ...second, seeds: { views: 5n as unknown as number } }),
+    (err: Error) => err instanceof StateFileError && /field 'seeds\.views' must be integer, got 5n/.test(err.message),
+  );
+  assert.throws(
+    () => saveTransformerEncoder(base, { ...second, fitSeconds: Infinity }),
+    (err: Error) => err instanceof StateFileError && /field 'fitSeconds'/.test(err.message),
+  );
   assert.deepEqual({ tensors: sha(`${base}.safetensors`), manifest: sha(`${base}.json`) }, before);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('unit') && f.includes('partial')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('unit') && f.includes('partial')),
+    [],
+  );
   assert.equal(loadTransformerEncoder(base).layers[0].attention.alpha, first.layers[0].attention.alpha);
 });
 
@@ -57,7 +73,9 @@ test('staging files of a save that was killed are removed by the next save', () 
   writeFileSync(`${base}.json.partial-${deadPid}`, '{');
   writeFileSync(join(dir, `other.json.partial-${deadPid}`), 'not ours');
   saveTransformerEncoder(base, fit(9, 1));
-  const left = readdirSync(dir).filter((f) => f.startsWith('killed')).sort();
+  const left = readdirSync(dir)
+    .filter((f) => f.startsWith('killed'))
+    .sort();
   assert.deepEqual(left, ['killed.json', 'killed.safetensors']);
   assert.ok(readdirSync(dir).includes(`other.json.partial-${deadPid}`));
 });
@@ -66,7 +84,7 @@ test('a pair that was not saved together (new tensors beside an old manifest) is
   const a = join(dir, 'pair-a');
   const b = join(dir, 'pair-b');
   saveTransformerEncoder(a, fit(3));
-  saveTransformerEncoder(b, fit(4));          // same config and shapes: only the checksum tells them apart
+  saveTransformerEncoder(b, fit(4)); // same config and shapes: only the checksum tells them apart
   copyFileSync(`${b}.safetensors`, `${a}.safetensors`);
   rejects(a, /pair-a\.safetensors: sha256 .* does not match .*pair-a\.json.*not saved together/);
 });
@@ -79,8 +97,10 @@ test('the manifest is validated against the schema: types, ranges, enums, requir
     [{ ...good, config: { ...good.config, lambda: 'abc' } }, /field 'config\.lambda' must be number, got "abc"/],
     [{ ...good, config: { ...good.config, lambda: null } }, /field 'config\.lambda' must be number, got null/],
     [{ ...good, dims: { ...good.dims, width: -6 } }, /field 'dims\.width' must be >= 1, got -6/],
-    [{ ...good, config: { ...good.config, computeDtype: 'int8' } },
-      /field 'config\.computeDtype' must be one of float32, float64, got "int8"/],
+    [
+      { ...good, config: { ...good.config, computeDtype: 'int8' } },
+      /field 'config\.computeDtype' must be one of float32, float64, got "int8"/,
+    ],
     [{ ...good, config: { ...good.config, depth: 1.5 } }, /field 'config\.depth' must be integer/],
     [{ ...good, config: undefined }, /field 'config' is missing/],
     [{ ...good, config: { ...good.config, extra: 1 } }, /field 'config\.extra' is not part of the format/],

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Generator, cat, randint, randn, tidy, noGrad, serialize, deserialize, type Tensor } from '../../src/torch/index.ts';
+import {
+  F,
+  Generator,
+  cat,
+  randint,
+  randn,
+  tidy,
+  noGrad,
+  serialize,
+  deserialize,
+  type Tensor,
+} from '../../src/torch/index.ts';
 import { AdamW, BaselineTransformer, baselineConfig, trainStep, type TransformerConfig } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers.ts';
 
@@ -27,45 +38,51 @@ test('forward returns one (batch, classes) logits tensor per block, with PyTorch
 });
 
 test('logits are cumulative over blocks: block i adds head i applied to the pooled tokens after block i', () => {
-  tidy(() => noGrad(() => {
-    const model = new BaselineTransformer(small('last'), { generator: new Generator(3) });
-    const x = randn([3, 5, 8], { generator: new Generator(4) });
-    const [first, second] = model.forward(x) as [Tensor, Tensor];
-    const h1 = model.blocks[0]!.forward(x);
-    const h2 = model.blocks[1]!.forward(h1);
-    assertClose(first, model.output_heads[0]!.forward(h1.select(1, -1)), { what: 'first logits' });
-    const expected = model.output_heads[0]!.forward(h1.select(1, -1)).add(model.output_heads[1]!.forward(h2.select(1, -1)));
-    assertClose(second, expected, { rtol: 1e-5, atol: 1e-5, what: 'cumulative logits' });
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const model = new BaselineTransformer(small('last'), { generator: new Generator(3) });
+      const x = randn([3, 5, 8], { generator: new Generator(4) });
+      const [first, second] = model.forward(x) as [Tensor, Tensor];
+      const h1 = model.blocks[0]!.forward(x);
+      const h2 = model.blocks[1]!.forward(h1);
+      assertClose(first, model.output_heads[0]!.forward(h1.select(1, -1)), { what: 'first logits' });
+      const expected = model.output_heads[0]!.forward(h1.select(1, -1)).add(
+        model.output_heads[1]!.forward(h2.select(1, -1)),
+      );
+      assertClose(second, expected, { rtol: 1e-5, atol: 1e-5, what: 'cumulative logits' });
+    }),
+  );
 });
 
 test('an encoder layer is pre-norm attention then pre-norm GELU FFN, each residual', () => {
-  tidy(() => noGrad(() => {
-    const model = new BaselineTransformer(small('mean'), { generator: new Generator(5) });
-    const layer = model.blocks[0]!;
-    const g = new Generator(6);
-    const x = randn([2, 4, 8], { generator: g });
-    // The attention biases start at zero; give them values so that they are exercised too.
-    layer.self_attn.in_proj_bias.copy_(randn([24], { generator: g }));
-    layer.self_attn.out_proj.bias!.copy_(randn([8], { generator: g }));
-    // Attention written out head by head: 4 heads of width 2.
-    const h = layer.norm1.forward(x);
-    const [wq, wk, wv] = layer.self_attn.in_proj_weight.chunk(3, 0) as [Tensor, Tensor, Tensor];
-    const [bq, bk, bv] = layer.self_attn.in_proj_bias.chunk(3, 0) as [Tensor, Tensor, Tensor];
-    const q = h.matmul(wq.t()).add(bq);
-    const k = h.matmul(wk.t()).add(bk);
-    const v = h.matmul(wv.t()).add(bv);
-    const heads: Tensor[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [qi, ki, vi] = [q, k, v].map((t) => t.narrow(2, 2 * i, 2)) as [Tensor, Tensor, Tensor];
-      const scores = qi.matmul(ki.transpose(1, 2)).div(Math.sqrt(2));
-      heads.push(F.softmax(scores, -1).matmul(vi));
-    }
-    const attn = layer.self_attn.out_proj.forward(cat(heads, -1));
-    const afterAttn = x.add(attn);
-    const ffn = layer.linear2.forward(layer.linear1.forward(layer.norm2.forward(afterAttn)).gelu());
-    assertClose(layer.forward(x), afterAttn.add(ffn), { rtol: 1e-4, atol: 1e-5, what: 'encoder layer' });
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const model = new BaselineTransformer(small('mean'), { generator: new Generator(5) });
+      const layer = model.blocks[0]!;
+      const g = new Generator(6);
+      const x = randn([2, 4, 8], { generator: g });
+      // The attention biases start at zero; give them values so that they are exercised too.
+      layer.self_attn.in_proj_bias.copy_(randn([24], { generator: g }));
+      layer.self_attn.out_proj.bias!.copy_(randn([8], { generator: g }));
+      // Attention written out head by head: 4 heads of width 2.
+      const h = layer.norm1.forward(x);
+      const [wq, wk, wv] = layer.self_attn.in_proj_weight.chunk(3, 0) as [Tensor, Tensor, Tensor];
+      const [bq, bk, bv] = layer.self_attn.in_proj_bias.chunk(3, 0) as [Tensor, Tensor, Tensor];
+      const q = h.matmul(wq.t()).add(bq);
+      const k = h.matmul(wk.t()).add(bk);
+      const v = h.matmul(wv.t()).add(bv);
+      const heads: Tensor[] = [];
+      for (let i = 0; i < 4; i++) {
+        const [qi, ki, vi] = [q, k, v].map((t) => t.narrow(2, 2 * i, 2)) as [Tensor, Tensor, Tensor];
+        const scores = qi.matmul(ki.transpose(1, 2)).div(Math.sqrt(2));
+        heads.push(F.softmax(scores, -1).matmul(vi));
+      }
+      const attn = layer.self_attn.out_proj.forward(cat(heads, -1));
+      const afterAttn = x.add(attn);
+      const ffn = layer.linear2.forward(layer.linear1.forward(layer.norm2.forward(afterAttn)).gelu());
+      assertClose(layer.forward(x), afterAttn.add(ffn), { rtol: 1e-4, atol: 1e-5, what: 'encoder layer' });
+    }),
+  );
 });
 
 test('init follows the reference: blocks start identical, attention biases zero, heads differ', () => {
@@ -82,7 +99,8 @@ test('init follows the reference: blocks start identical, attention biases zero,
     assert.ok(state['output_heads.0.weight']!.sub(state['output_heads.1.weight']!).abs().max().item() > 0);
     // Same seed, same weights.
     const again = new BaselineTransformer(baselineConfig(8, 3, 'mean'), { generator: new Generator(7) }).stateDict();
-    for (const [name, value] of Object.entries(state)) assertClose(again[name]!, value, { rtol: 0, atol: 0, what: name });
+    for (const [name, value] of Object.entries(state))
+      assertClose(again[name]!, value, { rtol: 0, atol: 0, what: name });
   });
 });
 
@@ -91,10 +109,12 @@ test('loss is the mean of the per-block cross-entropies and falls over a few Ada
   const model = new BaselineTransformer(small('mean'), { generator: g });
   const x = randn([16, 5, 8], { generator: g });
   const y = randint(0, 3, [16], { generator: g });
-  tidy(() => noGrad(() => {
-    const perBlock = model.forward(x).map((logits) => tidy(() => crossEntropyOf(logits, y)));
-    assertClose([model.loss(x, y).item()], [perBlock.reduce((a, b) => a + b, 0) / perBlock.length], { what: 'loss' });
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const perBlock = model.forward(x).map((logits) => tidy(() => crossEntropyOf(logits, y)));
+      assertClose([model.loss(x, y).item()], [perBlock.reduce((a, b) => a + b, 0) / perBlock.length], { what: 'loss' });
+    }),
+  );
   const optimizer = new AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.05 });
   const losses: number[] = [];
   for (let step = 0; step < 25; step++) losses.push(trainStep(optimizer, () => model.loss(x, y)));
@@ -103,30 +123,47 @@ test('loss is the mean of the per-block cross-entropies and falls over a few Ada
 });
 
 test('state dict survives a safetensors round trip into a fresh model and gives the same logits', () => {
-  tidy(() => noGrad(() => {
-    const model = new BaselineTransformer(small('last'), { generator: new Generator(9) });
-    const bytes = serialize(model.stateDict());
-    const restored = new BaselineTransformer(small('last'), { generator: new Generator(10) });
-    const x = randn([2, 5, 8], { generator: new Generator(11) });
-    assert.ok(restored.forward(x)[1]!.sub(model.forward(x)[1]!).abs().max().item() > 1e-3);
-    restored.loadStateDict(deserialize(bytes).tensors);
-    assertClose(restored.forward(x)[1]!, model.forward(x)[1]!, { rtol: 0, atol: 0, what: 'restored logits' });
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const model = new BaselineTransformer(small('last'), { generator: new Generator(9) });
+      const bytes = serialize(model.stateDict());
+      const restored = new BaselineTransformer(small('last'), { generator: new Generator(10) });
+      const x = randn([2, 5, 8], { generator: new Generator(11) });
+      assert.ok(restored.forward(x)[1]!.sub(model.forward(x)[1]!).abs().max().item() > 1e-3);
+      restored.loadStateDict(deserialize(bytes).tensors);
+      assertClose(restored.forward(x)[1]!, model.forward(x)[1]!, { rtol: 0, atol: 0, what: 'restored logits' });
+    }),
+  );
 });
 
 test('baselineConfig picks 4 heads, else the first of 3, 2, 1 dividing tokenDim, as the reference', () => {
-  assert.deepEqual([192, 64, 9, 10, 7].map((d) => baselineConfig(d, 2, 'mean').numHeads), [4, 4, 3, 2, 1]);
+  assert.deepEqual(
+    [192, 64, 9, 10, 7].map((d) => baselineConfig(d, 2, 'mean').numHeads),
+    [4, 4, 3, 2, 1],
+  );
   const config = baselineConfig(64, 4096, 'last');
   assert.deepEqual([config.depth, config.mlpRatio, config.pooling], [3, 2, 'last']);
 });
 
 test('bad configs and inputs are rejected with errors naming the field', () => {
-  assert.throws(() => new BaselineTransformer({ ...baselineConfig(10, 3, 'mean'), numHeads: 4 }), /numHeads \(4\) must divide tokenDim \(10\)/);
-  assert.throws(() => new BaselineTransformer({ ...baselineConfig(8, 0, 'mean') }), /numClasses must be a positive integer/);
-  assert.throws(() => new BaselineTransformer({ ...baselineConfig(8, 3, 'max' as 'mean') }), /pooling must be one of mean, last, got 'max'/);
+  assert.throws(
+    () => new BaselineTransformer({ ...baselineConfig(10, 3, 'mean'), numHeads: 4 }),
+    /numHeads \(4\) must divide tokenDim \(10\)/,
+  );
+  assert.throws(
+    () => new BaselineTransformer({ ...baselineConfig(8, 0, 'mean') }),
+    /numClasses must be a positive integer/,
+  );
+  assert.throws(
+    () => new BaselineTransformer({ ...baselineConfig(8, 3, 'max' as 'mean') }),
+    /pooling must be one of mean, last, got 'max'/,
+  );
   tidy(() => {
     const model = new BaselineTransformer(small('mean'), { generator: new Generator(12) });
-    assert.throws(() => model.forward(randn([2, 5, 7], { generator: new Generator(13) })), /expected tokens of shape \(batch, tokens, 8\), got \[2,5,7\]/);
+    assert.throws(
+      () => model.forward(randn([2, 5, 7], { generator: new Generator(13) })),
+      /expected tokens of shape \(batch, tokens, 8\), got \[2,5,7\]/,
+    );
   });
 });
 

@@ -41,8 +41,10 @@ test('cfinit report writes figures, tables, verdict and the page', () => {
     assert.ok(statSync(join(out, 'figures', `${name}.png`)).size > 10_000, `${name}.png`);
   }
   assert.match(r.stdout, /CF \+ CE head wins at matched budget/);
-  assert.match(readFileSync(join(out, 'tables.md'), 'utf8'),
-    /\| Covtype \/ MLP \| backprop \| accuracy \| 0\.7757 ± 0\.0051 \| 3 \| 0\.7561 \|/);
+  assert.match(
+    readFileSync(join(out, 'tables.md'), 'utf8'),
+    /\| Covtype \/ MLP \| backprop \| accuracy \| 0\.7757 ± 0\.0051 \| 3 \| 0\.7561 \|/,
+  );
 });
 
 test('SVG and PNG sizes: PNG is the SVG at 2×, panels laid out per scenario', async () => {
@@ -75,16 +77,25 @@ test('a missing or malformed results file, or a file as --out, is a one-line use
   const bad = join(root, 'bad.json');
   const { ood_summary: _, ...rest } = makeResults(['covtype_mlp']);
   writeFileSync(bad, JSON.stringify(rest));
-  assert.throws(() => loadResults(bad), (e: unknown) => e instanceof ResultsError && /'ood_summary'/.test(e.message));
-  await assert.rejects(buildReport({ results: runDir, out: join(runDir, 'results.json') }),
-    (e: unknown) => e instanceof ConfigError &&
-      /^--out: .*results\.json is a file \(expected a directory/.test(e.message));
+  assert.throws(
+    () => loadResults(bad),
+    (e: unknown) => e instanceof ResultsError && /'ood_summary'/.test(e.message),
+  );
+  await assert.rejects(
+    buildReport({ results: runDir, out: join(runDir, 'results.json') }),
+    (e: unknown) =>
+      e instanceof ConfigError && /^--out: .*results\.json is a file \(expected a directory/.test(e.message),
+  );
   writeFileSync(bad, '{ not json');
-  assert.throws(() => loadResults(bad), (e: unknown) => e instanceof ResultsError && /not valid JSON/.test(e.message));
+  assert.throws(
+    () => loadResults(bad),
+    (e: unknown) => e instanceof ResultsError && /not valid JSON/.test(e.message),
+  );
 });
 
-const CHROMIUM = [process.env.CFINIT_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']
-  .find((p): p is string => !!p && existsSync(p));
+const CHROMIUM = [process.env.CFINIT_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => !!p && existsSync(p),
+);
 
 test('report.html renders every figure offline with tooltips (headless Chromium)', async (t) => {
   if (!CHROMIUM) {
@@ -95,17 +106,30 @@ test('report.html renders every figure offline with tooltips (headless Chromium)
   }
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
-    executablePath: CHROMIUM, headless: true, offline: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    executablePath: CHROMIUM,
+    headless: true,
+    offline: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await context.newPage();
     const errors: string[] = [];
     const requests: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`file://${record.page}`);
     await page.waitForSelector('body[data-rendered="true"]', { timeout: 30_000 });
@@ -124,7 +148,7 @@ test('report.html renders every figure offline with tooltips (headless Chromium)
       }
     }
     assert.match(await page.locator('#verdict').innerText(), /wins at matched budget/);
-    assert.equal(await page.locator('table').count() >= 3, true);
+    assert.equal((await page.locator('table').count()) >= 3, true);
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, [], 'the page fetched nothing from the network');
     await page.locator('#figure-anytime').scrollIntoViewIfNeeded();

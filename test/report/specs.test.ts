@@ -12,10 +12,17 @@ import { MODEL_COLORS } from '../../src/report/style.ts';
 import { makeResults } from './fixture.ts';
 
 const vlDir = dirname(createRequire(import.meta.url).resolve('vega-lite'));
-const schemaPath = [join(vlDir, 'vega-lite-schema.json'), join(vlDir, 'build', 'vega-lite-schema.json')]
-  .find((p) => { try { readFileSync(p); return true; } catch { return false; } })!;
-const validate = new Ajv({ strict: false, validateFormats: false, logger: false })
-  .compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+const schemaPath = [join(vlDir, 'vega-lite-schema.json'), join(vlDir, 'build', 'vega-lite-schema.json')].find((p) => {
+  try {
+    readFileSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+})!;
+const validate = new Ajv({ strict: false, validateFormats: false, logger: false }).compile(
+  JSON.parse(readFileSync(schemaPath, 'utf8')),
+);
 
 type Any = Record<string, any>;
 /** Every unit (layer member) of a figure: vconcat rows → hconcat panels → layers. */
@@ -28,7 +35,10 @@ test('every figure is schema-valid Vega-Lite and compiles without warnings, one 
   for (const results of [makeResults(), makeResults(['qnli_transformer'])]) {
     const scenarios = results.metadata.scenarios.length;
     const specs = figureSpecs(results);
-    assert.deepEqual(specs.map((f) => f.name), ['anytime', 'pareto', 'low_data', 'ood', 'transfer']);
+    assert.deepEqual(
+      specs.map((f) => f.name),
+      ['anytime', 'pareto', 'low_data', 'ood', 'transfer'],
+    );
     for (const f of specs) {
       assert.ok(validate(f.spec), `${f.name}: ${JSON.stringify(validate.errors?.slice(0, 2))}`);
       const { vega, warnings } = compileSpec(f.spec);
@@ -41,12 +51,14 @@ test('every figure is schema-valid Vega-Lite and compiles without warnings, one 
   assert.equal(validate({ mark: 'no-such-mark', data: { values: [] } }), false);
 });
 
-test('colours are the issue\'s per model and every point mark carries the full tooltip', () => {
+test("colours are the issue's per model and every point mark carries the full tooltip", () => {
   const [anytime] = figureSpecs(makeResults());
   const color = layers(anytime!.spec).find((l) => l.encoding.color)!.encoding.color;
   const byLabel = Object.fromEntries(color.scale.domain.map((d: string, i: number) => [d, color.scale.range[i]]));
   assert.deepEqual(byLabel, {
-    backprop: MODEL_COLORS.backprop, 'CF + fine-tune': '#d62728', 'CF + CE head': '#2ca02c',
+    backprop: MODEL_COLORS.backprop,
+    'CF + fine-tune': '#d62728',
+    'CF + CE head': '#2ca02c',
     'closed-form ridge': '#9467bd',
   });
   assert.equal(MODEL_COLORS.backprop, '#1f77b4');
@@ -82,9 +94,15 @@ test('closed-form starts sit at their fit cost; the ridge is one point; low-data
   assert.equal(init('CF + fine-tune'), fit.total_compute_proxy.mean);
   assert.ok(init('CF + fine-tune') > 0);
   assert.equal(pts.filter((p) => p.model === 'closed-form ridge').length, 1);
-  for (const [budget, checkpoint] of [[0.1, '10%'], [1, '100%']] as const) {
+  for (const [budget, checkpoint] of [
+    [0.1, '10%'],
+    [1, '100%'],
+  ] as const) {
     const low = lowDataPoints(results, 'covtype_mlp', budget);
-    assert.deepEqual([...new Set(low.map((p) => p.fraction))].sort((a, b) => a - b), [0.01, 0.1, 1]);
+    assert.deepEqual(
+      [...new Set(low.map((p) => p.fraction))].sort((a, b) => a - b),
+      [0.01, 0.1, 1],
+    );
     assert.ok(low.filter((p) => p.model === 'backprop').every((p) => p.checkpoint === checkpoint));
     assert.equal(low.filter((p) => p.model === 'closed-form ridge').length, 3);
   }
@@ -93,5 +111,8 @@ test('closed-form starts sit at their fit cost; the ridge is one point; low-data
     if (r.checkpoint_label === '10%') Object.assign(r, { checkpoint_label: '12%', budget_fraction: 0.125 });
   }
   const relabelled = lowDataPoints(results, 'covtype_mlp', 0.1).filter((p) => p.model === 'backprop' && p.fraction < 1);
-  assert.deepEqual(relabelled.map((p) => p.checkpoint), ['12%', '12%']);
+  assert.deepEqual(
+    relabelled.map((p) => p.checkpoint),
+    ['12%', '12%'],
+  );
 });

@@ -13,12 +13,19 @@ const sentence = (v: { sentences: string[] }, start: string, has: string): strin
 
 test('winners at matched budget, first to target with the margin, gaps to the reference', () => {
   const v = verdict(makeResults());
-  assert.deepEqual(v.winners.map((w) => [w.scenario, w.model, w.clear]), [
-    ['covtype_mlp', 'backprop', true], ['cifar100_transformer', 'backprop', true],
-    ['qnli_transformer', 'cf-ce-head', true], ['wikitext2_next_token_transformer', 'backprop', true],
-  ]);
-  assert.match(sentence(v, 'QNLI / Transformer', 'wins'),
-    /^QNLI \/ Transformer: CF \+ CE head wins at matched budget \(accuracy 0\.5567 ± 0\.0051 vs backprop 0\.5357/);
+  assert.deepEqual(
+    v.winners.map((w) => [w.scenario, w.model, w.clear]),
+    [
+      ['covtype_mlp', 'backprop', true],
+      ['cifar100_transformer', 'backprop', true],
+      ['qnli_transformer', 'cf-ce-head', true],
+      ['wikitext2_next_token_transformer', 'backprop', true],
+    ],
+  );
+  assert.match(
+    sentence(v, 'QNLI / Transformer', 'wins'),
+    /^QNLI \/ Transformer: CF \+ CE head wins at matched budget \(accuracy 0\.5567 ± 0\.0051 vs backprop 0\.5357/,
+  );
   // Wikitext: lowest cross-entropy wins.
   assert.match(sentence(v, 'WikiText-2', 'wins'), /backprop wins .*CE 5\.6567 ± 0\.0510 vs CF \+ fine-tune 5\.7967/);
   // Covtype: CF + CE head reaches 95% of backprop's accuracy at its fit cost; backprop takes ~10× longer.
@@ -26,12 +33,17 @@ test('winners at matched budget, first to target with the margin, gaps to the re
   assert.equal(first.model, 'cf-ce-head');
   assert.equal(first.compared_with, 'backprop');
   const ratio = first.compared_seconds! / first.seconds!;
-  assert.match(sentence(v, 'Covtype / MLP', 'target'), new RegExp(
-    `CF \\+ CE head reaches the target first in wall-clock, 2\\.91 s, ${ratio.toPrecision(3)}× faster than ` +
-    `backprop \\(29\\.4 s\\)\\. CF \\+ fine-tune, closed-form ridge never reached it\\.`));
+  assert.match(
+    sentence(v, 'Covtype / MLP', 'target'),
+    new RegExp(
+      `CF \\+ CE head reaches the target first in wall-clock, 2\\.91 s, ${ratio.toPrecision(3)}× faster than ` +
+        `backprop \\(29\\.4 s\\)\\. CF \\+ fine-tune, closed-form ridge never reached it\\.`,
+    ),
+  );
   // Our covtype backprop (0.7757 ± 0.0051) is far from the published 0.7561.
-  assert.ok(v.reference_gaps.some((g) =>
-    g.scenario === 'covtype_mlp' && g.model === 'backprop' && g.published === 0.7561));
+  assert.ok(
+    v.reference_gaps.some((g) => g.scenario === 'covtype_mlp' && g.model === 'backprop' && g.published === 0.7561),
+  );
   assert.match(sentence(v, 'Ours differ', 'Covtype'), /Covtype \/ MLP backprop \(0\.7757 ± 0\.0051 vs 0\.7561\)/);
 });
 
@@ -43,29 +55,48 @@ test('overlapping CIs are not a clear win; nobody reaching the target and no gap
   for (const m of results.matched_summary) if (m.published !== null) m.published = m.metric.mean + m.metric.ci95 / 2;
   for (const r of results.compute_to_target_summary) {
     Object.assign(r, {
-      reach_rate: 0, wall_clock_sec_mean: null, total_compute_proxy_mean: null, wall_clock_ratio_to_backprop: null,
+      reach_rate: 0,
+      wall_clock_sec_mean: null,
+      total_compute_proxy_mean: null,
+      wall_clock_ratio_to_backprop: null,
     });
   }
   const v = verdict(results);
   assert.equal(v.winners[0]!.clear, false);
-  assert.match(sentence(v, 'Covtype', 'wins'),
-    /backprop wins .*vs CF \+ CE head .*the CIs overlap, so not a clear win\./);
+  assert.match(
+    sentence(v, 'Covtype', 'wins'),
+    /backprop wins .*vs CF \+ CE head .*the CIs overlap, so not a clear win\./,
+  );
   assert.equal(sentence(v, 'Covtype', 'target'), 'Covtype / MLP: no model reaches the target.');
   assert.deepEqual(v.reference_gaps, []);
-  assert.equal(v.sentences.at(-1),
-    'All 3 of our matched-budget finals are within their CI of the reference\'s published values.');
+  assert.equal(
+    v.sentences.at(-1),
+    "All 3 of our matched-budget finals are within their CI of the reference's published values.",
+  );
 });
 
 test('matched table puts the published values beside ours; compute-to-target highlights the wall-clock ratio', () => {
   const results = makeResults();
   const matched = matchedTable(results);
   const published = matched.rows.map((r) => r[5]!.text);
-  for (const v of ['0.7561', '0.7187', '0.7249', '0.1233', '0.0957', '0.1125', '0.5346', '0.5214', '0.5414',
-    '5.6511', '5.7923', '6.3336']) {
+  for (const v of [
+    '0.7561',
+    '0.7187',
+    '0.7249',
+    '0.1233',
+    '0.0957',
+    '0.1125',
+    '0.5346',
+    '0.5214',
+    '0.5414',
+    '5.6511',
+    '5.7923',
+    '6.3336',
+  ]) {
     assert.ok(published.includes(v), `published ${v} in the matched table`);
   }
   const covBp = matched.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'backprop')!;
-  assert.equal(covBp[6]!.text, '+0.0196');  // 0.7757 − 0.7561
+  assert.equal(covBp[6]!.text, '+0.0196'); // 0.7757 − 0.7561
   assert.equal(covBp[6]!.mark, 'outside-ci');
   const ctt = computeToTargetTable(results);
   const col = ctt.columns.indexOf('wall-clock ÷ backprop');
@@ -75,8 +106,10 @@ test('matched table puts the published values beside ours; compute-to-target hig
   assert.equal(covCe[col]!.text, `${Number(want.wall_clock_ratio_to_backprop!.toPrecision(3))}×`);
   const covFt = ctt.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'CF + fine-tune')!;
   assert.equal(covFt[col]!.text, 'never reached');
-  assert.match(tableMarkdown(ctt),
-    /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \|.*\*\*0\.0\d+×\*\*/);
+  assert.match(
+    tableMarkdown(ctt),
+    /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \|.*\*\*0\.0\d+×\*\*/,
+  );
 });
 
 test('one seed: no CI claims, ties said as ties, and a --quick run is flagged as not comparable', () => {
@@ -85,8 +118,10 @@ test('one seed: no CI claims, ties said as ties, and a --quick run is flagged as
   for (const m of results.matched_summary) m.metric = { mean: m.metric.mean, std: 0, ci95: 0, n: 1 };
   const v = verdict(results);
   assert.match(v.sentences[0]!, /^A --quick run .*not comparable to the reference's published values\.$/);
-  assert.match(sentence(v, 'QNLI', 'wins'),
-    /CF \+ CE head wins .*\(accuracy 0\.5567 \(1 seed\) vs backprop 0\.5357 \(1 seed\)\); one seed, so no CI/);
+  assert.match(
+    sentence(v, 'QNLI', 'wins'),
+    /CF \+ CE head wins .*\(accuracy 0\.5567 \(1 seed\) vs backprop 0\.5357 \(1 seed\)\); one seed, so no CI/,
+  );
   assert.equal(v.winners[0]!.clear, false);
   assert.deepEqual(v.reference_gaps, []);
   assert.match(v.sentences.at(-1)!, /^3 matched-budget finals have one seed, so no CI/);
@@ -95,6 +130,8 @@ test('one seed: no CI claims, ties said as ties, and a --quick run is flagged as
     if (m.model !== 'backprop') m.metric.mean = Math.min(m.metric.mean, bp.metric.mean);
   }
   results.matched_summary.find((m) => m.model === 'cf-finetune')!.metric.mean = bp.metric.mean;
-  assert.match(sentence(verdict(results), 'QNLI', 'tie'),
-    /^QNLI \/ Transformer: backprop and CF \+ fine-tune tie at matched budget \(accuracy 0\.5357 \(1 seed\)\)\.$/);
+  assert.match(
+    sentence(verdict(results), 'QNLI', 'tie'),
+    /^QNLI \/ Transformer: backprop and CF \+ fine-tune tie at matched budget \(accuracy 0\.5357 \(1 seed\)\)\.$/,
+  );
 });

@@ -12,14 +12,35 @@ test('shape mismatches name the operator and both shapes', () => {
 
 test('wrong dtypes are rejected with the expected and actual types', () => {
   const logits = randn([4, 3]);
-  assert.throws(() => F.crossEntropy(logits, tensor([0, 1, 2, 0], { dtype: 'float32' })), /cross_entropy|expected|Long|Float/);
+  assert.throws(
+    () => F.crossEntropy(logits, tensor([0, 1, 2, 0], { dtype: 'float32' })),
+    /cross_entropy|expected|Long|Float/,
+  );
   assert.throws(() => F.embedding(randn([5, 2]), tensor([0.5, 1])), /embedding.*(Long|Int)/i);
   assert.throws(() => randn([2], { dtype: 'int64' }), /randn: dtype must be floating, got int64/);
-  assert.throws(() => linalg.eigh(tensor([[1, 2], [2, 1]], { dtype: 'int32' })), /eigh|floating|Int/i);
+  assert.throws(
+    () =>
+      linalg.eigh(
+        tensor(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          { dtype: 'int32' },
+        ),
+      ),
+    /eigh|floating|Int/i,
+  );
 });
 
 test('non-finite input is refused where results would be meaningless', () => {
-  const bad = tensor([[1, Infinity], [Infinity, 1]], { dtype: 'float64' });
+  const bad = tensor(
+    [
+      [1, Infinity],
+      [Infinity, 1],
+    ],
+    { dtype: 'float64' },
+  );
   assert.throws(() => linalg.eigh(bad), /contains NaN or Inf/);
   assert.throws(() => linalg.solve(bad, tensor([[1], [1]], { dtype: 'float64' })), /contains NaN or Inf/);
 });

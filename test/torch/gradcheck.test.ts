@@ -1,9 +1,7 @@
 // Autograd gradients against central finite differences (float64).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  tensor, randn, Generator, F, noGrad, linalg, fromTypedArray, type Tensor,
-} from '../../src/torch/index.ts';
+import { tensor, randn, Generator, F, noGrad, linalg, fromTypedArray, type Tensor } from '../../src/torch/index.ts';
 import { assertClose } from '../helpers.ts';
 
 /** d f(x) / dx by autograd and by central differences; f returns a scalar tensor. */
@@ -12,20 +10,27 @@ function gradcheck(name: string, f: (x: Tensor) => Tensor, x0: Tensor, eps = 1e-
   f(x).backward();
   const analytic = x.grad!.toArray();
   const base = x0.toFloat64Array();
-  const numeric = noGrad(() => Array.from(base, (_, i) => {
-    const plus = Float64Array.from(base); plus[i]! += eps;
-    const minus = Float64Array.from(base); minus[i]! -= eps;
-    const fp = f(fromTypedArray(plus, x0.shape)).item();
-    const fm = f(fromTypedArray(minus, x0.shape)).item();
-    return (fp - fm) / (2 * eps);
-  }));
+  const numeric = noGrad(() =>
+    Array.from(base, (_, i) => {
+      const plus = Float64Array.from(base);
+      plus[i]! += eps;
+      const minus = Float64Array.from(base);
+      minus[i]! -= eps;
+      const fp = f(fromTypedArray(plus, x0.shape)).item();
+      const fm = f(fromTypedArray(minus, x0.shape)).item();
+      return (fp - fm) / (2 * eps);
+    }),
+  );
   assertClose(analytic, numeric, { rtol: 1e-5, atol: 1e-7, what: `d(${name})/dx` });
 }
 
 const g = new Generator(42);
 const r = (...shape: number[]) => randn(shape, { generator: g, dtype: 'float64' });
 // Positive inputs for log/sqrt/pow.
-const pos = (...shape: number[]) => r(...shape).abs().add(0.5);
+const pos = (...shape: number[]) =>
+  r(...shape)
+    .abs()
+    .add(0.5);
 // A fixed weighting so that every output element matters in the scalar objective.
 const weigh = (y: Tensor) => y.mul(randn(y.shape, { generator: new Generator(1), dtype: 'float64' })).sum();
 
@@ -40,7 +45,17 @@ test('gradients of elementwise ops match finite differences', () => {
   gradcheck('sigmoid', (x) => weigh(x.sigmoid()), r(2, 3));
   gradcheck('gelu', (x) => weigh(x.gelu()), r(2, 3));
   // Keep entries away from the kink at 0.
-  gradcheck('relu', (x) => weigh(x.relu()), tensor([[0.5, -0.7, 1.2], [-0.3, 0.9, -1.1]], { dtype: 'float64' }));
+  gradcheck(
+    'relu',
+    (x) => weigh(x.relu()),
+    tensor(
+      [
+        [0.5, -0.7, 1.2],
+        [-0.3, 0.9, -1.1],
+      ],
+      { dtype: 'float64' },
+    ),
+  );
 });
 
 test('gradients of reductions, matmul and nn functions match finite differences', () => {
@@ -83,5 +98,12 @@ test('grad accumulates across backward calls until cleared', () => {
 });
 
 function tensorEye3(): Tensor {
-  return tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1]], { dtype: 'float64' });
+  return tensor(
+    [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ],
+    { dtype: 'float64' },
+  );
 }

@@ -40,7 +40,15 @@ for (const dtype of ['float64', 'float32'] as const) {
 }
 
 test('eigh of a known matrix', () => {
-  const { eigenvalues, eigenvectors } = linalg.eigh(tensor([[2, 1], [1, 2]], { dtype: 'float64' }));
+  const { eigenvalues, eigenvectors } = linalg.eigh(
+    tensor(
+      [
+        [2, 1],
+        [1, 2],
+      ],
+      { dtype: 'float64' },
+    ),
+  );
   assertClose(eigenvalues, [1, 3], { rtol: 1e-14, atol: 1e-14 });
   const v = eigenvectors.abs().toArray();
   assertClose(v, [Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2], { rtol: 1e-14 });
@@ -49,9 +57,24 @@ test('eigh of a known matrix', () => {
 test('linear algebra rejects bad input with clear errors', () => {
   const notSquare = randn([3, 4], { dtype: 'float64' });
   assert.throws(() => linalg.eigh(notSquare), /square|3x4|3 by 4|must be batches of square/i);
-  const indefinite = tensor([[1, 0], [0, -1]], { dtype: 'float64' });
+  const indefinite = tensor(
+    [
+      [1, 0],
+      [0, -1],
+    ],
+    { dtype: 'float64' },
+  );
   assert.throws(() => linalg.cholesky(indefinite), /positive-definite|not positive/i);
-  const nan = tensor([[1, NaN], [NaN, 1]], { dtype: 'float64' });
+  const nan = tensor(
+    [
+      [1, NaN],
+      [NaN, 1],
+    ],
+    { dtype: 'float64' },
+  );
   assert.throws(() => linalg.eigh(nan), /non-finite|NaN/i);
-  assert.throws(() => linalg.solve(eye(2, { dtype: 'float64' }), randn([3, 1], { dtype: 'float64' })), /shape|size|incompatible/i);
+  assert.throws(
+    () => linalg.solve(eye(2, { dtype: 'float64' }), randn([3, 1], { dtype: 'float64' })),
+    /shape|size|incompatible/i,
+  );
 });

@@ -2,7 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tensor, randn, randint, tidy, keep, dispose, Generator, F, liveTensors, releaseFreeMemory, type Tensor,
+  tensor,
+  randn,
+  randint,
+  tidy,
+  keep,
+  dispose,
+  Generator,
+  F,
+  liveTensors,
+  releaseFreeMemory,
+  type Tensor,
 } from '../../src/torch/index.ts';
 import { Linear, LayerNorm, AdamW, trainStep } from '../../src/nn/index.ts';
 
@@ -36,10 +46,14 @@ test('nested tidy hands returned tensors to the enclosing scope', () => {
 
 test('tidy disposes its intermediates when fn throws', () => {
   let made: Tensor | undefined;
-  assert.throws(() => tidy(() => {
-    made = tensor([1]).add(1);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        made = tensor([1]).add(1);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(made!.isDisposed, true);
 });
 
@@ -48,12 +62,13 @@ test('5,000 training steps (forward, backward, AdamW) keep RSS flat', (t) => {
   const layers = [new Linear(64, 128, { generator: g }), new LayerNorm(128), new Linear(128, 10, { generator: g })];
   const params = layers.flatMap((l) => l.parameters());
   const opt = new AdamW(params, { lr: 1e-3 });
-  const step = () => trainStep(opt, () => {
-    const x = randn([32, 64], { generator: g });
-    const y = randint(0, 10, [32], { generator: g });
-    const h = layers[1]!.forward(layers[0]!.forward(x).gelu());
-    return F.crossEntropy(layers[2]!.forward(h), y);
-  });
+  const step = () =>
+    trainStep(opt, () => {
+      const x = randn([32, 64], { generator: g });
+      const y = randint(0, 10, [32], { generator: g });
+      const h = layers[1]!.forward(layers[0]!.forward(x).gelu());
+      return F.crossEntropy(layers[2]!.forward(h), y);
+    });
   // RSS is read after handing freed heap blocks back to the OS, so that it counts memory in use,
   // not what glibc keeps cached for reuse.
   const rssInUse = () => {

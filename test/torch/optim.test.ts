@@ -25,13 +25,18 @@ function runSteps(opt: Optimizer, p: Tensor, steps: number): number[][] {
 }
 
 test('AdamW matches the PyTorch rule computed by hand', () => {
-  const lr = 0.05, beta1 = 0.9, beta2 = 0.99, eps = 1e-8, wd = 0.1;
+  const lr = 0.05,
+    beta1 = 0.9,
+    beta2 = 0.99,
+    eps = 1e-8,
+    wd = 0.1;
   const p = tensor(start, { dtype: 'float64' }).requiresGrad_(true);
   const got = runSteps(new AdamW([p], { lr, betas: [beta1, beta2], eps, weightDecay: wd }), p, 6);
   // p ← p(1 − lr·wd); m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²;
   // p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps)
   let x = [...start];
-  const m = [0, 0, 0, 0], v = [0, 0, 0, 0];
+  const m = [0, 0, 0, 0],
+    v = [0, 0, 0, 0];
   for (let t = 1; t <= 6; t++) {
     const g = gradOf(x);
     x = x.map((xi, i) => {
@@ -61,7 +66,9 @@ test('AdamW state round-trips: a resumed optimizer continues exactly like the or
 
 for (const nesterov of [false, true]) {
   test(`SGD with momentum and weight decay matches PyTorch's rule (nesterov=${nesterov})`, () => {
-    const lr = 0.1, momentum = 0.9, wd = 0.01;
+    const lr = 0.1,
+      momentum = 0.9,
+      wd = 0.01;
     const p = tensor(start, { dtype: 'float64' }).requiresGrad_(true);
     const got = runSteps(new SGD([p], { lr, momentum, weightDecay: wd, nesterov }), p, 5);
     // d = g + wd·p; buf = d (first step) else momentum·buf + d; p ← p − lr·(nesterov ? d + momentum·buf : buf)

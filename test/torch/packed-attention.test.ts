@@ -9,13 +9,21 @@ function attentionByMatmul(qkv: Tensor, heads: number): Tensor {
   const [batch, tokens, width] = qkv.shape as [number, number, number];
   const dim = width / 3;
   const hd = dim / heads;
-  const [q, k, v] = qkv.split(dim, 2).map((t) => t.reshape(batch, tokens, heads, hd).transpose(1, 2)) as [Tensor, Tensor, Tensor];
-  const probs = F.softmax(q.matmul(k.mT()).div(Math.sqrt(hd)), -1);  // (B, H, T, T)
+  const [q, k, v] = qkv.split(dim, 2).map((t) => t.reshape(batch, tokens, heads, hd).transpose(1, 2)) as [
+    Tensor,
+    Tensor,
+    Tensor,
+  ];
+  const probs = F.softmax(q.matmul(k.mT()).div(Math.sqrt(hd)), -1); // (B, H, T, T)
   return probs.matmul(v).transpose(1, 2).reshape(batch, tokens, dim);
 }
 
 test('fused float32 attention matches the float64 formula in value and gradient', () => {
-  for (const [batch, tokens, dim, heads] of [[3, 16, 48, 4], [2, 20, 12, 3], [1, 1, 8, 2]] as const) {
+  for (const [batch, tokens, dim, heads] of [
+    [3, 16, 48, 4],
+    [2, 20, 12, 3],
+    [1, 1, 8, 2],
+  ] as const) {
     tidy(() => {
       const g = new Generator(7);
       const qkv = randn([batch, tokens, 3 * dim], { generator: g, dtype: 'float64' }).mul(2);
@@ -56,11 +64,15 @@ test('packedAttention rejects shapes whose width is not 3·dim with heads dividi
 test('uniform_ and normal_ draw what rand and randn draw from the same seed; unbind slices a dim', () => {
   tidy(() => {
     const u = empty([1000]).uniform_(-2, 3, new Generator(5));
-    const expectedU = rand([1000], { generator: new Generator(5) }).mul(5).sub(2);
+    const expectedU = rand([1000], { generator: new Generator(5) })
+      .mul(5)
+      .sub(2);
     assert.ok(u.sub(expectedU).abs().max().item() < 1e-6);
     assert.ok(u.min().item() >= -2 && u.max().item() < 3);
     const n = empty([1000]).normal_(1, 0.5, new Generator(6));
-    const expectedN = randn([1000], { generator: new Generator(6) }).mul(0.5).add(1);
+    const expectedN = randn([1000], { generator: new Generator(6) })
+      .mul(0.5)
+      .add(1);
     assert.ok(n.sub(expectedN).abs().max().item() < 1e-6);
     const parts = randn([3, 4, 2], { generator: new Generator(1) }).unbind(1);
     assert.equal(parts.length, 4);

@@ -5,7 +5,14 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  tensor, randn, Generator, saveSafetensors, saveSafetensorsSync, loadSafetensors, serialize, deserialize,
+  tensor,
+  randn,
+  Generator,
+  saveSafetensors,
+  saveSafetensorsSync,
+  loadSafetensors,
+  serialize,
+  deserialize,
 } from '../../src/torch/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cfinit-st-'));
@@ -73,7 +80,10 @@ test('corrupt files fail with an error naming the file and the problem', () => {
     return path;
   };
   const tooShort = write('short.safetensors', good.subarray(0, 5));
-  assert.throws(() => loadSafetensors(tooShort), (e: Error) => e.message.includes(tooShort) && /shorter/.test(e.message));
+  assert.throws(
+    () => loadSafetensors(tooShort),
+    (e: Error) => e.message.includes(tooShort) && /shorter/.test(e.message),
+  );
   const hugeHeader = Buffer.from(good);
   hugeHeader.writeBigUInt64LE(10n ** 12n);
   assert.throws(() => loadSafetensors(write('huge.safetensors', hugeHeader)), /header length/);

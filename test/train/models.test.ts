@@ -5,45 +5,57 @@ import { trainPairedViews } from '../../src/data/index.ts';
 import { REFERENCE, SCENARIO_SHAPES } from '../../src/reference.ts';
 import { Generator, cat, noGrad, tidy, type Tensor } from '../../src/torch/index.ts';
 import {
-  BackpropMlp, ClosedFormMlp, ClosedFormTransformer, backpropTransformer, depthLoss, encodeFeatures,
-  initClosedFormMlp, initClosedFormTransformer,
+  BackpropMlp,
+  ClosedFormMlp,
+  ClosedFormTransformer,
+  backpropTransformer,
+  depthLoss,
+  encodeFeatures,
+  initClosedFormMlp,
+  initClosedFormTransformer,
 } from '../../src/train/index.ts';
 import { assertClose } from '../helpers.ts';
 import { disposeScenario, tinyTabular, tinyTokens } from './tiny.ts';
 
 const count = (m: { parameters(): Tensor[] }) => m.parameters().reduce((n, p) => n + p.numel(), 0);
 const cfShape = (dim: number, classes: number, pooling: 'mean' | 'last') => ({
-  dim, classes, pooling, depth: REFERENCE.closedForm.transformer.depth,
-  heads: REFERENCE.closedForm.transformer.heads, landmarks: REFERENCE.closedForm.transformer.landmarks,
+  dim,
+  classes,
+  pooling,
+  depth: REFERENCE.closedForm.transformer.depth,
+  heads: REFERENCE.closedForm.transformer.heads,
+  landmarks: REFERENCE.closedForm.transformer.landmarks,
 });
 
-test('parameter counts match the reference models', () => tidy(() => {
-  const { covtype_mlp: cov, cifar100_transformer: cifar, qnli_transformer: qnli } = SCENARIO_SHAPES;
-  const wiki = SCENARIO_SHAPES.wikitext2_next_token_transformer;
-  const g = new Generator(0);
-  assert.equal(count(new BackpropMlp(cov.features, cov.classes, { generator: g })), 545_032);
-  assert.equal(count(new ClosedFormMlp(cov.features, cov.classes, REFERENCE.closedForm.mlp.depth, 0)), 9_882);
-  assert.equal(count(backpropTransformer(cifar.dim, cifar.classes, 'mean', g)), 948_972);
-  assert.equal(count(backpropTransformer(qnli.dim, qnli.classes, 'mean', g)), 100_806);
-  assert.equal(count(backpropTransformer(wiki.dim, wiki.classes, 'last', g)), 899_136);
-  assert.equal(count(new ClosedFormTransformer(cfShape(cifar.dim, cifar.classes, 'mean'), 0)), 509_187);
-  assert.equal(count(new ClosedFormTransformer(cfShape(qnli.dim, qnli.classes, 'mean'), 0)), 52_611);
-  assert.equal(count(new ClosedFormTransformer(cfShape(wiki.dim, wiki.classes, 'last'), 0)), 838_659);
-}));
+test('parameter counts match the reference models', () =>
+  tidy(() => {
+    const { covtype_mlp: cov, cifar100_transformer: cifar, qnli_transformer: qnli } = SCENARIO_SHAPES;
+    const wiki = SCENARIO_SHAPES.wikitext2_next_token_transformer;
+    const g = new Generator(0);
+    assert.equal(count(new BackpropMlp(cov.features, cov.classes, { generator: g })), 545_032);
+    assert.equal(count(new ClosedFormMlp(cov.features, cov.classes, REFERENCE.closedForm.mlp.depth, 0)), 9_882);
+    assert.equal(count(backpropTransformer(cifar.dim, cifar.classes, 'mean', g)), 948_972);
+    assert.equal(count(backpropTransformer(qnli.dim, qnli.classes, 'mean', g)), 100_806);
+    assert.equal(count(backpropTransformer(wiki.dim, wiki.classes, 'last', g)), 899_136);
+    assert.equal(count(new ClosedFormTransformer(cfShape(cifar.dim, cifar.classes, 'mean'), 0)), 509_187);
+    assert.equal(count(new ClosedFormTransformer(cfShape(qnli.dim, qnli.classes, 'mean'), 0)), 52_611);
+    assert.equal(count(new ClosedFormTransformer(cfShape(wiki.dim, wiki.classes, 'last'), 0)), 838_659);
+  }));
 
-test('the backprop transformer starts every block from the same weights; its heads differ', () => tidy(() => {
-  const model = backpropTransformer(16, 3, 'mean', new Generator(4));
-  const state = model.stateDict();
-  const blockNames = Object.keys(state).filter((k) => k.startsWith('blocks.0.'));
-  assert.ok(blockNames.length >= 10);
-  for (const name of blockNames) {
-    for (const i of [1, 2]) {
-      const other = state[name.replace('blocks.0.', `blocks.${i}.`)]!;
-      assert.deepEqual(state[name]!.toArray(), other.toArray(), `${name} vs block ${i}`);
+test('the backprop transformer starts every block from the same weights; its heads differ', () =>
+  tidy(() => {
+    const model = backpropTransformer(16, 3, 'mean', new Generator(4));
+    const state = model.stateDict();
+    const blockNames = Object.keys(state).filter((k) => k.startsWith('blocks.0.'));
+    assert.ok(blockNames.length >= 10);
+    for (const name of blockNames) {
+      for (const i of [1, 2]) {
+        const other = state[name.replace('blocks.0.', `blocks.${i}.`)]!;
+        assert.deepEqual(state[name]!.toArray(), other.toArray(), `${name} vs block ${i}`);
+      }
     }
-  }
-  assert.notDeepEqual(state['output_heads.0.weight']!.toArray(), state['output_heads.1.weight']!.toArray());
-}));
+    assert.notDeepEqual(state['output_heads.0.weight']!.toArray(), state['output_heads.1.weight']!.toArray());
+  }));
 
 test('CF MLP at step 0 reproduces the fitted encoder: streams and features (float32, 1e-5)', () => {
   const s = tinyTabular();
@@ -86,8 +98,10 @@ test('gradients reach every trainable parameter that reaches the loss, and none 
   tidy(() => {
     const views = trainPairedViews(s);
     const { depth, lambda, heads, landmarks } = REFERENCE.closedForm.transformer;
-    const { state } = fitTransformerEncoder({ view1: views.view1, view2: views.view2 },
-      { depth, lambda, heads, landmarks });
+    const { state } = fitTransformerEncoder(
+      { view1: views.view1, view2: views.view2 },
+      { depth, lambda, heads, landmarks },
+    );
     const model = initClosedFormTransformer(new ClosedFormTransformer(cfShape(16, 2, 'mean'), 5), state);
     depthLoss(model.forward(s.train.raw), s.train.labels).backward();
     for (const [name, p] of model.namedParameters()) {

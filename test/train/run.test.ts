@@ -13,7 +13,10 @@ test('a short run lowers the test loss for every gradient-trained model, on an M
       const first = record.checkpoints[0]!;
       const last = record.checkpoints[record.checkpoints.length - 1]!;
       const labels = ['2%', '50%', '100%'];
-      assert.deepEqual(record.checkpoints.map((c) => c.label), model === 'cf-finetune' ? ['init', ...labels] : labels);
+      assert.deepEqual(
+        record.checkpoints.map((c) => c.label),
+        model === 'cf-finetune' ? ['init', ...labels] : labels,
+      );
       assert.equal(last.step, steps);
       const { nll } = last.metrics;
       assert.ok(nll < first.metrics.nll, `${s.name} ${model}: NLL ${first.metrics.nll} → ${nll}`);
@@ -33,14 +36,19 @@ test('memory stays flat: constant live tensors over the steps, and none left aft
     const counts: number[] = [];
     const extra = { shifted: tidy(() => s.test.raw.mul(1.5)) };
     const record = runModel(s, model, {
-      seed: 1, steps: model === 'cf-ridge' ? undefined : 12, extraEval: extra,
+      seed: 1,
+      steps: model === 'cf-ridge' ? undefined : 12,
+      extraEval: extra,
       onProgress: () => counts.push(liveTensors()),
     });
     assert.ok(Number.isFinite(record.extra.shifted!.nll), `${model}: extraEval evaluated`);
     extra.shifted.dispose();
     assert.equal(liveTensors(), before, `${model}: tensors left after the run`);
     // step 1 allocates the optimizer moments; every later step (epoch boundaries included) holds the same count
-    assert.ok(counts.slice(1).every((c) => c === counts[1]), `${model}: live tensors per step ${counts.join(',')}`);
+    assert.ok(
+      counts.slice(1).every((c) => c === counts[1]),
+      `${model}: live tensors per step ${counts.join(',')}`,
+    );
   }
   disposeScenario(s);
 });

@@ -18,10 +18,22 @@ export function tinyTabular(
     return { train: make(nTrain), test: make(nTest) };
   });
   return {
-    name: 'covtype_mlp', architecture: 'mlp', modality: 'tabular', task: 'classification', pooling: 'none',
-    metric: 'accuracy', numClasses: classes, seed: 0, ...split, inputShape: [features],
-    view: { kind: 'mask-and-noise', maskProb: 0.15, noiseStd: 0.1 }, augmentTrainingBatches: false,
-    encode: (raw) => raw, augment: (raw, generator) => tabularView(raw, generator, 0.15, 0.1), state: {}, details: {},
+    name: 'covtype_mlp',
+    architecture: 'mlp',
+    modality: 'tabular',
+    task: 'classification',
+    pooling: 'none',
+    metric: 'accuracy',
+    numClasses: classes,
+    seed: 0,
+    ...split,
+    inputShape: [features],
+    view: { kind: 'mask-and-noise', maskProb: 0.15, noiseStd: 0.1 },
+    augmentTrainingBatches: false,
+    encode: (raw) => raw,
+    augment: (raw, generator) => tabularView(raw, generator, 0.15, 0.1),
+    state: {},
+    details: {},
   };
 }
 
@@ -29,10 +41,17 @@ export function tinyTabular(
  * Token sequences (N, T, d): the label is the sign pattern of the mean token along a fixed direction; views
  * add Gaussian noise. task 'next_token' only changes the pooling (last token) and metric.
  */
-export function tinyTokens(options: {
-  nTrain?: number; nTest?: number; tokens?: number; dim?: number; classes?: number; seed?: number;
-  task?: Scenario['task'];
-} = {}): Scenario {
+export function tinyTokens(
+  options: {
+    nTrain?: number;
+    nTest?: number;
+    tokens?: number;
+    dim?: number;
+    classes?: number;
+    seed?: number;
+    task?: Scenario['task'];
+  } = {},
+): Scenario {
   const { nTrain = 96, nTest = 48, tokens = 5, dim = 16, classes = 2, seed = 2, task = 'classification' } = options;
   const g = new Generator(seed);
   const pooling = task === 'next_token' ? 'last' : 'mean';
@@ -46,12 +65,22 @@ export function tinyTokens(options: {
     return { train: make(nTrain), test: make(nTest) };
   });
   return {
-    name: task === 'next_token' ? 'wikitext2_next_token_transformer' : 'qnli_transformer', architecture: 'transformer',
-    modality: 'text', task, pooling, metric: task === 'next_token' ? 'validation_cross_entropy' : 'accuracy',
-    numClasses: classes, seed: 0, ...split, inputShape: [tokens, dim], view: { kind: 'token-dropout', dropProb: 0.1 },
-    augmentTrainingBatches: true, encode: (raw) => raw,
+    name: task === 'next_token' ? 'wikitext2_next_token_transformer' : 'qnli_transformer',
+    architecture: 'transformer',
+    modality: 'text',
+    task,
+    pooling,
+    metric: task === 'next_token' ? 'validation_cross_entropy' : 'accuracy',
+    numClasses: classes,
+    seed: 0,
+    ...split,
+    inputShape: [tokens, dim],
+    view: { kind: 'token-dropout', dropProb: 0.1 },
+    augmentTrainingBatches: true,
+    encode: (raw) => raw,
     augment: (raw: Tensor, generator: Generator) => tidy(() => raw.add(randn(raw.shape, { generator }).mul(0.1))),
-    state: {}, details: {},
+    state: {},
+    details: {},
   };
 }
 

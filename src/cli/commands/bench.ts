@@ -5,8 +5,19 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkConfig, defaultConfig, enumerateJobs, listFlag, mergeResults, parseShard, runJobs, runMetadata,
-  scenarioGroupOpener, shardJobs, summaryText, type BenchConfig, type Regime,
+  checkConfig,
+  defaultConfig,
+  enumerateJobs,
+  listFlag,
+  mergeResults,
+  parseShard,
+  runJobs,
+  runMetadata,
+  scenarioGroupOpener,
+  shardJobs,
+  summaryText,
+  type BenchConfig,
+  type Regime,
 } from '../../bench/index.ts';
 import { resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
@@ -28,7 +39,8 @@ interface BenchFlags {
 /** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
 export const SAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
 
-const DATA_HELP = 'get the datasets from their official sources (CoverType: UCI; CIFAR-100: cs.toronto.edu/~kriz; ' +
+const DATA_HELP =
+  'get the datasets from their official sources (CoverType: UCI; CIFAR-100: cs.toronto.edu/~kriz; ' +
   'GLUE QNLI: gluebenchmark.com; WikiText-2: wikitext-2-v1.zip) or run `cfinit data download`, then pass --data-dir';
 
 /** --data-dir, else CFINIT_DATA_DIR, else <repo>/../shared/data; `--quick` falls back to the packaged samples. */
@@ -83,8 +95,11 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'results folder', 'results')
     .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
     .option('--shard <i/n>', 'run only shard i of n (jobs balanced by estimated cost); merge the dirs afterwards')
-    .option('--quick', 'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
-      'runs on the packaged samples when no data is found')
+    .option(
+      '--quick',
+      'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
+        'runs on the packaged samples when no data is found',
+    )
     .action(async (flags: BenchFlags) => {
       const config = configFromFlags(flags);
       const shard = flags.shard ? parseShard(flags.shard) : null;
@@ -95,8 +110,9 @@ export function registerBench(program: Command): void {
       const t0 = performance.now();
       const progress = createProgress('bench', jobs.length);
       const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
-      process.stderr.write(`cfinit bench: ${jobs.length} jobs${which}, ` +
-        `data ${dataDir}, results ${resolve(flags.out)}\n`);
+      process.stderr.write(
+        `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
+      );
       try {
         const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
         await runJobs(jobs, { outDir: flags.out, open, progress });

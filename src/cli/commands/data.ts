@@ -3,8 +3,19 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import {
-  CIFAR100_DOWNLOAD, COVTYPE_DOWNLOAD, downloadDataset, loadScenario, QNLI_DOWNLOAD, resolveCacheDir, resolveDataDir,
-  SCENARIO_NAMES, tensorChecksum, WIKITEXT2_DOWNLOAD, type DownloadSpec, type Scenario, type ScenarioName,
+  CIFAR100_DOWNLOAD,
+  COVTYPE_DOWNLOAD,
+  downloadDataset,
+  loadScenario,
+  QNLI_DOWNLOAD,
+  resolveCacheDir,
+  resolveDataDir,
+  SCENARIO_NAMES,
+  tensorChecksum,
+  WIKITEXT2_DOWNLOAD,
+  type DownloadSpec,
+  type Scenario,
+  type ScenarioName,
 } from '../../data/index.ts';
 import { dispose, tidy, type Tensor } from '../../torch/index.ts';
 import { nonNegativeInt, oneOf } from '../../checks.ts';
@@ -27,15 +38,19 @@ function classCounts(labels: Tensor, numClasses: number): string {
   for (const y of labels.toInt32Array()) counts[y]++;
   if (numClasses <= 10) return `[${counts.join(', ')}]`;
   const present = counts.filter((c) => c > 0).sort((a, b) => a - b);
-  return `${present.length}/${numClasses} classes present, ` +
-    `per present class min ${present[0]}, max ${present[present.length - 1]}`;
+  return (
+    `${present.length}/${numClasses} classes present, ` +
+    `per present class min ${present[0]}, max ${present[present.length - 1]}`
+  );
 }
 
 function describe(s: Scenario, seconds: number): string[] {
-  const checksum = tidy(() => tensorChecksum([
-    s.train.raw, s.train.labels, s.test.raw, s.test.labels, s.encode(s.test.raw),
-  ]));
-  const details = Object.entries(s.details).map(([k, v]) => `${k}=${v}`).join(', ');
+  const checksum = tidy(() =>
+    tensorChecksum([s.train.raw, s.train.labels, s.test.raw, s.test.labels, s.encode(s.test.raw)]),
+  );
+  const details = Object.entries(s.details)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   return [
     `${s.name}  (${s.architecture}, ${s.task}, pooling ${s.pooling}, metric ${s.metric}, view ${s.view.kind})`,
     `  train raw [${s.train.raw.shape}] ${s.train.raw.dtype}, labels [${s.train.labels.shape}]; ` +
@@ -60,8 +75,9 @@ export function registerData(program: Command): void {
       const dataDir = resolveDataDir(opts.dataDir);
       const cacheDir = resolveCacheDir();
       const seed = nonNegativeInt(/^\s*\d+\s*$/.test(opts.seed) ? Number(opts.seed) : opts.seed, '--seed');
-      const names = (opts.only ? opts.only.split(',').map((n) => n.trim()) : [...SCENARIO_NAMES])
-        .map((n) => oneOf(n, '--only', SCENARIO_NAMES));
+      const names = (opts.only ? opts.only.split(',').map((n) => n.trim()) : [...SCENARIO_NAMES]).map((n) =>
+        oneOf(n, '--only', SCENARIO_NAMES),
+      );
       console.log(`data dir ${dataDir}; cache dir ${cacheDir}`);
       const started = performance.now();
       const failed: ScenarioName[] = [];
@@ -71,11 +87,13 @@ export function registerData(program: Command): void {
         let scenario: Scenario;
         try {
           scenario = await loadScenario(name, dataDir, cacheDir, {
-            covtype_mlp: { seed }, cifar100_transformer: { seed }, qnli_transformer: { seed },
+            covtype_mlp: { seed },
+            cifar100_transformer: { seed },
+            qnli_transformer: { seed },
             wikitext2_next_token_transformer: { seed },
           });
         } catch (err) {
-          if (!(err instanceof CfinitError)) throw err;   // a bug: stop and show it
+          if (!(err instanceof CfinitError)) throw err; // a bug: stop and show it
           console.error(`cfinit: ${name}: ${err.message}`);
           failed.push(name);
           continue;
@@ -87,7 +105,8 @@ export function registerData(program: Command): void {
       const total = ((performance.now() - started) / 1000).toFixed(2);
       if (failed.length > 0) {
         throw new DataCheckError(
-          `${failed.length} of ${names.length} scenarios failed to load (${failed.join(', ')}); see above`);
+          `${failed.length} of ${names.length} scenarios failed to load (${failed.join(', ')}); see above`,
+        );
       }
       console.log(`all ${names.length} scenarios loaded in ${total} s`);
     });

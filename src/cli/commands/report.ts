@@ -5,7 +5,7 @@ import { buildReport } from '../../report/index.ts';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('turn a benchmark\'s results.json into figures (SVG, PNG), tables and one self-contained report.html')
+    .description("turn a benchmark's results.json into figures (SVG, PNG), tables and one self-contained report.html")
     .argument('<results-dir>', 'benchmark output directory holding results.json (or the results.json file)')
     .option('--out <dir>', 'where to write the report (default: <results-dir>/report)')
     .action(async (resultsDir: string, opts: { out?: string }) => {

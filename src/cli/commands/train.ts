@@ -66,7 +66,7 @@ export function writeRunFiles(out: string, files: Record<string, string | Uint8A
   mkdirSync(dirname(target), { recursive: true });
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
   try {
-    chmodSync(staging, 0o777 & ~process.umask());                 // mkdtemp makes it 0700
+    chmodSync(staging, 0o777 & ~process.umask()); // mkdtemp makes it 0700
     for (const [name, content] of Object.entries(files)) writeFileSync(join(staging, name), content);
     if (existsSync(target)) {
       const old = `${staging}.old`;
@@ -85,14 +85,17 @@ export function writeRunFiles(out: string, files: Record<string, string | Uint8A
 function summary(record: RunRecord): string {
   const last = record.checkpoints[record.checkpoints.length - 1]!;
   const m = last.metrics;
-  const metric = m.metricName === 'accuracy'
-    ? `accuracy ${m.accuracy.toFixed(4)}`
-    : `validation cross-entropy ${m.nll.toFixed(4)} (perplexity ${m.perplexity!.toFixed(1)})`;
+  const metric =
+    m.metricName === 'accuracy'
+      ? `accuracy ${m.accuracy.toFixed(4)}`
+      : `validation cross-entropy ${m.nll.toFixed(4)} (perplexity ${m.perplexity!.toFixed(1)})`;
   const { fitSec, featureSec, trainSec } = record.timing;
-  return `${record.scenario} ${record.model} seed ${record.seed}: ${metric}, nll ${m.nll.toFixed(4)}, ` +
+  return (
+    `${record.scenario} ${record.model} seed ${record.seed}: ${metric}, nll ${m.nll.toFixed(4)}, ` +
     `ece ${m.ece.toFixed(4)} ` +
     `after ${record.stepsTotal} steps; wall-clock ${last.wallClockSec.toFixed(2)} s ` +
-    `(fit ${fitSec.toFixed(2)} s, features ${featureSec.toFixed(2)} s, train ${trainSec.toFixed(2)} s)`;
+    `(fit ${fitSec.toFixed(2)} s, features ${featureSec.toFixed(2)} s, train ${trainSec.toFixed(2)} s)`
+  );
 }
 
 export function registerTrain(program: Command): void {
@@ -119,14 +122,15 @@ export function registerTrain(program: Command): void {
       let progress: Progress | null = null;
       let started = 0;
       const record = runModel(scenario, model, {
-        seed, steps: model === 'cf-ridge' ? undefined : steps,
+        seed,
+        steps: model === 'cf-ridge' ? undefined : steps,
         checkpointSteps: checkpointStepsFor(steps, REFERENCE.regimes.anytimeFractions),
         onProgress: (step, total, loss) => {
           if (!progress) {
             progress = createProgress(`${name} ${model}`, total);
             started = performance.now();
           }
-          const seconds = (performance.now() - started) / 1000;   // since the end of step 1
+          const seconds = (performance.now() - started) / 1000; // since the end of step 1
           progress.update(step, { loss, 'steps/s': step > 1 && seconds > 0 ? (step - 1) / seconds : 0 });
         },
         onWeights: (tensors: Record<string, Tensor>, scalars) => {

@@ -291,6 +291,26 @@ export function paretoFront(rows: readonly ParetoRow[]): ParetoRow[] {
   return out;
 }
 
+/**
+ * Backprop's transfer rows ("scratch", as the reference lists it): nothing is shared, so each fraction is the
+ * final checkpoint of the backprop run already made on that subset (low-data) or on all rows (anytime). A
+ * (scenario, seed) gets them only when every transfer fraction has such a run, so its mean is over the same
+ * fractions as the closed-form models'.
+ */
+export function scratchTransfer(jobs: readonly JobResult[], fractions: readonly number[]): TransferInput[] {
+  const finals = jobs.filter((j) => j.job.model === 'backprop' && j.job.regime !== 'transfer' && j.rows.length > 0);
+  const groups = groupBy(finals, (j) => `${j.job.scenario}|${j.job.seed}`);
+  return [...groups.values()].flatMap((g) => {
+    const picked = fractions.map((f) => g.find((j) => j.job.fraction === f));
+    if (picked.some((j) => j === undefined)) return [];
+    return picked.map((j): TransferInput => {
+      const { budget_fraction, checkpoint_label, step, steps_total, trainable_params, total_params, ...row } =
+        j!.rows[j!.rows.length - 1]!;
+      return { row, shared_compute_proxy: 0, shared_wall_clock_sec: 0 };
+    });
+  });
+}
+
 const REGIME_ORDER = ['anytime', 'low-data', 'transfer'];
 
 /** Scenario, seed, regime, fraction (descending), model: the order rows appear in the tables. */
@@ -313,7 +333,12 @@ export function buildResults(results: readonly JobResult[], metadata: RunMetadat
   const anytime = regimes.has('anytime') ? jobs.filter((j) => j.job.regime === 'anytime').flatMap((j) => j.rows) : [];
   const low = jobs.filter((j) => j.job.regime === 'low-data').flatMap((j) => j.rows);
   const ood = regimes.has('ood') ? jobs.filter((j) => j.job.regime === 'anytime').flatMap((j) => j.ood) : [];
-  const transfer = jobs.flatMap((j) => (j.job.regime === 'transfer' && j.transfer ? [j.transfer] : []));
+  const transfer = regimes.has('transfer')
+    ? [
+        ...scratchTransfer(jobs, metadata.fractions.transfer),
+        ...jobs.flatMap((j) => (j.job.regime === 'transfer' && j.transfer ? [j.transfer] : [])),
+      ]
+    : [];
   const anytimeSummary = checkpointSummary(anytime);
   const tgts = targets(anytime);
   const detail = computeToTargetDetail(anytime, tgts);

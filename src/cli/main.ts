@@ -13,7 +13,7 @@ const debug = (): boolean => process.env.CFINIT_DEBUG === '1' || process.argv.in
 function report(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1; // commander printed it already
   if (err instanceof CfinitError) {
-    console.error(`cfinit: ${err.message}`);
+    console.error(`cfinit: ${err.message.replace(/\s*\n\s*/g, ' ')}`); // one line, whatever the cause quoted
     if (debug()) console.error(err.stack);
     return 1;
   }

@@ -6,10 +6,12 @@ import {
   computeToTargetSummary,
   matchedSummary,
   paretoFront,
+  scratchTransfer,
   stats,
   targets,
   transferSeedSummary,
   type CheckpointRow,
+  type JobResult,
   type ParetoRow,
 } from '../../src/bench/index.ts';
 import { checkpointLabel, checkpointStepsFor } from '../../src/train/index.ts';
@@ -162,4 +164,39 @@ test('transfer seed summary pays the shared cost once', () => {
   assert.ok(Math.abs(s!.mean_metric - 0.6) < 1e-12);
   assert.equal(s!.total_compute_proxy, 1111);
   assert.equal(s!.total_wall_clock_sec, 6.5);
+});
+
+test('backprop transfer rows are the final checkpoints of its low-data and full runs, only when all fractions exist', () => {
+  const result = (regime: 'anytime' | 'low-data', seed: number, fraction: number, metric: number): JobResult => ({
+    job: { id: `${regime}.${seed}.${fraction}`, scenario: 'covtype_mlp', regime, model: 'backprop', seed, fraction },
+    rows: [
+      { ...row('backprop', seed, 1, 4, 0.1, 1, 0.1), data_fraction: fraction },
+      { ...row('backprop', seed, 4, 4, metric, 40 * fraction, 4 * fraction), data_fraction: fraction },
+    ],
+    transfer: null,
+    ood: [],
+    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    peak_rss_mb: 0,
+    config: {},
+    environment: {},
+  });
+  const jobs = [
+    result('anytime', 7, 1, 0.7),
+    result('low-data', 7, 0.01, 0.5),
+    result('low-data', 7, 0.1, 0.6),
+    result('anytime', 11, 1, 0.8), // seed 11 has no low-data runs: no scratch rows
+  ];
+  const scratch = scratchTransfer(jobs, [0.01, 0.1, 1]);
+  assert.deepEqual(
+    scratch.map((t) => [t.row.seed, t.row.data_fraction, t.row.metric_value, t.row.total_compute_proxy]),
+    [
+      [7, 0.01, 0.5, 0.4],
+      [7, 0.1, 0.6, 4],
+      [7, 1, 0.7, 40],
+    ],
+  );
+  assert.ok(scratch.every((t) => t.shared_compute_proxy === 0 && !('checkpoint_label' in t.row)));
+  const [s] = transferSeedSummary(scratch);
+  assert.ok(Math.abs(s!.mean_metric - 0.6) < 1e-12);
+  assert.equal(s!.model, 'backprop');
 });

@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitMlpEncoder, fitTransformerEncoder, type ComputeDtype } from '../src/closedform/index.ts';
 import { Generator, empty, getNumThreads, randn, tidy } from '../src/torch/index.ts';
+import { SCENARIO_SHAPES } from '../src/reference.ts';
+import { FIT_SHAPES } from './shapes.ts';
 
 interface Shape {
   name: string;
@@ -28,12 +30,14 @@ interface Shape {
   refGb: number;
 }
 
+// refSeconds / refGb: the reference implementation's own fit, measured on this kind of machine.
 const SHAPES: Shape[] = [
-  { name: 'cifar', n: 8000, t: 16, d: 192, refSeconds: 28.9, refGb: 5.1 },
-  { name: 'qnli', n: 10000, t: 80, d: 64, refSeconds: 58.8, refGb: 9.7 },
-  { name: 'wikitext', n: 16000, t: 64, d: 64, refSeconds: 70.3, refGb: 12.2 },
+  { name: 'cifar', ...FIT_SHAPES.cifar, refSeconds: 28.9, refGb: 5.1 },
+  { name: 'qnli', ...FIT_SHAPES.qnli, refSeconds: 58.8, refGb: 9.7 },
+  { name: 'wikitext', ...FIT_SHAPES.wikitext, refSeconds: 70.3, refGb: 12.2 },
 ];
-const COVTYPE = { name: 'covtype', n: 12000, d: 54, refSeconds: 0.07 };
+const { nTrain: COVTYPE_ROWS, features: COVTYPE_FEATURES } = SCENARIO_SHAPES.covtype_mlp;
+const COVTYPE = { name: 'covtype', n: COVTYPE_ROWS, d: COVTYPE_FEATURES, refSeconds: 0.07 };
 const SEED = 20240611;
 
 // The measured children run with the library's own defaults (passive OpenMP waiting, cfinit's malloc
@@ -191,6 +195,10 @@ function baselineScript(ref: string): string {
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   if (!existsSync(join(dir, 'build/Release')))
     cpSync(join(root, 'build/Release'), join(dir, 'build/Release'), { recursive: true });
+  // The script's own imports that an older ref may not have (pure data; the ref's copies win when present).
+  for (const file of ['bench/shapes.ts', 'src/reference.ts']) {
+    if (!existsSync(join(dir, file))) copyFileSync(join(root, file), join(dir, file));
+  }
   const script = join(dir, 'bench/closedform-fit.current.ts');
   copyFileSync(fileURLToPath(import.meta.url), script);
   return script;

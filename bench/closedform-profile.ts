@@ -4,17 +4,13 @@
 //
 //   node --import tsx bench/closedform-profile.ts [--shape cifar|qnli|wikitext] [--scale 1]
 import { F, Generator, empty, randn, tidy, type Tensor } from '../src/torch/index.ts';
-import { fitTransformerEncoder } from '../src/closedform/index.ts';
+import { DEFAULT_TRANSFORMER_CONFIG, fitTransformerEncoder } from '../src/closedform/index.ts';
+import { REFERENCE } from '../src/reference.ts';
+import { FIT_SHAPES } from './shapes.ts';
 
-const SHAPES: Record<string, { n: number; t: number; d: number }> = {
-  cifar: { n: 8000, t: 16, d: 192 },
-  qnli: { n: 10000, t: 80, d: 64 },
-  wikitext: { n: 16000, t: 64, d: 64 },
-};
-const DEPTH = 3;
-const HEADS = 2;
-const LANDMARKS = 8;
-const BATCH_TOKENS = 8192;
+const SHAPES: Record<string, { n: number; t: number; d: number }> = FIT_SHAPES;
+const { depth: DEPTH, heads: HEADS, landmarks: LANDMARKS } = REFERENCE.closedForm.transformer;
+const BATCH_TOKENS = DEFAULT_TRANSFORMER_CONFIG.batchTokens;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

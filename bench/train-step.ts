@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../src/torch/index.ts';
 import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
+import { REFERENCE, SCENARIO_SHAPES } from '../src/reference.ts';
 import { PeerProcess } from './peer-process.ts';
 
 interface Timings {
@@ -30,14 +31,14 @@ interface Shape {
   pooling: Pooling;
 }
 
-const BATCH = 128;
-const LR = 3e-4;
-const WEIGHT_DECAY = 0.05;
-const SHAPES: Shape[] = [
-  { name: 'T=16 d=192 C=100 mean', tokens: 16, dim: 192, classes: 100, pooling: 'mean' },
-  { name: 'T=80 d=64 C=2 mean', tokens: 80, dim: 64, classes: 2, pooling: 'mean' },
-  { name: 'T=64 d=64 C=4096 last', tokens: 64, dim: 64, classes: 4096, pooling: 'last' },
-];
+const { batch: BATCH, lr: LR, weightDecay: WEIGHT_DECAY } = REFERENCE.transformer;
+/** The three transformer scenarios' token shapes. */
+const SHAPES: Shape[] = (['cifar100_transformer', 'qnli_transformer', 'wikitext2_next_token_transformer'] as const).map(
+  (scenario) => {
+    const { tokens, dim, classes, pooling } = SCENARIO_SHAPES[scenario];
+    return { name: `T=${tokens} d=${dim} C=${classes} ${pooling}`, tokens, dim, classes, pooling };
+  },
+);
 
 class Workload {
   private readonly model: BaselineTransformer;

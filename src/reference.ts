@@ -12,9 +12,17 @@ export const SCENARIOS = [
 /** Train/test sizes and token shapes of the four scenarios (T tokens of width d; covtype is a 54-column table). */
 export const SCENARIO_SHAPES = {
   covtype_mlp: { nTrain: 12000, nTest: 3000, features: 54, classes: 7 },
-  cifar100_transformer: { nTrain: 8000, nTest: 2000, tokens: 16, dim: 192, classes: 100, patch: 8 },
-  qnli_transformer: { nTrain: 10000, nTest: 3000, tokens: 80, dim: 64, classes: 2, vocabSize: 8192 },
-  wikitext2_next_token_transformer: { nTrain: 16000, nTest: 4000, tokens: 64, dim: 64, classes: 4096, vocabSize: 4096 },
+  cifar100_transformer: { nTrain: 8000, nTest: 2000, tokens: 16, dim: 192, classes: 100, patch: 8, pooling: 'mean' },
+  qnli_transformer: { nTrain: 10000, nTest: 3000, tokens: 80, dim: 64, classes: 2, vocabSize: 8192, pooling: 'mean' },
+  wikitext2_next_token_transformer: {
+    nTrain: 16000,
+    nTest: 4000,
+    tokens: 64,
+    dim: 64,
+    classes: 4096,
+    vocabSize: 4096,
+    pooling: 'last',
+  },
 } as const;
 
 /** The four models of the benchmark: backprop from scratch, closed-form init + fine-tune, closed-form init +

@@ -14,6 +14,10 @@ import { DEFAULT_AFFINE, randomAffine, tabularView, tokenDropout, type AffineRan
 import { loadWikiText2, type WikiTextData } from './wikitext.ts';
 import { finiteNumber, nonNegativeInt, positiveInt } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
+import { SCENARIO_SHAPES } from '../reference.ts';
+
+const QNLI_SHAPE = SCENARIO_SHAPES.qnli_transformer;
+const WIKITEXT_SHAPE = SCENARIO_SHAPES.wikitext2_next_token_transformer;
 
 /** A probability of dropping or masking: finite, in [0, 1). */
 const probability = (value: number, name: string): number =>
@@ -39,7 +43,8 @@ function zScoreWithTrainStats(train: Tensor, test: Tensor): { train: Tensor; tes
 }
 
 export function buildCovtypeScenario(table: CovtypeTable, options: CovtypeOptions = {}): Scenario {
-  const { seed = 0, nTrain = 12000, nTest = 3000, maskProb = 0.15, noiseStd = 0.1 } = options;
+  const { nTrain: defaultTrain, nTest: defaultTest } = SCENARIO_SHAPES.covtype_mlp;
+  const { seed = 0, nTrain = defaultTrain, nTest = defaultTest, maskProb = 0.15, noiseStd = 0.1 } = options;
   positiveInt(nTrain, 'covtype_mlp: nTrain');
   positiveInt(nTest, 'covtype_mlp: nTest');
   nonNegativeInt(seed, 'covtype_mlp: seed');
@@ -89,7 +94,14 @@ export interface CifarOptions {
 }
 
 export function buildCifarScenario(data: CifarData, options: CifarOptions = {}): Scenario {
-  const { seed = 0, nTrain = 8000, nTest = 2000, patch = 8, affine = DEFAULT_AFFINE } = options;
+  const shape = SCENARIO_SHAPES.cifar100_transformer;
+  const {
+    seed = 0,
+    nTrain = shape.nTrain,
+    nTest = shape.nTest,
+    patch = shape.patch,
+    affine = DEFAULT_AFFINE,
+  } = options;
   positiveInt(nTrain, 'cifar100_transformer: nTrain');
   positiveInt(nTest, 'cifar100_transformer: nTest');
   nonNegativeInt(seed, 'cifar100_transformer: seed');
@@ -190,15 +202,15 @@ export interface QnliOptions extends TextOptions {
 export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Scenario {
   const {
     seed = 0,
-    nTest = 3000,
-    vocabSize = 8192,
-    seqLen = 80,
-    embedDim = 64,
+    nTest = QNLI_SHAPE.nTest,
+    vocabSize = QNLI_SHAPE.vocabSize,
+    seqLen = QNLI_SHAPE.tokens,
+    embedDim = QNLI_SHAPE.dim,
     dropProb = 0.12,
     embeddingSeed = 0,
   } = options;
   // The reference draws 10,000 train rows; a smaller local copy (9,999 rows) is used whole.
-  const nTrain = options.nTrain ?? Math.min(10000, data.train.length);
+  const nTrain = options.nTrain ?? Math.min(QNLI_SHAPE.nTrain, data.train.length);
   positiveInt(nTrain, 'qnli_transformer: nTrain');
   positiveInt(nTest, 'qnli_transformer: nTest');
   positiveInt(seqLen, 'qnli_transformer: seqLen');
@@ -279,12 +291,12 @@ function sampleWindows(
 export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptions = {}): Scenario {
   const {
     seed = 0,
-    nTrain = 16000,
-    nTest = 4000,
-    vocabSize = 4096,
-    context = 64,
+    nTrain = WIKITEXT_SHAPE.nTrain,
+    nTest = WIKITEXT_SHAPE.nTest,
+    vocabSize = WIKITEXT_SHAPE.vocabSize,
+    context = WIKITEXT_SHAPE.tokens,
     stride = 3,
-    embedDim = 64,
+    embedDim = WIKITEXT_SHAPE.dim,
     dropProb = 0.1,
     embeddingSeed = 0,
   } = options;

@@ -3,6 +3,9 @@ import { Generator, ones, randn, tidy, type Tensor } from '../torch/index.ts';
 import type { Scenario } from './scenario.ts';
 import { PAD } from './tokenizer.ts';
 import { tabularView, tokenDropout } from './views.ts';
+import { REFERENCE } from '../reference.ts';
+
+const OOD_SEEDS = REFERENCE.seedOffsets.ood;
 
 /** clip(x + σ·N(0, 1), 0, 1) on raw pixels in [0, 1]. */
 export function pixelNoise(images: Tensor, generator: Generator, sigma: number): Tensor {
@@ -39,17 +42,17 @@ export function oodVariants(s: Scenario, seed = s.seed): Record<string, Tensor> 
   switch (s.view.kind) {
     case 'mask-and-noise':
       return {
-        'feature-mask': tabularView(raw, new Generator(seed + 3001), 0.3, 0),
-        'gaussian-noise': tabularView(raw, new Generator(seed + 3002), 0, 0.25),
+        'feature-mask': tabularView(raw, new Generator(seed + OOD_SEEDS[0]), 0.3, 0),
+        'gaussian-noise': tabularView(raw, new Generator(seed + OOD_SEEDS[1]), 0, 0.25),
       };
     case 'random-affine':
       return {
-        'gaussian-noise': pixelNoise(raw, new Generator(seed + 3001), 0.15),
+        'gaussian-noise': pixelNoise(raw, new Generator(seed + OOD_SEEDS[0]), 0.15),
         'center-mask': centerMask(raw),
       };
     case 'token-dropout':
       return {
-        'heavy-mask': tokenDropout(raw, new Generator(seed + 3001), Math.min(0.5, 2 * s.view.dropProb)),
+        'heavy-mask': tokenDropout(raw, new Generator(seed + OOD_SEEDS[0]), Math.min(0.5, 2 * s.view.dropProb)),
         'truncate-half': truncateHalf(raw),
       };
   }

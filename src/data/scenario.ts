@@ -5,6 +5,9 @@ import type { AffineRanges } from './views.ts';
 
 export { SCENARIOS as SCENARIO_NAMES, type ReferenceScenario as ScenarioName } from '../reference.ts';
 import type { ReferenceScenario as ScenarioName } from '../reference.ts';
+import { REFERENCE } from '../reference.ts';
+
+const { trainViews: TRAIN_VIEWS, testViews: TEST_VIEWS } = REFERENCE.seedOffsets;
 
 export type ViewSpec =
   | { kind: 'mask-and-noise'; maskProb: number; noiseStd: number }
@@ -56,8 +59,8 @@ export interface Scenario {
 export function trainPairedViews(s: Scenario): { base: Tensor; view1: Tensor; view2: Tensor } {
   return tidy(() => ({
     base: s.encode(s.train.raw),
-    view1: s.encode(s.augment(s.train.raw, new Generator(s.seed + 101))),
-    view2: s.encode(s.augment(s.train.raw, new Generator(s.seed + 102))),
+    view1: s.encode(s.augment(s.train.raw, new Generator(s.seed + TRAIN_VIEWS[0]))),
+    view2: s.encode(s.augment(s.train.raw, new Generator(s.seed + TRAIN_VIEWS[1]))),
   }));
 }
 
@@ -65,8 +68,8 @@ export function trainPairedViews(s: Scenario): { base: Tensor; view1: Tensor; vi
 export function testPairedViews(s: Scenario): { base: Tensor; view1: Tensor; view2: Tensor } {
   return tidy(() => ({
     base: s.encode(s.test.raw),
-    view1: s.encode(s.augment(s.test.raw, new Generator(s.seed + 202))),
-    view2: s.encode(s.augment(s.test.raw, new Generator(s.seed + 203))),
+    view1: s.encode(s.augment(s.test.raw, new Generator(s.seed + TEST_VIEWS[0]))),
+    view2: s.encode(s.augment(s.test.raw, new Generator(s.seed + TEST_VIEWS[1]))),
   }));
 }
 

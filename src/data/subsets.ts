@@ -3,10 +3,11 @@ import { arange, Generator, tidy, type Tensor } from '../torch/index.ts';
 import { finiteNumber } from '../checks.ts';
 import { sampleIndices } from './sampling.ts';
 import type { Scenario } from './scenario.ts';
+import { REFERENCE } from '../reference.ts';
 
 /** The reference's seed for a fraction's subset: seed + round(1000·fraction) + 7000. */
 export function lowDataSeed(seed: number, fraction: number): number {
-  return seed + Math.round(fraction * 1000) + 7000;
+  return seed + Math.round(fraction * 1000) + REFERENCE.seedOffsets.lowData;
 }
 
 /** round(total·fraction) (at least 1) distinct indices in increasing order; all rows when fraction ≥ 1. */

@@ -48,7 +48,17 @@ export function fitClosedForm(scenario: Scenario, options: { seed?: number } = {
     const started = performance.now();
     const { state, streams } = fitTransformerEncoder(
       { view1: views.view1, view2: views.view2 },
-      { depth, lambda, heads, landmarks, inPlace: true, seeds: { trainView1: seed + 101, trainView2: seed + 102 } },
+      {
+        depth,
+        lambda,
+        heads,
+        landmarks,
+        inPlace: true,
+        seeds: {
+          trainView1: seed + REFERENCE.seedOffsets.trainViews[0],
+          trainView2: seed + REFERENCE.seedOffsets.trainViews[1],
+        },
+      },
     );
     const fitSeconds = (performance.now() - started) / 1000;
     for (const layer of state.layers) {

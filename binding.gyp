@@ -9,7 +9,8 @@
         "native/ops.cc",
         "native/runtime.cc",
         "native/optim.cc",
-        "native/attention.cc"
+        "native/attention.cc",
+        "native/spectral.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRuntime(env, exports);
   InitOptim(env, exports);
   InitAttention(env, exports);
+  InitSpectral(env, exports);
   return exports;
 }
 

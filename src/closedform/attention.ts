@@ -1,7 +1,8 @@
 // Spectral self-attention fitted in closed form: whitening and projection heads from the views'
 // shared covariance, an output map by ridge regression, and a residual blend weight α.
-// Token arrays are (B, T, d); each head is one batched product over the B sequences.
-import { F, cat, eye, keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+// Token arrays are (B, T, d); the heads' contexts are computed together by one fused kernel and laid
+// side by side, (B, T, H·d), so Ctx W_O and the ridge Gram are each one product.
+import { F, empty, eye, fused, keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
 import { psdSqrtAndInvSqrt } from './layer.ts';
 import type { PairedStats } from './stats.ts';
 
@@ -67,8 +68,8 @@ export interface AttentionCompute {
   queryMap: Tensor;
   heads: number;
   headDim: number;
-  /** W_O split into its per-head row blocks W_h (d × d), so Ctx W_O = Σ_h ctx_h W_h. */
-  outputBlocks: Tensor[] | null;
+  /** W_O (H·d × d) in the products' dtype. */
+  outputMap: Tensor | null;
   alpha: number;
 }
 
@@ -84,56 +85,43 @@ export function attentionCompute(
       queryMap,
       heads,
       headDim,
-      outputBlocks: params.outputMap ? splitOutputMap(params.outputMap, heads, dtype) : null,
+      outputMap: params.outputMap ? params.outputMap.to(dtype).contiguous() : null,
       alpha: params.alpha ?? 0,
     };
   });
 }
 
-/** W_O (H·d × d) → [W_1, …, W_H], each (d × d) and contiguous in dtype. */
-export function splitOutputMap(outputMap: Tensor, heads: number, dtype: DType): Tensor[] {
-  const d = outputMap.size(1);
-  return tidy(() =>
-    Array.from({ length: heads }, (_, h) =>
-      outputMap
-        .narrow(0, h * d, d)
-        .to(dtype)
-        .contiguous(),
-    ),
-  );
+/** Frees the tensors of an AttentionCompute. */
+export function disposeAttentionCompute(compute: AttentionCompute): void {
+  compute.queryMap.dispose();
+  compute.outputMap?.dispose();
 }
 
 /**
- * Per-head contexts of sequences X (B, T, d): q = k = rownormalize(X Σ̄^-½ P_h) (norm floored at
- * 1e-8), A_h = softmax(q kᵀ / √(r/heads)), ctx_h = A_h X (values are the raw tokens) → H × (B, T, d).
- * The reference clips the max-shifted scores to [-40, 40] and floors the softmax denominator at
- * 1e-12; with unit-norm q, k the scores lie in [-1, 1]/√(r/heads), so neither ever binds and the
- * plain softmax is the same function.
+ * Ctx(X) = [ctx_1 | … | ctx_H]  (B, T, H·d) of sequences X (B, T, d), written into out when given:
+ * q = k = rownormalize(X Σ̄^-½ P_h) (norm floored at 1e-8), A_h = softmax(q kᵀ / √(r/heads)),
+ * ctx_h = A_h X (values are the raw tokens). The reference clips the max-shifted scores to [-40, 40]
+ * and floors the softmax denominator at 1e-12; with unit-norm q, k the scores lie in [-1, 1]/√(r/heads),
+ * so neither ever binds and the plain softmax is the same function.
  */
-export function headContexts(x: Tensor, compute: AttentionCompute): Tensor[] {
-  return tidy(() => {
-    const { heads, headDim } = compute;
-    const projected = x.matmul(compute.queryMap); // (B, T, r)
-    return Array.from({ length: heads }, (_, h) => {
-      const p = projected.narrow(-1, h * headDim, headDim);
-      const q = p.div(p.norm(2, -1, true).clampMin(ROW_NORM_FLOOR));
-      const scores = q.bmm(q.mT()).mul(1 / Math.sqrt(headDim)); // (B, T, T)
-      return F.softmax(scores, -1).bmm(x);
-    });
-  });
+export function attentionContext(x: Tensor, compute: AttentionCompute, out?: Tensor): Tensor {
+  const [b, t, d] = x.shape;
+  const target = out ?? empty([b, t, compute.heads * d], { dtype: x.dtype });
+  fused.spectralContexts([x.contiguous()], compute.queryMap, compute.heads, [target]);
+  return target;
 }
 
-/** Ctx(X) = [ctx_1 | … | ctx_H]  (B, T, H·d). */
-export function attentionContext(x: Tensor, compute: AttentionCompute): Tensor {
-  return tidy(() => cat(headContexts(x, compute), -1));
+/** The contexts of two view batches (B, T, d), side by side, into out1 and out2 (B, T, H·d). */
+export function attentionContexts(v1: Tensor, v2: Tensor, compute: AttentionCompute, out1: Tensor, out2: Tensor): void {
+  fused.spectralContexts([v1, v2], compute.queryMap, compute.heads, [out1, out2]);
 }
 
 /**
  * Streams the ridge normal equations and the moments α needs, without materialising the design
- * D = [flat Ctx(V₁); flat Ctx(V₂)]. With Y = ½(V₁ + V₂) (the target of both views), E = ½(V₁ − V₂)
- * and Cᵢ = flat Ctx(Vᵢ):
- *   G = DᵀD = C₁ᵀC₁ + C₂ᵀC₂ (built from its H(H+1)/2 distinct d×d head blocks),
- *   R = DᵀY = (C₁ + C₂)ᵀY,   K = (C₂ − C₁)ᵀE,   y = ‖Y‖²,   e = ‖E‖².
+ * D = [flat Ctx(V₁); flat Ctx(V₂)]. With Y = ½(V₁ + V₂) (the target of both views), E = ½(V₁ − V₂),
+ * Cᵢ = flat Ctx(Vᵢ), S = C₁ + C₂ and D = C₁ − C₂:
+ *   G = DᵀD = C₁ᵀC₁ + C₂ᵀC₂ = ½(SᵀS + DᵀD) (two syrks),
+ *   R = DᵀY = SᵀY,   K = (C₂ − C₁)ᵀE = −DᵀE,   y = ‖Y‖²,   e = ‖E‖².
  * Sums are float64; each batch's products run in the batch dtype.
  */
 export class RidgeAccumulator {
@@ -153,47 +141,26 @@ export class RidgeAccumulator {
     this.cross = keep(zeros([f, width], { dtype: 'float64' }));
   }
 
-  /** ctx1, ctx2: the per-head contexts of the view batches v1, v2 (B, T, d). */
-  add(ctx1: Tensor[], ctx2: Tensor[], v1: Tensor, v2: Tensor): void {
+  /**
+   * v1, v2: a batch of the two views (B, T, d); ctx1, ctx2: their contexts (B, T, H·d), overwritten
+   * (with S and D); ySum, eDiff: scratch of v1's shape, or fresh when omitted.
+   */
+  add(v1: Tensor, v2: Tensor, ctx1: Tensor, ctx2: Tensor, ySum?: Tensor, eDiff?: Tensor): void {
     const d = this.width;
+    const f = this.heads * d;
     tidy(() => {
-      const flat = (t: Tensor) => t.reshape(-1, d);
-      const c1 = ctx1.map(flat);
-      const c2 = ctx2.map(flat);
-      const y = flat(v1).add(flat(v2)).mul(0.5);
-      const e = flat(v1).sub(flat(v2)).mul(0.5);
-      for (let h = 0; h < this.heads; h++) {
-        for (let g = h; g < this.heads; g++) {
-          const block = c1[h].t().mm(c1[g]).add(c2[h].t().mm(c2[g]));
-          this.gram
-            .narrow(0, h * d, d)
-            .narrow(1, g * d, d)
-            .add_(block.double());
-        }
-        this.rhs.narrow(0, h * d, d).add_(c1[h].add(c2[h]).t().mm(y).double());
-        this.cross.narrow(0, h * d, d).add_(c2[h].sub(c1[h]).t().mm(e).double());
-      }
-      this.yy += y.square().sum(undefined, false, 'float64').item();
-      this.ee += e.square().sum(undefined, false, 'float64').item();
+      const c1 = ctx1.view(-1, f);
+      const c2 = ctx2.view(-1, f);
+      fused.sumAndDifference(c1, c2, null, c1, c2); // S, D in place
+      const y = ySum ?? empty(v1.shape, { dtype: v1.dtype });
+      const e = eDiff ?? empty(v1.shape, { dtype: v1.dtype });
+      const norms = fused.sumAndDifference(v1.contiguous(), v2.contiguous(), null, y, e).toArray();
+      fused.symmetricRankUpdates_([this.gram, this.gram], [c1, c2], [0.5, 0.5]);
+      // R = Sᵀ(V₁ + V₂)/2,  K = −Dᵀ(V₁ − V₂)/2
+      fused.transposedProductUpdates_([this.rhs, this.cross], [c1, c2], [y.view(-1, d), e.view(-1, d)], [0.5, -0.5]);
+      this.yy += norms[d] / 4;
+      this.ee += norms[d + 1] / 4;
     });
-  }
-
-  /** G with its lower head blocks filled in from the upper ones. */
-  private fullGram(): Tensor {
-    const d = this.width;
-    const g = this.gram.clone();
-    for (let h = 0; h < this.heads; h++) {
-      for (let k = h + 1; k < this.heads; k++)
-        g.narrow(0, k * d, d)
-          .narrow(1, h * d, d)
-          .copy_(
-            g
-              .narrow(0, h * d, d)
-              .narrow(1, k * d, d)
-              .t(),
-          );
-    }
-    return g;
   }
 
   /**
@@ -204,7 +171,7 @@ export class RidgeAccumulator {
    */
   solve(lambda: number): { outputMap: Tensor; alpha: number } {
     return tidy(() => {
-      const gram = this.fullGram();
+      const gram = this.gram;
       const w = ridgeSolve(gram, this.rhs, lambda);
       const wr = w.mul(this.rhs).sum().item();
       const wk = w.mul(this.cross).sum().item();
@@ -257,15 +224,11 @@ export function blendAlpha(numerator: number, denominator: number): number {
   return Math.min(1, Math.max(0, numerator / denominator));
 }
 
-/** Ctx(X) W_O = Σ_h ctx_h W_h. */
+/** Ctx(X) W_O  (B, T, d). */
 export function attentionOutput(x: Tensor, compute: AttentionCompute): Tensor {
-  const blocks = compute.outputBlocks;
-  if (!blocks) throw new Error('attention: the output map has not been fitted');
-  return tidy(() =>
-    headContexts(x, compute)
-      .map((ctx, h) => ctx.matmul(blocks[h]))
-      .reduce((a, b) => a.add_(b)),
-  );
+  const outputMap = compute.outputMap;
+  if (!outputMap) throw new Error('attention: the output map has not been fitted');
+  return tidy(() => attentionContext(x, compute).matmul(outputMap));
 }
 
 /** H = LN(α X + (1 − α) Ctx(X) W_O), per-token layer norm without affine parameters. */
@@ -277,6 +240,16 @@ export function attentionSublayer(x: Tensor, compute: AttentionCompute): Tensor 
         .add_(x, compute.alpha),
     ),
   );
+}
+
+/**
+ * The attention sublayer written over each x itself (contiguous (B, T, d)), side by side:
+ * x ← LN(α x + (1 − α) Ctx(x) W_O). ctxs: scratch (B, T, H·d), one per x.
+ */
+export function attentionSublayers_(xs: readonly Tensor[], compute: AttentionCompute, ctxs: readonly Tensor[]): void {
+  const outputMap = compute.outputMap;
+  if (!outputMap) throw new Error('attention: the output map has not been fitted');
+  fused.attentionSublayers_(xs, ctxs, compute.queryMap, compute.heads, outputMap, compute.alpha);
 }
 
 /** LN(x) = (x − mean)/√(var + 1e-5) over the last dim, biased variance, no affine. */

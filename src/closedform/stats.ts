@@ -4,10 +4,21 @@
 // the closed-form layers need follow from two Gram matrices only:
 //   S = X₁ + X₂ = (H₁ + H₂) − 2μ   (column mean zero),   D = X₁ − X₂ = H₁ − H₂   (μ cancels)
 //   Σ̄ = ½(Σ₁ + Σ₂) = (SᵀS + DᵀD) / 4n,   C = sym(½(X₁ᵀX₂ + X₂ᵀX₁)/n) = (SᵀS − DᵀD) / 4n,   Δ = DᵀD / n
-// so a single streaming pass costs two d×d Gram products per batch. SᵀS is accumulated around a
+// so a single streaming pass costs two d×d symmetric products (syrk) per batch. SᵀS is accumulated around a
 // shift c (the first batch's mean of H₁ + H₂) and corrected at the end, which keeps the one-pass
 // sums well conditioned: SᵀS = Σ(s − c)(s − c)ᵀ − n·(s̄ − c)(s̄ − c)ᵀ.
-import { Generator, keep, linalg, randperm, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import {
+  Generator,
+  empty,
+  fused,
+  keep,
+  linalg,
+  randperm,
+  tidy,
+  zeros,
+  type DType,
+  type Tensor,
+} from '../torch/index.ts';
 
 export interface PairedStats {
   /** Rows the statistics were taken over. */
@@ -40,8 +51,11 @@ export class PairedStatsAccumulator {
     this.diffGram = keep(zeros([dim, dim], { dtype: 'float64' }));
   }
 
-  /** Adds rows h1, h2 of shape (b, d) (any leading dims are flattened). */
-  add(h1: Tensor, h2: Tensor): void {
+  /**
+   * Adds rows h1, h2 of shape (b, d) (any leading dims are flattened); scratch: two tensors of h1's
+   * shape and dtype for S and D, or fresh ones when omitted.
+   */
+  add(h1: Tensor, h2: Tensor, scratch?: readonly [Tensor, Tensor]): void {
     const d = this.dim;
     if (h1.size(-1) !== d || h2.size(-1) !== d) {
       throw new Error(`PairedStatsAccumulator: expected ${d} features, got [${h1.shape}] and [${h2.shape}]`);
@@ -53,13 +67,16 @@ export class PairedStatsAccumulator {
     }
     const rows = h1.numel() / d;
     if (rows === 0) return;
-    const s = h1.reshape(-1, d).add(h2.reshape(-1, d));
-    const diff = h1.reshape(-1, d).sub(h2.reshape(-1, d));
-    if (this.shift === null) this.shift = keep(s.mean(0, true, 'float64'));
-    const shifted = s.sub(this.shift.to(s.dtype));
-    this.shiftedSum.add_(shifted.sum(0, true, 'float64'));
-    this.sumGram.add_(shifted.t().mm(shifted).double());
-    this.diffGram.add_(diff.t().mm(diff).double());
+    tidy(() => {
+      const a = h1.reshape(-1, d).contiguous();
+      const b = h2.reshape(-1, d).contiguous();
+      if (this.shift === null) this.shift = keep(a.add(b).mean(0, true, 'float64'));
+      const s = scratch ? scratch[0].view(-1, d) : empty([rows, d], { dtype: a.dtype });
+      const diff = scratch ? scratch[1].view(-1, d) : empty([rows, d], { dtype: a.dtype });
+      const sums = fused.sumAndDifference(a, b, this.shift.to(a.dtype), s, diff); // [Σ(s − c) | ‖·‖² | ‖·‖²]
+      this.shiftedSum.add_(sums.narrow(0, 0, d).view(1, d));
+      fused.symmetricRankUpdates_([this.sumGram, this.diffGram], [s, diff], [1, 1]);
+    });
     this.n += rows;
   }
 

@@ -2,14 +2,15 @@
 // (N, T, d) in three streaming passes over mini-batches of sequences (statistics fused into the
 // previous propagation); base streams are only propagated. Statistics and d×d algebra are float64; the token
 // products run in computeDtype.
-import { empty, releaseFreeMemory, tidy, type DType, type Tensor } from '../torch/index.ts';
+import { empty, fused, keep, releaseFreeMemory, tidy, type DType, type Tensor } from '../torch/index.ts';
 import {
   RidgeAccumulator,
   attentionCompute,
+  attentionContexts,
   attentionSublayer,
-  headContexts,
+  attentionSublayers_,
+  disposeAttentionCompute,
   spectralAttentionFit,
-  splitOutputMap,
   tokenLayerNorm,
   type AttentionCompute,
   type AttentionParams,
@@ -90,7 +91,7 @@ export interface FitTransformerOptions extends Partial<TransformerEncoderConfig>
 
 /** out = LN(H + ReLU(H A_F)). */
 export function ffnSublayer(h: Tensor, ffn: Tensor): Tensor {
-  return tidy(() => tokenLayerNorm(h.add(h.matmul(ffn).relu())));
+  return tidy(() => tokenLayerNorm(h.matmul(ffn).relu_().add_(h)));
 }
 
 export interface LayerCompute {
@@ -101,6 +102,11 @@ export interface LayerCompute {
 /** A layer's parameters cast to the dtype of the token products. */
 export function layerCompute(layer: TransformerLayerState, dtype: DType): LayerCompute {
   return tidy(() => ({ attention: attentionCompute(layer.attention, dtype), ffn: layer.ffn.to(dtype) }));
+}
+
+export function disposeLayerCompute(compute: LayerCompute): void {
+  compute.ffn.dispose();
+  disposeAttentionCompute(compute.attention);
 }
 
 /** One encoder layer: H = LN(α X + (1 − α) Ctx(X) W_O);  out = LN(H + ReLU(H A_F)). */
@@ -126,20 +132,26 @@ function checkTokens(x: Tensor, width: number, where: string): void {
     throw new Error(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
 }
 
-/** Within a pass too, fragmentation pins freed blocks; trimming costs about a millisecond. */
-const TRIM_EVERY_BATCHES = 8;
-
 /**
- * Calls fn on aligned slices [start, start + len) along dim 0 of equally long tensors, then returns
- * the pass's freed temporaries to the OS (measured on a 4000×64×64 fit: RSS 1.2 GB → 0.46 GB).
+ * Calls fn on aligned slices [start, start + len) along dim 0 of equally long tensors (and the first len
+ * rows of each scratch tensor), then returns the pass's freed temporaries to the OS.
  */
-function forEachBatch(tensors: readonly Tensor[], batch: number, fn: (slices: Tensor[]) => void): void {
+function forEachBatch(
+  tensors: readonly Tensor[],
+  batch: number,
+  fn: (slices: Tensor[], scratch: Tensor[]) => void,
+  scratch: readonly Tensor[] = [],
+): void {
   const n = tensors[0].size(0);
   const started = performance.now();
-  for (let start = 0, count = 1; start < n; start += batch, count++) {
+  for (let start = 0; start < n; start += batch) {
     const len = Math.min(batch, n - start);
-    tidy(() => fn(tensors.map((t) => t.narrow(0, start, len))));
-    if (count % TRIM_EVERY_BATCHES === 0) releaseFreeMemory();
+    tidy(() =>
+      fn(
+        tensors.map((t) => t.narrow(0, start, len)),
+        scratch.map((t) => t.narrow(0, 0, len)),
+      ),
+    );
   }
   releaseFreeMemory();
   if (passProfile) {
@@ -154,11 +166,13 @@ function pass(profile: Record<string, number> | undefined, name: string): void {
   passProfile = profile ? { record: profile, name } : null;
 }
 
-/** x[slice] ← f(x[slice]) over all batches, writing into x's own storage. */
-function mapInPlace(x: Tensor, batch: number, f: (slice: Tensor) => Tensor): void {
-  forEachBatch([x], batch, ([slice]) => {
-    slice.copy_(f(slice));
-  });
+/**
+ * Batch scratch reused by every pass of a fit: contexts (B, T, H·d) and token-shaped buffers (B, T, d),
+ * one per view; B sequences per batch.
+ */
+function fitScratch(batch: number, tokens: number, width: number, heads: number, dtype: DType) {
+  const make = (w: number) => keep(empty([batch, tokens, w], { dtype }));
+  return { contexts: [make(heads * width), make(heads * width)], tokens: [make(width), make(width)] };
 }
 
 /** Fits the encoder on view1/view2 and returns its state and the propagated streams. */
@@ -191,9 +205,11 @@ export function fitTransformerEncoder(
   const batch = Math.max(1, Math.floor(config.batchTokens / tokens));
 
   const profile = options.profile;
+  const scratch = fitScratch(Math.min(batch, n), tokens, width, config.heads, dtype);
+  const [ctx1, ctx2, tok1, tok2] = [...scratch.contexts, ...scratch.tokens];
   pass(profile, 'stats');
   let stats = new PairedStatsAccumulator(width);
-  forEachBatch(views, batch, ([v1, v2]) => stats.add(v1, v2));
+  forEachBatch(views, batch, ([v1, v2], [s1, s2]) => stats.add(v1, v2, [s1, s2]), [tok1, tok2]);
   const layers: TransformerLayerState[] = [];
   for (let layer = 0; layer < config.depth; layer++) {
     const last = layer === config.depth - 1;
@@ -205,25 +221,33 @@ export function fitTransformerEncoder(
       // output map and blend weight: ridge normal equations and moments streamed over both views
       const ridge = new RidgeAccumulator(config.heads, width);
       pass(profile, 'ridge');
-      forEachBatch(views, batch, ([v1, v2]) => {
-        ridge.add(headContexts(v1, compute), headContexts(v2, compute), v1, v2);
-      });
+      forEachBatch(
+        views,
+        batch,
+        ([v1, v2], [c1, c2, y, e]) => {
+          attentionContexts(v1, v2, compute, c1, c2);
+          ridge.add(v1, v2, c1, c2, y, e);
+        },
+        [ctx1, ctx2, tok1, tok2],
+      );
       const { outputMap, alpha } = ridge.solve(config.lambda);
       ridge.dispose();
-      compute.outputBlocks = splitOutputMap(outputMap, config.heads, dtype);
+      compute.outputMap = outputMap.to(dtype).contiguous();
       compute.alpha = alpha;
       // propagate through the attention sublayer, collecting the FFN's paired statistics
       const ffnStats = new PairedStatsAccumulator(width);
       pass(profile, 'attention propagate + ffn stats');
-      forEachBatch(views, batch, ([v1, v2]) => {
-        const h1 = attentionSublayer(v1, compute);
-        const h2 = attentionSublayer(v2, compute);
-        ffnStats.add(h1, h2);
-        v1.copy_(h1);
-        v2.copy_(h2);
-      });
+      forEachBatch(
+        views,
+        batch,
+        ([v1, v2], [c1, c2, s1, s2]) => {
+          attentionSublayers_([v1, v2], compute, [c1, c2]);
+          ffnStats.add(v1, v2, [s1, s2]);
+        },
+        [ctx1, ctx2, tok1, tok2],
+      );
       pass(profile, 'base propagate');
-      if (work.base) mapInPlace(work.base, batch, (x) => attentionSublayer(x, compute));
+      if (work.base) forEachBatch([work.base], batch, ([x], [c]) => attentionSublayers_([x], compute, [c]), [ctx1]);
       options.onStage?.(layer, 'attention', work);
       const ffn = fitLayerFromStats(ffnStats.finish(), config.lambda).transform;
       ffnStats.dispose();
@@ -231,15 +255,17 @@ export function fitTransformerEncoder(
       const ffnCompute = ffn.to(dtype);
       const next = last ? null : new PairedStatsAccumulator(width);
       pass(profile, 'ffn propagate + next stats');
-      forEachBatch(views, batch, ([v1, v2]) => {
-        const o1 = ffnSublayer(v1, ffnCompute);
-        const o2 = ffnSublayer(v2, ffnCompute);
-        next?.add(o1, o2);
-        v1.copy_(o1);
-        v2.copy_(o2);
-      });
+      forEachBatch(
+        views,
+        batch,
+        ([v1, v2], [s1, s2]) => {
+          fused.ffnSublayers_([v1, v2], ffnCompute);
+          next?.add(v1, v2, [s1, s2]);
+        },
+        [tok1, tok2],
+      );
       pass(profile, 'base propagate');
-      if (work.base) mapInPlace(work.base, batch, (x) => ffnSublayer(x, ffnCompute));
+      if (work.base) forEachBatch([work.base], batch, ([x]) => fused.ffnSublayers_([x], ffnCompute));
       options.onStage?.(layer, 'ffn', work);
       const attention: AttentionParams = {
         sigmaInvSqrt: spectral.sigmaInvSqrt,
@@ -252,6 +278,7 @@ export function fitTransformerEncoder(
     layers.push(fitted.layerState);
     if (fitted.next) stats = fitted.next;
   }
+  for (const t of [ctx1, ctx2, tok1, tok2]) t.dispose();
   pass(undefined, '');
   const state: TransformerEncoderState = {
     config,
@@ -319,11 +346,7 @@ export function applyTransformerEncoder(
       target.copy_(h);
     });
   } finally {
-    for (const c of computes) {
-      c.ffn.dispose();
-      c.attention.queryMap.dispose();
-      for (const block of c.attention.outputBlocks ?? []) block.dispose();
-    }
+    for (const c of computes) disposeLayerCompute(c);
   }
   return out;
 }

@@ -12,6 +12,7 @@ export { setNumThreads, getNumThreads } from './threads.ts';
 export { op, opInPlace, callOp, schemaOf } from './dispatch.ts';
 export * as linalg from './linalg.ts';
 export * as F from './functional.ts';
+export * as fused from './fused.ts';
 export { saveSafetensors, saveSafetensorsSync, loadSafetensors, serialize, deserialize } from './safetensors.ts';
 export type { TensorMap, Metadata } from './safetensors.ts';
 export { native } from './native.ts';

@@ -45,6 +45,24 @@ export interface NativeAddon {
   liveTensors(): number;
   releaseFreeMemory(): boolean;
   packedAttention(qkv: NativeTensor, heads: number): NativeTensor;
+  spectralContexts(xs: NativeTensor[], queryMap: NativeTensor, heads: number, outs: NativeTensor[]): void;
+  productUpdates(cs: NativeTensor[], as: NativeTensor[], bs: NativeTensor[] | null, alphas: number[]): void;
+  attentionSublayers(
+    xs: NativeTensor[],
+    ctxs: NativeTensor[],
+    queryMap: NativeTensor,
+    heads: number,
+    outputMap: NativeTensor,
+    alpha: number,
+  ): void;
+  ffnSublayers(xs: NativeTensor[], ffn: NativeTensor): void;
+  sumAndDifference(
+    a: NativeTensor,
+    b: NativeTensor,
+    shift: NativeTensor | null,
+    sum: NativeTensor,
+    diff: NativeTensor,
+  ): NativeTensor;
   adamwStep(
     params: NativeTensor[],
     expAvgs: NativeTensor[],

@@ -131,6 +131,8 @@ const ops = {
   fillS_: opInPlace('aten::fill_.Scalar'),
   copy_: opInPlace('aten::copy_'),
   addcmul_: opInPlace('aten::addcmul_'),
+  addmm_: opInPlace('aten::addmm_'),
+  relu_: opInPlace('aten::relu_'),
   addcdiv_: opInPlace('aten::addcdiv_'),
   uniform_: opInPlace('aten::uniform_'),
   normal_: opInPlace('aten::normal_'),
@@ -657,6 +659,15 @@ export class Tensor {
   }
   addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
     ops.addcdiv_(this, t1, t2, value);
+    return this;
+  }
+  /** this ← beta · this + alpha · (m1 m2), one gemm writing into this. */
+  addmm_(m1: Tensor, m2: Tensor, beta = 1, alpha = 1): this {
+    ops.addmm_(this, m1, m2, beta, alpha);
+    return this;
+  }
+  relu_(): this {
+    ops.relu_(this);
     return this;
   }
   /** Fills with U(low, high) drawn from generator (the global stream when omitted). */

@@ -1,6 +1,7 @@
 // The closed-form fit of a scenario's encoder and the frozen-encoder features the CE head and ridge read.
 import {
   applyTransformerLayer,
+  disposeLayerCompute,
   fitMlpEncoder,
   fitTransformerEncoder,
   keepMlpState,
@@ -123,7 +124,7 @@ export function encodeFeatures(fit: ClosedFormFit, inputs: Tensor, pooling: Scen
         });
       }
     } finally {
-      for (const c of computes) dispose([c.ffn, c.attention.queryMap, ...(c.attention.outputBlocks ?? [])]);
+      for (const c of computes) disposeLayerCompute(c);
     }
     return out;
   });

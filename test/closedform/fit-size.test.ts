@@ -126,7 +126,8 @@ test('repeated fits at a scaled-down reference shape keep memory flat', () => {
   const handles = liveTensors();
   const rss = rssInUse();
   for (let r = 0; r < 3; r++) fit();
-  assert.equal(liveTensors(), handles, 'tensor handles leaked by the fit');
+  // ≤: handles other tests left to the garbage collector may be finalised meanwhile
+  assert.ok(liveTensors() <= handles, `tensor handles leaked by the fit: ${liveTensors()} > ${handles}`);
   const growthMib = (rssInUse() - rss) / 2 ** 20;
   assert.ok(growthMib < 24, `RSS grew by ${growthMib.toFixed(1)} MiB over 3 fits`);
 });

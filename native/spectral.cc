@@ -1,0 +1,538 @@
+// Fused kernels of the closed-form transformer fit (token products in float32 or float64, sums in float64). Each
+// replaces a chain of ATen ops that made a fresh batch-sized temporary per step:
+//   spectralContexts      normalised-query softmax attention with raw-token values, all heads, written
+//                         side by side as (B, T, H·d), so Ctx W_O and the ridge Gram are single products
+//   symmetricRankUpdate   C += α AᵀA by BLAS syrk (half the FLOPs of AᵀA by gemm), into float64
+//   transposedProductUpdate  C += α AᵀB by one gemm, into float64
+//   sumAndDifference      S = A + B − shift, D = A − B in one pass, with ΣS (per column), ‖S‖², ‖D‖² in float64
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "errors.h"
+#include "ops.h"
+#include "tensor.h"
+
+// BLAS is loaded with libtorch (libblas.so.3). The calls below are made outside parallel regions,
+// so BLAS threads itself.
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+                       const float* beta, float* c, const int* ldc);
+extern "C" void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha,
+                       const float* a, const int* lda, const float* beta, float* c, const int* ldc);
+extern "C" void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+                       const double* beta, double* c, const int* ldc);
+extern "C" void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+                       const double* a, const int* lda, const double* beta, double* c, const int* ldc);
+
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads() __attribute__((weak));
+
+namespace cfinit {
+
+namespace {
+
+void Blas(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
+          const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
+          const int* ldc) {
+  sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void Blas(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
+          const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+          const int* ldc) {
+  dgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void Syrk(const int* n, const int* k, const float* a, float* c) {
+  const float one = 1.f, zero = 0.f;
+  ssyrk_("L", "N", n, k, &one, a, n, &zero, c, n);
+}
+void Syrk(const int* n, const int* k, const double* a, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dsyrk_("L", "N", n, k, &one, a, n, &zero, c, n);
+}
+
+// The token products run in float32 or float64, every operand contiguous and of one dtype.
+void CheckTokens(const at::Tensor& t, at::ScalarType dtype, const char* what) {
+  TORCH_CHECK(t.scalar_type() == dtype && t.device().is_cpu(), what, " must be a ", dtype, " CPU tensor, got ",
+              t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), what, " must be contiguous");
+}
+
+void CheckComputeDtype(const at::Tensor& t, const char* what) {
+  TORCH_CHECK(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble, what,
+              " must be float32 or float64, got ", t.scalar_type());
+}
+
+void CheckAccumulator(const at::Tensor& c, int64_t rows, int64_t cols, const char* what) {
+  TORCH_CHECK(c.scalar_type() == at::kDouble && c.is_contiguous() && c.dim() == 2 && c.size(0) == rows &&
+                  c.size(1) == cols,
+              what, " must be a contiguous float64 (", rows, ", ", cols, ") tensor, got ", c.scalar_type(), " ",
+              c.sizes());
+}
+
+// out (M×N, row stride ldo) = a (M×K, row stride lda) · x (K×N, row stride ldx), for the small per-sequence
+// products (every operand in L1 at the fit's shapes): two rows of out share each load of x.
+__attribute__((target("avx2,fma"))) void SmallProductAvx2(const float* a, int lda, const float* x, int ldx, float* out,
+                                                           int ldo, int M, int K, int N) {
+  int j = 0;
+  for (; j + 32 <= N; j += 32) {
+    int t = 0;
+    for (; t + 2 <= M; t += 2) {
+      __m256 r00 = _mm256_setzero_ps(), r01 = _mm256_setzero_ps(), r02 = _mm256_setzero_ps(),
+             r03 = _mm256_setzero_ps();
+      __m256 r10 = _mm256_setzero_ps(), r11 = _mm256_setzero_ps(), r12 = _mm256_setzero_ps(),
+             r13 = _mm256_setzero_ps();
+      const float* a0 = a + t * lda;
+      const float* a1 = a0 + lda;
+      for (int s = 0; s < K; ++s) {
+        const float* xs = x + s * ldx + j;
+        const __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = _mm256_loadu_ps(xs + 16),
+                     x3 = _mm256_loadu_ps(xs + 24);
+        const __m256 w0 = _mm256_broadcast_ss(a0 + s), w1 = _mm256_broadcast_ss(a1 + s);
+        r00 = _mm256_fmadd_ps(w0, x0, r00);
+        r01 = _mm256_fmadd_ps(w0, x1, r01);
+        r02 = _mm256_fmadd_ps(w0, x2, r02);
+        r03 = _mm256_fmadd_ps(w0, x3, r03);
+        r10 = _mm256_fmadd_ps(w1, x0, r10);
+        r11 = _mm256_fmadd_ps(w1, x1, r11);
+        r12 = _mm256_fmadd_ps(w1, x2, r12);
+        r13 = _mm256_fmadd_ps(w1, x3, r13);
+      }
+      float* o0 = out + t * ldo + j;
+      float* o1 = o0 + ldo;
+      _mm256_storeu_ps(o0, r00);
+      _mm256_storeu_ps(o0 + 8, r01);
+      _mm256_storeu_ps(o0 + 16, r02);
+      _mm256_storeu_ps(o0 + 24, r03);
+      _mm256_storeu_ps(o1, r10);
+      _mm256_storeu_ps(o1 + 8, r11);
+      _mm256_storeu_ps(o1 + 16, r12);
+      _mm256_storeu_ps(o1 + 24, r13);
+    }
+    for (; t < M; ++t) {
+      __m256 r0 = _mm256_setzero_ps(), r1 = _mm256_setzero_ps(), r2 = _mm256_setzero_ps(), r3 = _mm256_setzero_ps();
+      for (int s = 0; s < K; ++s) {
+        const float* xs = x + s * ldx + j;
+        const __m256 w = _mm256_broadcast_ss(a + t * lda + s);
+        r0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs), r0);
+        r1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 8), r1);
+        r2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 16), r2);
+        r3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 24), r3);
+      }
+      float* o = out + t * ldo + j;
+      _mm256_storeu_ps(o, r0);
+      _mm256_storeu_ps(o + 8, r1);
+      _mm256_storeu_ps(o + 16, r2);
+      _mm256_storeu_ps(o + 24, r3);
+    }
+  }
+  for (; j + 8 <= N; j += 8) {
+    for (int t = 0; t < M; ++t) {
+      __m256 r = _mm256_setzero_ps();
+      for (int s = 0; s < K; ++s)
+        r = _mm256_fmadd_ps(_mm256_broadcast_ss(a + t * lda + s), _mm256_loadu_ps(x + s * ldx + j), r);
+      _mm256_storeu_ps(out + t * ldo + j, r);
+    }
+  }
+  for (; j < N; ++j) {
+    for (int t = 0; t < M; ++t) {
+      float r = 0.f;
+      for (int s = 0; s < K; ++s) r += a[t * lda + s] * x[s * ldx + j];
+      out[t * ldo + j] = r;
+    }
+  }
+}
+
+template <typename scalar_t>
+void SmallProductPortable(const scalar_t* a, int lda, const scalar_t* x, int ldx, scalar_t* out, int ldo, int M, int K,
+                          int N) {
+  for (int t = 0; t < M; ++t) {
+    scalar_t* o = out + t * ldo;
+    std::fill(o, o + N, scalar_t(0));
+    for (int s = 0; s < K; ++s) {
+      const scalar_t w = a[t * lda + s];
+      const scalar_t* xs = x + s * ldx;
+      for (int j = 0; j < N; ++j) o[j] += w * xs[j];
+    }
+  }
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+// Runs task(0..n−1) on ATen's threads, one task per thread, with BLAS held to its share of the cores
+// inside them: OpenBLAS's own threading scales poorly on the fit's products (measured 1.2–1.45x on two
+// cores against ≈ 2x for two independent single-threaded products), so the two views (or the two halves
+// of an update) run side by side instead. Without OpenBLAS's thread setter the tasks run one by one.
+template <typename Task>
+void RunTasks(int64_t n, const Task& task) {
+  // weak: resolved from the BLAS libtorch loaded when it is OpenBLAS, null otherwise
+  void (*const set)(int) = openblas_set_num_threads;
+  int (*const get)() = openblas_get_num_threads;
+  const int threads = at::get_num_threads();
+  if (n < 2 || threads < 2 || !set || !get || at::in_parallel_region()) {
+    for (int64_t i = 0; i < n; ++i) task(i);
+    return;
+  }
+  const int saved = get();
+  set(std::max(1, saved / static_cast<int>(std::min<int64_t>(n, threads))));
+  try {
+    at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) task(i);
+    });
+  } catch (...) {
+    set(saved);
+    throw;
+  }
+  set(saved);
+}
+
+void SmallProduct(const float* a, int lda, const float* x, int ldx, float* out, int ldo, int M, int K, int N) {
+  if (HasAvx2()) {
+    SmallProductAvx2(a, lda, x, ldx, out, ldo, M, K, N);
+  } else {
+    SmallProductPortable(a, lda, x, ldx, out, ldo, M, K, N);
+  }
+}
+void SmallProduct(const double* a, int lda, const double* x, int ldx, double* out, int ldo, int M, int K, int N) {
+  SmallProductPortable(a, lda, x, ldx, out, ldo, M, K, N);
+}
+
+// Per head h: q = rownormalize(X Q_h) (norm floored at 1e-8), A_h = softmax(q qᵀ / √k), out[..., h·d:(h+1)·d] = A_h X.
+template <typename scalar_t>
+void SpectralContexts(const at::Tensor& x, const at::Tensor& queryMap, int64_t heads, const at::Tensor& out) {
+  const int64_t B = x.size(0), T = x.size(1), d = x.size(2);
+  const int64_t k = queryMap.size(1) / heads;
+  const at::Tensor projected = at::mm(x.view({B * T, d}), queryMap);  // (B·T, H·k)
+  at::Tensor scores = at::empty({B, heads, T, T}, x.options());
+  const scalar_t* p = projected.data_ptr<scalar_t>();
+  scalar_t* sc = scores.data_ptr<scalar_t>();
+  const scalar_t scale = static_cast<scalar_t>(1.0 / std::sqrt(static_cast<double>(k)));
+  const scalar_t floor = static_cast<scalar_t>(1e-8);
+  at::parallel_for(0, B * heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<scalar_t> q(T * k), qt(k * T);  // q (T, k) and qᵀ (k, T)
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / heads, h = bh % heads;
+      for (int64_t t = 0; t < T; ++t) {
+        const scalar_t* row = p + (b * T + t) * heads * k + h * k;
+        scalar_t norm = 0;
+        for (int64_t i = 0; i < k; ++i) norm += row[i] * row[i];
+        const scalar_t length = std::max(static_cast<scalar_t>(std::sqrt(norm)), floor);
+        for (int64_t i = 0; i < k; ++i) q[t * k + i] = qt[i * T + t] = row[i] / length;
+      }
+      scalar_t* s = sc + bh * T * T;
+      const int Ti = static_cast<int>(T), ki = static_cast<int>(k);
+      SmallProduct(q.data(), ki, qt.data(), Ti, s, Ti, Ti, ki, Ti);  // q qᵀ (T, T)
+      for (int64_t i = 0; i < T * T; ++i) s[i] *= scale;
+    }
+  });
+  // ATen's softmax is vectorised (AVX2 exp); a scalar exp per score costs as much as the products.
+  const at::Tensor probs = at::_softmax(scores, -1, false);
+  scores.reset();
+  const scalar_t* a = probs.data_ptr<scalar_t>();
+  const scalar_t* xs = x.data_ptr<scalar_t>();
+  scalar_t* o = out.data_ptr<scalar_t>();
+  at::parallel_for(0, B * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / heads, h = bh % heads;
+      const int Ti = static_cast<int>(T), di = static_cast<int>(d);
+      SmallProduct(a + bh * T * T, Ti, xs + b * T * d, di, o + b * T * heads * d + h * d, static_cast<int>(heads * d),
+                   Ti, Ti, di);  // A_h x (T, d)
+    }
+  });
+}
+
+// aᵀa for a (k×n) row-major, upper triangle, into f (n×n). Row-major a is the column-major n×k matrix
+// Aᶜ, so aᵀa = Aᶜ Aᶜᵀ (syrk 'N'); its column-major lower triangle is our upper one.
+template <typename scalar_t>
+void SymmetricProduct(const at::Tensor& a, std::vector<scalar_t>& f) {
+  const int n = static_cast<int>(a.size(1)), k = static_cast<int>(a.size(0));
+  f.assign(static_cast<size_t>(n) * n, scalar_t(0));
+  if (k > 0) Syrk(&n, &k, a.data_ptr<scalar_t>(), f.data());
+}
+
+// c (n×n, float64) += alpha · f, f holding the upper triangle of a symmetric matrix.
+template <typename scalar_t>
+void AddSymmetric(const at::Tensor& c, const std::vector<scalar_t>& f, double alpha) {
+  const int64_t n = c.size(0);
+  double* out = c.data_ptr<double>();
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = i; j < n; ++j) {
+      const double v = alpha * static_cast<double>(f[i * n + j]);
+      out[i * n + j] += v;
+      if (j != i) out[j * n + i] += v;
+    }
+  }
+}
+
+// aᵀb for a (k×m), b (k×n) row-major into f (m×n): the column-major n×m result is bᶜ (n×k) · aᶜᵀ.
+template <typename scalar_t>
+void TransposedProduct(const at::Tensor& a, const at::Tensor& b, std::vector<scalar_t>& f) {
+  const int k = static_cast<int>(a.size(0)), m = static_cast<int>(a.size(1)), n = static_cast<int>(b.size(1));
+  f.assign(static_cast<size_t>(m) * n, scalar_t(0));
+  if (k == 0) return;
+  const scalar_t one = 1, zero = 0;
+  Blas("N", "T", &n, &m, &k, &one, b.data_ptr<scalar_t>(), &n, a.data_ptr<scalar_t>(), &m, &zero, f.data(), &n);
+}
+
+// cᵢ += alphaᵢ · aᵢᵀaᵢ (bs empty) or cᵢ += alphaᵢ · aᵢᵀbᵢ: the products side by side, then the float64
+// sums in order (an accumulator may appear more than once).
+template <typename scalar_t>
+void ProductUpdates(const std::vector<at::Tensor>& cs, const std::vector<at::Tensor>& as,
+                    const std::vector<at::Tensor>& bs, const std::vector<double>& alphas) {
+  const int64_t n = static_cast<int64_t>(as.size());
+  std::vector<std::vector<scalar_t>> products(n);
+  RunTasks(n, [&](int64_t i) {
+    if (bs.empty()) {
+      SymmetricProduct(as[i], products[i]);
+    } else {
+      TransposedProduct(as[i], bs[i], products[i]);
+    }
+  });
+  for (int64_t i = 0; i < n; ++i) {
+    if (bs.empty()) {
+      AddSymmetric(cs[i], products[i], alphas[i]);
+    } else {
+      double* out = cs[i].data_ptr<double>();
+      for (size_t j = 0; j < products[i].size(); ++j) out[j] += alphas[i] * static_cast<double>(products[i][j]);
+    }
+  }
+}
+
+at::Tensor TokenLayerNorm(const at::Tensor& x) { return at::layer_norm(x, {x.size(-1)}, {}, {}, 1e-5); }
+
+// x ← LN(α x + (1 − α) Ctx(x) W_O): one gemm into x, then the norm.
+template <typename scalar_t>
+void AttentionSublayerInPlace(const at::Tensor& x, const at::Tensor& ctx, const at::Tensor& queryMap, int64_t heads,
+                              const at::Tensor& outputMap, double alpha) {
+  SpectralContexts<scalar_t>(x, queryMap, heads, ctx);
+  const int64_t d = x.size(-1);
+  at::Tensor flat = x.view({-1, d});
+  flat.addmm_(ctx.view({-1, heads * d}), outputMap, alpha, 1 - alpha);
+  x.copy_(TokenLayerNorm(x));
+}
+
+// x ← LN(x + ReLU(x A_F)).
+void FfnSublayerInPlace(const at::Tensor& x, const at::Tensor& ffn) {
+  at::Tensor t = at::matmul(x, ffn);
+  t.relu_();
+  t.add_(x);
+  x.copy_(TokenLayerNorm(t));
+}
+
+// S = (a + b) − shift and D = a − b, each rounded to the tokens' dtype as the ATen ops would; returns
+// float64 [ΣS per column (d) | ‖S‖² | ‖D‖²].
+template <typename scalar_t>
+at::Tensor SumAndDifference(const at::Tensor& a, const at::Tensor& b, const at::Tensor* shift, const at::Tensor& sum,
+                            const at::Tensor& diff) {
+  const int64_t d = a.size(-1), rows = a.numel() / d;
+  const scalar_t* pa = a.data_ptr<scalar_t>();
+  const scalar_t* pb = b.data_ptr<scalar_t>();
+  const scalar_t* ps = shift ? shift->data_ptr<scalar_t>() : nullptr;
+  scalar_t* s = sum.data_ptr<scalar_t>();
+  scalar_t* df = diff.data_ptr<scalar_t>();
+  const int threads = at::get_num_threads();
+  std::vector<double> partial(static_cast<size_t>(threads) * (d + 2), 0.0);
+  at::parallel_for(0, rows, 256, [&](int64_t begin, int64_t end) {
+    double* acc = partial.data() + static_cast<size_t>(at::get_thread_num()) * (d + 2);
+    double ss = 0, dd = 0;
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t o = r * d;
+      for (int64_t j = 0; j < d; ++j) {
+        scalar_t sv = pa[o + j] + pb[o + j];
+        if (ps) sv = sv - ps[j];
+        const scalar_t dv = pa[o + j] - pb[o + j];
+        s[o + j] = sv;
+        df[o + j] = dv;
+        acc[j] += sv;
+        ss += static_cast<double>(sv) * sv;
+        dd += static_cast<double>(dv) * dv;
+      }
+    }
+    acc[d] += ss;
+    acc[d + 1] += dd;
+  });
+  at::Tensor result = at::zeros({d + 2}, a.options().dtype(at::kDouble));
+  double* r = result.data_ptr<double>();
+  for (int t = 0; t < threads; ++t)
+    for (int64_t j = 0; j < d + 2; ++j) r[j] += partial[static_cast<size_t>(t) * (d + 2) + j];
+  return result;
+}
+
+std::vector<at::Tensor> TensorList(const Napi::Value& value, const char* what) {
+  TORCH_CHECK(value.IsArray(), what, " must be an array of tensors");
+  const Napi::Array array = value.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(TensorHandle::From(array.Get(i), what));
+  return out;
+}
+
+void CheckTokenBatch(const at::Tensor& x, const at::Tensor& out, at::ScalarType dtype, int64_t width) {
+  CheckTokens(x, dtype, "x");
+  CheckTokens(out, dtype, "out");
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == width, "x must be (batch, tokens, ", width, "), got ", x.sizes());
+  TORCH_CHECK(out.numel() >= x.size(0) * x.size(1) * (out.dim() == 3 ? out.size(2) : 0) && out.dim() == 3 &&
+                  out.size(0) == x.size(0) && out.size(1) == x.size(1),
+              "the contexts must be (", x.size(0), ", ", x.size(1), ", heads·", width, "), got ", out.sizes());
+}
+
+void CheckQueryMap(const at::Tensor& queryMap, int64_t heads, int64_t width, at::ScalarType dtype) {
+  CheckTokens(queryMap, dtype, "queryMap");
+  TORCH_CHECK(heads > 0 && queryMap.dim() == 2 && queryMap.size(0) == width && queryMap.size(1) % heads == 0,
+              "queryMap must be (", width, ", heads·k) with ", heads, " heads, got ", queryMap.sizes());
+}
+
+// spectralContexts([x…], queryMap, heads, [out…]): each x (B, T, d) into its out (B, T, H·d), side by side.
+Napi::Value SpectralContextsCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "spectralContexts", [&] {
+    const std::vector<at::Tensor> xs = TensorList(info[0], "x");
+    const at::Tensor& queryMap = TensorHandle::From(info[1], "queryMap");
+    const int64_t heads = info[2].As<Napi::Number>().Int64Value();
+    const std::vector<at::Tensor> outs = TensorList(info[3], "out");
+    TORCH_CHECK(!xs.empty() && xs.size() == outs.size(), "one out per x");
+    CheckComputeDtype(xs[0], "x");
+    const at::ScalarType dtype = xs[0].scalar_type();
+    const int64_t width = xs[0].size(-1);
+    CheckQueryMap(queryMap, heads, width, dtype);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      CheckTokenBatch(xs[i], outs[i], dtype, width);
+      TORCH_CHECK(outs[i].size(2) == heads * width, "out must have ", heads * width, " columns");
+    }
+    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) {
+      if (dtype == at::kFloat) {
+        SpectralContexts<float>(xs[i], queryMap, heads, outs[i]);
+      } else {
+        SpectralContexts<double>(xs[i], queryMap, heads, outs[i]);
+      }
+    });
+    return info.Env().Undefined();
+  });
+}
+
+// productUpdates([c…], [a…], [b…] or null, [alpha…]): cᵢ += αᵢ aᵢᵀaᵢ (syrk) or αᵢ aᵢᵀbᵢ, cᵢ float64.
+Napi::Value ProductUpdatesCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "productUpdates", [&] {
+    const std::vector<at::Tensor> cs = TensorList(info[0], "c");
+    const std::vector<at::Tensor> as = TensorList(info[1], "a");
+    const bool symmetric = info[2].IsNull();
+    const std::vector<at::Tensor> bs = symmetric ? std::vector<at::Tensor>{} : TensorList(info[2], "b");
+    const Napi::Array alphaArray = info[3].As<Napi::Array>();
+    std::vector<double> alphas;
+    for (uint32_t i = 0; i < alphaArray.Length(); ++i) alphas.push_back(alphaArray.Get(i).As<Napi::Number>());
+    TORCH_CHECK(!as.empty() && cs.size() == as.size() && alphas.size() == as.size() &&
+                    (symmetric || bs.size() == as.size()),
+                "c, a, b and alpha must be equally long lists");
+    CheckComputeDtype(as[0], "a");
+    const at::ScalarType dtype = as[0].scalar_type();
+    for (size_t i = 0; i < as.size(); ++i) {
+      CheckTokens(as[i], dtype, "a");
+      TORCH_CHECK(as[i].dim() == 2, "a must be 2-D, got ", as[i].sizes());
+      if (symmetric) {
+        CheckAccumulator(cs[i], as[i].size(1), as[i].size(1), "c");
+      } else {
+        CheckTokens(bs[i], dtype, "b");
+        TORCH_CHECK(bs[i].dim() == 2 && bs[i].size(0) == as[i].size(0), "a (k, m) and b (k, n) must share k, got ",
+                    as[i].sizes(), " and ", bs[i].sizes());
+        CheckAccumulator(cs[i], as[i].size(1), bs[i].size(1), "c");
+      }
+    }
+    if (dtype == at::kFloat) {
+      ProductUpdates<float>(cs, as, bs, alphas);
+    } else {
+      ProductUpdates<double>(cs, as, bs, alphas);
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// attentionSublayers([x…], [ctx…], queryMap, heads, outputMap, alpha): each x ← LN(αx + (1 − α) Ctx(x) W_O).
+Napi::Value AttentionSublayersCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "attentionSublayers", [&] {
+    const std::vector<at::Tensor> xs = TensorList(info[0], "x");
+    const std::vector<at::Tensor> ctxs = TensorList(info[1], "ctx");
+    const at::Tensor& queryMap = TensorHandle::From(info[2], "queryMap");
+    const int64_t heads = info[3].As<Napi::Number>().Int64Value();
+    const at::Tensor& outputMap = TensorHandle::From(info[4], "outputMap");
+    const double alpha = info[5].As<Napi::Number>().DoubleValue();
+    TORCH_CHECK(!xs.empty() && xs.size() == ctxs.size(), "one ctx per x");
+    CheckComputeDtype(xs[0], "x");
+    const at::ScalarType dtype = xs[0].scalar_type();
+    const int64_t width = xs[0].size(-1);
+    CheckQueryMap(queryMap, heads, width, dtype);
+    CheckTokens(outputMap, dtype, "outputMap");
+    TORCH_CHECK(outputMap.dim() == 2 && outputMap.size(0) == heads * width && outputMap.size(1) == width,
+                "outputMap must be (", heads * width, ", ", width, "), got ", outputMap.sizes());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      CheckTokenBatch(xs[i], ctxs[i], dtype, width);
+      TORCH_CHECK(ctxs[i].size(2) == heads * width, "ctx must have ", heads * width, " columns");
+    }
+    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) {
+      if (dtype == at::kFloat) {
+        AttentionSublayerInPlace<float>(xs[i], ctxs[i], queryMap, heads, outputMap, alpha);
+      } else {
+        AttentionSublayerInPlace<double>(xs[i], ctxs[i], queryMap, heads, outputMap, alpha);
+      }
+    });
+    return info.Env().Undefined();
+  });
+}
+
+// ffnSublayers([x…], ffn): each x ← LN(x + ReLU(x A_F)).
+Napi::Value FfnSublayersCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "ffnSublayers", [&] {
+    const std::vector<at::Tensor> xs = TensorList(info[0], "x");
+    const at::Tensor& ffn = TensorHandle::From(info[1], "ffn");
+    TORCH_CHECK(!xs.empty(), "no tensors given");
+    CheckComputeDtype(xs[0], "x");
+    const int64_t width = xs[0].size(-1);
+    CheckTokens(ffn, xs[0].scalar_type(), "ffn");
+    TORCH_CHECK(ffn.dim() == 2 && ffn.size(0) == width && ffn.size(1) == width, "ffn must be (", width, ", ", width,
+                "), got ", ffn.sizes());
+    for (const at::Tensor& x : xs) CheckTokens(x, xs[0].scalar_type(), "x");
+    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) { FfnSublayerInPlace(xs[i], ffn); });
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value SumAndDifferenceCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "sumAndDifference", [&] {
+    const at::Tensor& a = TensorHandle::From(info[0], "sumAndDifference a");
+    const at::Tensor& b = TensorHandle::From(info[1], "sumAndDifference b");
+    const bool hasShift = !info[2].IsNull() && !info[2].IsUndefined();
+    const at::Tensor* shift = hasShift ? &TensorHandle::From(info[2], "sumAndDifference shift") : nullptr;
+    const at::Tensor& sum = TensorHandle::From(info[3], "sumAndDifference sum");
+    const at::Tensor& diff = TensorHandle::From(info[4], "sumAndDifference diff");
+    CheckComputeDtype(a, "a");
+    for (const auto& [t, name] : {std::pair{&a, "a"}, {&b, "b"}, {&sum, "sum"}, {&diff, "diff"}}) {
+      CheckTokens(*t, a.scalar_type(), name);
+      TORCH_CHECK(t->sizes() == a.sizes(), name, " must have a's shape ", a.sizes(), ", got ", t->sizes());
+    }
+    TORCH_CHECK(a.dim() >= 1, "a must have a feature axis");
+    if (shift) {
+      CheckTokens(*shift, a.scalar_type(), "shift");
+      TORCH_CHECK(shift->numel() == a.size(-1), "shift must have ", a.size(-1), " entries, got ", shift->numel());
+    }
+    const at::Tensor result = a.scalar_type() == at::kFloat ? SumAndDifference<float>(a, b, shift, sum, diff)
+                                                            : SumAndDifference<double>(a, b, shift, sum, diff);
+    return TensorHandle::Wrap(info.Env(), result);
+  });
+}
+
+}  // namespace
+
+void InitSpectral(Napi::Env env, Napi::Object exports) {
+  exports.Set("spectralContexts", Napi::Function::New(env, SpectralContextsCall, "spectralContexts"));
+  exports.Set("productUpdates", Napi::Function::New(env, ProductUpdatesCall, "productUpdates"));
+  exports.Set("attentionSublayers", Napi::Function::New(env, AttentionSublayersCall, "attentionSublayers"));
+  exports.Set("ffnSublayers", Napi::Function::New(env, FfnSublayersCall, "ffnSublayers"));
+  exports.Set("sumAndDifference", Napi::Function::New(env, SumAndDifferenceCall, "sumAndDifference"));
+}
+
+}  // namespace cfinit

@@ -1,9 +1,9 @@
 // Profile of the closed-form transformer fit at one reference shape: seconds per pass of the real fit,
-// then every token product of one mini-batch timed alone (median of 5), with its FLOPs and GFLOP/s
-// and its count over the whole fit (depth 3, 2 heads × 8 landmarks, float32 products).
+// then every fused kernel of one mini-batch (both views) timed alone (median of 5), with its FLOPs,
+// GFLOP/s and its count over the whole fit (depth 3, 2 heads × 8 landmarks, float32 products).
 //
 //   node --import tsx bench/closedform-profile.ts [--shape cifar|qnli|wikitext] [--scale 1]
-import { F, Generator, empty, randn, tidy, type Tensor } from '../src/torch/index.ts';
+import { Generator, empty, fused, randn, tidy, zeros, type Tensor } from '../src/torch/index.ts';
 import { DEFAULT_TRANSFORMER_CONFIG, fitTransformerEncoder } from '../src/closedform/index.ts';
 import { REFERENCE } from '../src/reference.ts';
 import { FIT_SHAPES } from './shapes.ts';
@@ -53,58 +53,81 @@ function main(): void {
   console.log(`${name} ${n}×${t}×${d}: fit ${total.toFixed(2)} s (no base stream)`);
   for (const [pass, s] of Object.entries(profile)) console.log(`  pass ${pass.padEnd(34)} ${s.toFixed(2)} s`);
 
-  // one batch of B sequences, and how often each product runs over the fit (both views, all layers)
+  // one batch of B sequences of both views, each fused kernel as the fit calls it, and how often it runs
   const b = Math.max(1, Math.floor(BATCH_TOKENS / t));
   const batches = Math.ceil(n / b);
-  const hd = LANDMARKS;
+  const k = LANDMARKS;
   const bt = b * t;
-  const x = randn([b, t, d], { generator: g });
-  const flat = x.reshape(bt, d);
-  const w = randn([d, d], { generator: g });
-  const qmap = randn([d, HEADS * hd], { generator: g });
-  const q = randn([b, t, hd], { generator: g });
-  const attn = F.softmax(q.bmm(q.mT()), -1);
-  const perView = 2 * DEPTH; // once per view and layer
-  const perHead = HEADS * 2 * DEPTH; // once per head, view and layer
+  const f = HEADS * d;
+  const [x1, x2] = [randn([b, t, d], { generator: g }), randn([b, t, d], { generator: g })];
+  const [s1, s2] = [empty([b, t, d]), empty([b, t, d])];
+  const [c1, c2] = [empty([b, t, f]), empty([b, t, f])];
+  const qmap = randn([d, HEADS * k], { generator: g });
+  const outputMap = randn([f, d], { generator: g }).mul(0.02);
+  const ffn = randn([d, d], { generator: g }).mul(0.05);
+  const gram = zeros([f, f], { dtype: 'float64' });
+  const rhs = zeros([f, d], { dtype: 'float64' });
+  const sums = zeros([d, d], { dtype: 'float64' });
+  const shift = zeros([1, d]);
+  const flat = (x: Tensor, w: number) => x.view(-1, w);
+  // FLOPs of the contexts of both views: projection, q qᵀ and A_h X per head
+  const contextFlops = 2 * (2 * bt * d * HEADS * k + HEADS * (2 * bt * t * k + 2 * bt * t * d));
   const rows: { product: string; flops: number; count: number; fn: () => unknown }[] = [
     {
-      product: 'stats Gram (BT×d)ᵀ(BT×d)',
+      product: 'stats: S, D of the views (one pass)',
+      flops: 0,
+      count: 2 * DEPTH,
+      fn: () => fused.sumAndDifference(x1, x2, shift, s1, s2),
+    },
+    {
+      product: 'stats: SᵀS, DᵀD (2 syrk, n = d)',
       flops: 2 * bt * d * d,
       count: 2 * DEPTH,
-      fn: () => flat.t().mm(flat).double(),
+      fn: () => fused.symmetricRankUpdates_([sums, sums], [flat(s1, d), flat(s2, d)], [1, 1]),
     },
     {
-      product: 'project X Q (BT×d)(d×r)',
-      flops: 2 * bt * d * HEADS * hd,
-      count: 2 * perView,
-      fn: () => x.matmul(qmap),
-    },
-    { product: 'scores bmm (T×k)(k×T)', flops: 2 * b * t * t * hd, count: 2 * perHead, fn: () => q.bmm(q.mT()) },
-    { product: 'softmax (B,T,T)', flops: 0, count: 2 * perHead, fn: () => F.softmax(attn, -1) },
-    { product: 'context bmm (T×T)(T×d)', flops: 2 * b * t * t * d, count: 2 * perHead, fn: () => attn.bmm(x) },
-    {
-      product: 'ridge Gram block C_hᵀC_g (BT×d)ᵀ(BT×d)',
-      flops: 2 * bt * d * d,
-      count: HEADS * (HEADS + 1) * DEPTH,
-      fn: () => flat.t().mm(flat).double(),
+      product: 'ridge: contexts, both views',
+      flops: contextFlops,
+      count: DEPTH,
+      fn: () => fused.spectralContexts([x1, x2], qmap, HEADS, [c1, c2]),
     },
     {
-      product: 'ridge rhs/cross (C₁ ± C₂)ᵀ(Y or E)',
-      flops: 2 * bt * d * d,
-      count: 2 * HEADS * DEPTH,
-      fn: () => flat.add(flat).t().mm(flat).double(),
+      product: 'ridge: S, D of contexts; Y, E of views',
+      flops: 0,
+      count: DEPTH,
+      fn: () => {
+        fused.sumAndDifference(flat(c1, f), flat(c2, f), null, flat(c1, f), flat(c2, f));
+        fused.sumAndDifference(x1, x2, null, s1, s2);
+      },
     },
-    { product: 'output ctx W_h (BT×d)(d×d)', flops: 2 * bt * d * d, count: perHead, fn: () => flat.mm(w) },
-    { product: 'layer norm (BT×d)', flops: 0, count: 2 * perView, fn: () => F.layerNorm(x, [d], null, null, 1e-5) },
     {
-      product: 'ffn X A (BT×d)(d×d) + relu + add',
-      flops: 2 * bt * d * d,
-      count: perView,
-      fn: () => flat.add(flat.mm(w).relu()),
+      product: 'ridge: G += ½(SᵀS + DᵀD) (2 syrk, n = H·d)',
+      flops: 2 * bt * f * f,
+      count: DEPTH,
+      fn: () => fused.symmetricRankUpdates_([gram, gram], [flat(c1, f), flat(c2, f)], [0.5, 0.5]),
+    },
+    {
+      product: 'ridge: R += SᵀY, K −= DᵀE (2 gemm)',
+      flops: 2 * 2 * bt * f * d,
+      count: DEPTH,
+      fn: () =>
+        fused.transposedProductUpdates_([rhs, rhs], [flat(c1, f), flat(c2, f)], [flat(s1, d), flat(s2, d)], [1, 1]),
+    },
+    {
+      product: 'attention sublayer, both views (ctx, gemm, LN)',
+      flops: contextFlops + 2 * 2 * bt * f * d,
+      count: DEPTH,
+      fn: () => fused.attentionSublayers_([s1, s2], [c1, c2], qmap, HEADS, outputMap, 0.5),
+    },
+    {
+      product: 'ffn sublayer, both views (gemm, relu, LN)',
+      flops: 2 * 2 * bt * d * d,
+      count: DEPTH,
+      fn: () => fused.ffnSublayers_([s1, s2], ffn),
     },
   ];
   console.log(`per batch of ${b} sequences (${bt} tokens), ${batches} batches per pass:`);
-  console.log('product                                    GFLOP/batch  ms/batch   GFLOP/s   fit total s');
+  console.log('kernel                                           GFLOP/batch  ms/batch   GFLOP/s   fit total s');
   let sum = 0;
   for (const row of rows) {
     const s = timeIt(() => {
@@ -114,11 +137,11 @@ function main(): void {
     sum += fitSeconds;
     const rate = row.flops ? (row.flops / s / 1e9).toFixed(1) : '-';
     console.log(
-      `${row.product.padEnd(42)} ${(row.flops / 1e9).toFixed(3).padStart(11)} ` +
+      `${row.product.padEnd(48)} ${(row.flops / 1e9).toFixed(3).padStart(11)} ` +
         `${(s * 1e3).toFixed(2).padStart(9)} ${rate.padStart(9)} ${fitSeconds.toFixed(2).padStart(12)}`,
     );
   }
-  console.log(`sum of products over the fit: ${sum.toFixed(2)} s (fit measured ${total.toFixed(2)} s)`);
+  console.log(`sum of kernels over the fit: ${sum.toFixed(2)} s (fit measured ${total.toFixed(2)} s)`);
 }
 
 main();

@@ -17,8 +17,8 @@
 #include "ops.h"
 #include "tensor.h"
 
-// BLAS is loaded with libtorch (libblas.so.3). The calls below are made outside parallel regions,
-// so BLAS threads itself.
+// BLAS is loaded with libtorch (libblas.so.3); the calls below are made outside parallel regions, so BLAS
+// threads itself.
 extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
                        const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
                        const float* beta, float* c, const int* ldc);
@@ -29,9 +29,6 @@ extern "C" void dgemm_(const char* transa, const char* transb, const int* m, con
                        const double* beta, double* c, const int* ldc);
 extern "C" void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
                        const double* a, const int* lda, const double* beta, double* c, const int* ldc);
-
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
-extern "C" int openblas_get_num_threads() __attribute__((weak));
 
 namespace cfinit {
 
@@ -167,31 +164,12 @@ bool HasAvx2() {
   return has;
 }
 
-// Runs task(0..n−1) on ATen's threads, one task per thread, with BLAS held to its share of the cores
-// inside them: OpenBLAS's own threading scales poorly on the fit's products (measured 1.2–1.45x on two
-// cores against ≈ 2x for two independent single-threaded products), so the two views (or the two halves
-// of an update) run side by side instead. Without OpenBLAS's thread setter the tasks run one by one.
+// Runs task(0..n−1) one after another. Running the views side by side (one per core, BLAS single-threaded
+// inside) was measured and lost: OpenBLAS's two-threaded products are as fast as two single-threaded ones
+// here, and its spinning workers then compete with ATen's.
 template <typename Task>
 void RunTasks(int64_t n, const Task& task) {
-  // weak: resolved from the BLAS libtorch loaded when it is OpenBLAS, null otherwise
-  void (*const set)(int) = openblas_set_num_threads;
-  int (*const get)() = openblas_get_num_threads;
-  const int threads = at::get_num_threads();
-  if (n < 2 || threads < 2 || !set || !get || at::in_parallel_region()) {
-    for (int64_t i = 0; i < n; ++i) task(i);
-    return;
-  }
-  const int saved = get();
-  set(std::max(1, saved / static_cast<int>(std::min<int64_t>(n, threads))));
-  try {
-    at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) task(i);
-    });
-  } catch (...) {
-    set(saved);
-    throw;
-  }
-  set(saved);
+  for (int64_t i = 0; i < n; ++i) task(i);
 }
 
 void SmallProduct(const float* a, int lda, const float* x, int ldx, float* out, int ldo, int M, int K, int N) {

@@ -1,7 +1,6 @@
 // Fused kernels of the closed-form fit (native/spectral.cc): token products in float32 or float64, sums
-// in float64. Each replaces a chain of ATen ops that made batch-sized temporaries; list arguments run side
-// by side, one per core, with BLAS single-threaded inside each (two independent single-threaded products
-// beat one two-threaded product on the fit's shapes).
+// in float64. Each replaces a chain of ATen ops that made batch-sized temporaries; list arguments (the two
+// views of a batch) go in one call.
 import { native } from './native.ts';
 import { Tensor } from './tensor.ts';
 

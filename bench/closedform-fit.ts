@@ -176,7 +176,11 @@ function main(): void {
       }
     }
   }
-  for (const version of versions) report(version.label, all.get(version.label)!, names, dtype, repeats, withBase);
+  const baselineBase = process.argv.includes('--baseline-base');
+  for (const version of versions) {
+    const base = withBase || (version.label !== 'new' && baselineBase);
+    report(version.label, all.get(version.label)!, names, dtype, repeats, base);
+  }
   if (versions.length > 1) {
     console.log(`speedup of new over baseline ${baselineRef} (ratio of medians):`);
     for (const name of names) {

@@ -9,27 +9,14 @@
 
 #include <cmath>
 
+#include "blas.h"
 #include "errors.h"
 #include "ops.h"
 #include "tensor.h"
 
-// BLAS is loaded with libtorch (libblas.so.3); small products run single-threaded inside it, so
-// calling it from ATen's worker threads does not oversubscribe.
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc);
-
 namespace cfinit {
 
 namespace {
-
-// Row-major C (m×n) = alpha · op(A) op(B) + beta · C, as the column-major Cᵀ = op(B)ᵀ op(A)ᵀ.
-void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
-          float beta, float* c, int ldc) {
-  const char ta = transA ? 'T' : 'N';
-  const char tb = transB ? 'T' : 'N';
-  sgemm_(&tb, &ta, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
-}
 
 struct Dims {
   int64_t batch, tokens, dim, heads, headDim;

@@ -2,9 +2,13 @@
 // replaces a chain of ATen ops that made a fresh batch-sized temporary per step:
 //   spectralContexts      normalised-query softmax attention with raw-token values, all heads, written
 //                         side by side as (B, T, H·d), so Ctx W_O and the ridge Gram are single products
-//   symmetricRankUpdate   C += α AᵀA by BLAS syrk (half the FLOPs of AᵀA by gemm), into float64
-//   transposedProductUpdate  C += α AᵀB by one gemm, into float64
+//   productUpdates        C += α AᵀA by BLAS syrk (half the FLOPs of AᵀA by gemm) or C += α AᵀB by one gemm,
+//                         into float64
+//   attentionSublayers, ffnSublayers   the encoder's two sublayers over the tokens' own storage
 //   sumAndDifference      S = A + B − shift, D = A − B in one pass, with ΣS (per column), ‖S‖², ‖D‖² in float64
+// List arguments (the two views of a batch) are processed one after another: running them side by side (one
+// per core, BLAS single-threaded inside) was measured and lost, as OpenBLAS's two-threaded products are as
+// fast as two single-threaded ones here and its spinning workers then compete with ATen's.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <immintrin.h>
@@ -13,45 +17,14 @@
 #include <cmath>
 #include <vector>
 
+#include "blas.h"
 #include "errors.h"
 #include "ops.h"
 #include "tensor.h"
 
-// BLAS is loaded with libtorch (libblas.so.3); the calls below are made outside parallel regions, so BLAS
-// threads itself.
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc);
-extern "C" void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha,
-                       const float* a, const int* lda, const float* beta, float* c, const int* ldc);
-extern "C" void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-                       const double* beta, double* c, const int* ldc);
-extern "C" void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
-                       const double* a, const int* lda, const double* beta, double* c, const int* ldc);
-
 namespace cfinit {
 
 namespace {
-
-void Blas(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
-          const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-          const int* ldc) {
-  sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-void Blas(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-          const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-          const int* ldc) {
-  dgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-void Syrk(const int* n, const int* k, const float* a, float* c) {
-  const float one = 1.f, zero = 0.f;
-  ssyrk_("L", "N", n, k, &one, a, n, &zero, c, n);
-}
-void Syrk(const int* n, const int* k, const double* a, double* c) {
-  const double one = 1.0, zero = 0.0;
-  dsyrk_("L", "N", n, k, &one, a, n, &zero, c, n);
-}
 
 // The token products run in float32 or float64, every operand contiguous and of one dtype.
 void CheckTokens(const at::Tensor& t, at::ScalarType dtype, const char* what) {
@@ -164,14 +137,6 @@ bool HasAvx2() {
   return has;
 }
 
-// Runs task(0..n−1) one after another. Running the views side by side (one per core, BLAS single-threaded
-// inside) was measured and lost: OpenBLAS's two-threaded products are as fast as two single-threaded ones
-// here, and its spinning workers then compete with ATen's.
-template <typename Task>
-void RunTasks(int64_t n, const Task& task) {
-  for (int64_t i = 0; i < n; ++i) task(i);
-}
-
 void SmallProduct(const float* a, int lda, const float* x, int ldx, float* out, int ldo, int M, int K, int N) {
   if (HasAvx2()) {
     SmallProductAvx2(a, lda, x, ldx, out, ldo, M, K, N);
@@ -227,59 +192,45 @@ void SpectralContexts(const at::Tensor& x, const at::Tensor& queryMap, int64_t h
   });
 }
 
-// aᵀa for a (k×n) row-major, upper triangle, into f (n×n). Row-major a is the column-major n×k matrix
-// Aᶜ, so aᵀa = Aᶜ Aᶜᵀ (syrk 'N'); its column-major lower triangle is our upper one.
+// c (n×n, float64) += alpha · aᵀa for a (k×n), by syrk into float32/64 scratch, both triangles filled.
 template <typename scalar_t>
-void SymmetricProduct(const at::Tensor& a, std::vector<scalar_t>& f) {
+void SymmetricRankUpdate(const at::Tensor& c, const at::Tensor& a, double alpha, std::vector<scalar_t>& scratch) {
   const int n = static_cast<int>(a.size(1)), k = static_cast<int>(a.size(0));
-  f.assign(static_cast<size_t>(n) * n, scalar_t(0));
-  if (k > 0) Syrk(&n, &k, a.data_ptr<scalar_t>(), f.data());
-}
-
-// c (n×n, float64) += alpha · f, f holding the upper triangle of a symmetric matrix.
-template <typename scalar_t>
-void AddSymmetric(const at::Tensor& c, const std::vector<scalar_t>& f, double alpha) {
-  const int64_t n = c.size(0);
+  if (k == 0) return;
+  scratch.assign(static_cast<size_t>(n) * n, scalar_t(0));
+  SyrkUpper(n, k, a.data_ptr<scalar_t>(), scratch.data());
   double* out = c.data_ptr<double>();
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j = i; j < n; ++j) {
-      const double v = alpha * static_cast<double>(f[i * n + j]);
+      const double v = alpha * static_cast<double>(scratch[i * n + j]);
       out[i * n + j] += v;
       if (j != i) out[j * n + i] += v;
     }
   }
 }
 
-// aᵀb for a (k×m), b (k×n) row-major into f (m×n): the column-major n×m result is bᶜ (n×k) · aᶜᵀ.
+// c (m×n, float64) += alpha · aᵀb for a (k×m), b (k×n), by one gemm into float32/64 scratch.
 template <typename scalar_t>
-void TransposedProduct(const at::Tensor& a, const at::Tensor& b, std::vector<scalar_t>& f) {
+void TransposedProductUpdate(const at::Tensor& c, const at::Tensor& a, const at::Tensor& b, double alpha,
+                             std::vector<scalar_t>& scratch) {
   const int k = static_cast<int>(a.size(0)), m = static_cast<int>(a.size(1)), n = static_cast<int>(b.size(1));
-  f.assign(static_cast<size_t>(m) * n, scalar_t(0));
   if (k == 0) return;
-  const scalar_t one = 1, zero = 0;
-  Blas("N", "T", &n, &m, &k, &one, b.data_ptr<scalar_t>(), &n, a.data_ptr<scalar_t>(), &m, &zero, f.data(), &n);
+  scratch.resize(static_cast<size_t>(m) * n);
+  Gemm<scalar_t>(true, false, m, n, k, 1, a.data_ptr<scalar_t>(), m, b.data_ptr<scalar_t>(), n, 0, scratch.data(), n);
+  double* out = c.data_ptr<double>();
+  for (size_t i = 0; i < scratch.size(); ++i) out[i] += alpha * static_cast<double>(scratch[i]);
 }
 
-// cᵢ += alphaᵢ · aᵢᵀaᵢ (bs empty) or cᵢ += alphaᵢ · aᵢᵀbᵢ: the products side by side, then the float64
-// sums in order (an accumulator may appear more than once).
+// cᵢ += alphaᵢ · aᵢᵀaᵢ (bs empty) or cᵢ += alphaᵢ · aᵢᵀbᵢ, in order (an accumulator may appear more than once).
 template <typename scalar_t>
 void ProductUpdates(const std::vector<at::Tensor>& cs, const std::vector<at::Tensor>& as,
                     const std::vector<at::Tensor>& bs, const std::vector<double>& alphas) {
-  const int64_t n = static_cast<int64_t>(as.size());
-  std::vector<std::vector<scalar_t>> products(n);
-  RunTasks(n, [&](int64_t i) {
+  std::vector<scalar_t> scratch;
+  for (size_t i = 0; i < as.size(); ++i) {
     if (bs.empty()) {
-      SymmetricProduct(as[i], products[i]);
+      SymmetricRankUpdate(cs[i], as[i], alphas[i], scratch);
     } else {
-      TransposedProduct(as[i], bs[i], products[i]);
-    }
-  });
-  for (int64_t i = 0; i < n; ++i) {
-    if (bs.empty()) {
-      AddSymmetric(cs[i], products[i], alphas[i]);
-    } else {
-      double* out = cs[i].data_ptr<double>();
-      for (size_t j = 0; j < products[i].size(); ++j) out[j] += alphas[i] * static_cast<double>(products[i][j]);
+      TransposedProductUpdate(cs[i], as[i], bs[i], alphas[i], scratch);
     }
   }
 }
@@ -352,13 +303,15 @@ std::vector<at::Tensor> TensorList(const Napi::Value& value, const char* what) {
   return out;
 }
 
-void CheckTokenBatch(const at::Tensor& x, const at::Tensor& out, at::ScalarType dtype, int64_t width) {
+// x (B, T, width) and its contexts (B, T, heads·width), named `what` in errors.
+void CheckTokenBatch(const at::Tensor& x, const at::Tensor& contexts, at::ScalarType dtype, int64_t width,
+                     int64_t heads, const char* what) {
   CheckTokens(x, dtype, "x");
-  CheckTokens(out, dtype, "out");
+  CheckTokens(contexts, dtype, what);
   TORCH_CHECK(x.dim() == 3 && x.size(2) == width, "x must be (batch, tokens, ", width, "), got ", x.sizes());
-  TORCH_CHECK(out.numel() >= x.size(0) * x.size(1) * (out.dim() == 3 ? out.size(2) : 0) && out.dim() == 3 &&
-                  out.size(0) == x.size(0) && out.size(1) == x.size(1),
-              "the contexts must be (", x.size(0), ", ", x.size(1), ", heads·", width, "), got ", out.sizes());
+  TORCH_CHECK(contexts.dim() == 3 && contexts.size(0) == x.size(0) && contexts.size(1) == x.size(1) &&
+                  contexts.size(2) == heads * width,
+              what, " must be (", x.size(0), ", ", x.size(1), ", ", heads * width, "), got ", contexts.sizes());
 }
 
 void CheckQueryMap(const at::Tensor& queryMap, int64_t heads, int64_t width, at::ScalarType dtype) {
@@ -367,7 +320,7 @@ void CheckQueryMap(const at::Tensor& queryMap, int64_t heads, int64_t width, at:
               "queryMap must be (", width, ", heads·k) with ", heads, " heads, got ", queryMap.sizes());
 }
 
-// spectralContexts([x…], queryMap, heads, [out…]): each x (B, T, d) into its out (B, T, H·d), side by side.
+// spectralContexts([x…], queryMap, heads, [out…]): each x (B, T, d) into its out (B, T, H·d).
 Napi::Value SpectralContextsCall(const Napi::CallbackInfo& info) {
   return Guarded(info.Env(), "spectralContexts", [&] {
     const std::vector<at::Tensor> xs = TensorList(info[0], "x");
@@ -380,16 +333,15 @@ Napi::Value SpectralContextsCall(const Napi::CallbackInfo& info) {
     const int64_t width = xs[0].size(-1);
     CheckQueryMap(queryMap, heads, width, dtype);
     for (size_t i = 0; i < xs.size(); ++i) {
-      CheckTokenBatch(xs[i], outs[i], dtype, width);
-      TORCH_CHECK(outs[i].size(2) == heads * width, "out must have ", heads * width, " columns");
+      CheckTokenBatch(xs[i], outs[i], dtype, width, heads, "out");
     }
-    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) {
+    for (size_t i = 0; i < xs.size(); ++i) {
       if (dtype == at::kFloat) {
         SpectralContexts<float>(xs[i], queryMap, heads, outs[i]);
       } else {
         SpectralContexts<double>(xs[i], queryMap, heads, outs[i]);
       }
-    });
+    }
     return info.Env().Undefined();
   });
 }
@@ -448,16 +400,15 @@ Napi::Value AttentionSublayersCall(const Napi::CallbackInfo& info) {
     TORCH_CHECK(outputMap.dim() == 2 && outputMap.size(0) == heads * width && outputMap.size(1) == width,
                 "outputMap must be (", heads * width, ", ", width, "), got ", outputMap.sizes());
     for (size_t i = 0; i < xs.size(); ++i) {
-      CheckTokenBatch(xs[i], ctxs[i], dtype, width);
-      TORCH_CHECK(ctxs[i].size(2) == heads * width, "ctx must have ", heads * width, " columns");
+      CheckTokenBatch(xs[i], ctxs[i], dtype, width, heads, "ctx");
     }
-    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) {
+    for (size_t i = 0; i < xs.size(); ++i) {
       if (dtype == at::kFloat) {
         AttentionSublayerInPlace<float>(xs[i], ctxs[i], queryMap, heads, outputMap, alpha);
       } else {
         AttentionSublayerInPlace<double>(xs[i], ctxs[i], queryMap, heads, outputMap, alpha);
       }
-    });
+    }
     return info.Env().Undefined();
   });
 }
@@ -474,7 +425,7 @@ Napi::Value FfnSublayersCall(const Napi::CallbackInfo& info) {
     TORCH_CHECK(ffn.dim() == 2 && ffn.size(0) == width && ffn.size(1) == width, "ffn must be (", width, ", ", width,
                 "), got ", ffn.sizes());
     for (const at::Tensor& x : xs) CheckTokens(x, xs[0].scalar_type(), "x");
-    RunTasks(static_cast<int64_t>(xs.size()), [&](int64_t i) { FfnSublayerInPlace(xs[i], ffn); });
+    for (const at::Tensor& x : xs) FfnSublayerInPlace(x, ffn);
     return info.Env().Undefined();
   });
 }

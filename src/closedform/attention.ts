@@ -67,7 +67,6 @@ export interface AttentionCompute {
   /** Σ̄^-½ [P_1 | … | P_H]  (d × r) */
   queryMap: Tensor;
   heads: number;
-  headDim: number;
   /** W_O (H·d × d) in the products' dtype. */
   outputMap: Tensor | null;
   alpha: number;
@@ -84,7 +83,6 @@ export function attentionCompute(
     return {
       queryMap,
       heads,
-      headDim,
       outputMap: params.outputMap ? params.outputMap.to(dtype).contiguous() : null,
       alpha: params.alpha ?? 0,
     };
@@ -111,7 +109,7 @@ export function attentionContext(x: Tensor, compute: AttentionCompute, out?: Ten
   return target;
 }
 
-/** The contexts of two view batches (B, T, d), side by side, into out1 and out2 (B, T, H·d). */
+/** The contexts of two view batches (B, T, d) into out1 and out2 (B, T, H·d). */
 export function attentionContexts(v1: Tensor, v2: Tensor, compute: AttentionCompute, out1: Tensor, out2: Tensor): void {
   fused.spectralContexts([v1, v2], compute.queryMap, compute.heads, [out1, out2]);
 }
@@ -143,17 +141,15 @@ export class RidgeAccumulator {
 
   /**
    * v1, v2: a batch of the two views (B, T, d); ctx1, ctx2: their contexts (B, T, H·d), overwritten
-   * (with S and D); ySum, eDiff: scratch of v1's shape, or fresh when omitted.
+   * (with S and D); y, e: scratch of v1's shape, overwritten (with V₁ + V₂ and V₁ − V₂).
    */
-  add(v1: Tensor, v2: Tensor, ctx1: Tensor, ctx2: Tensor, ySum?: Tensor, eDiff?: Tensor): void {
+  add(v1: Tensor, v2: Tensor, ctx1: Tensor, ctx2: Tensor, y: Tensor, e: Tensor): void {
     const d = this.width;
     const f = this.heads * d;
     tidy(() => {
       const c1 = ctx1.view(-1, f);
       const c2 = ctx2.view(-1, f);
       fused.sumAndDifference(c1, c2, null, c1, c2); // S, D in place
-      const y = ySum ?? empty(v1.shape, { dtype: v1.dtype });
-      const e = eDiff ?? empty(v1.shape, { dtype: v1.dtype });
       const norms = fused.sumAndDifference(v1.contiguous(), v2.contiguous(), null, y, e).toArray();
       fused.symmetricRankUpdates_([this.gram, this.gram], [c1, c2], [0.5, 0.5]);
       // R = Sᵀ(V₁ + V₂)/2,  K = −Dᵀ(V₁ − V₂)/2
@@ -243,7 +239,7 @@ export function attentionSublayer(x: Tensor, compute: AttentionCompute): Tensor 
 }
 
 /**
- * The attention sublayer written over each x itself (contiguous (B, T, d)), side by side:
+ * The attention sublayer written over each x itself (contiguous (B, T, d)):
  * x ← LN(α x + (1 − α) Ctx(x) W_O). ctxs: scratch (B, T, H·d), one per x.
  */
 export function attentionSublayers_(xs: readonly Tensor[], compute: AttentionCompute, ctxs: readonly Tensor[]): void {

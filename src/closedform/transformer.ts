@@ -167,12 +167,11 @@ function pass(profile: Record<string, number> | undefined, name: string): void {
 }
 
 /**
- * Batch scratch reused by every pass of a fit: contexts (B, T, H·d) and token-shaped buffers (B, T, d),
- * one per view; B sequences per batch.
+ * Batch scratch reused by every pass of a fit, B sequences per batch: two contexts buffers (B, T, H·d) and two
+ * token-shaped buffers (B, T, d), one of each per view.
  */
-function fitScratch(batch: number, tokens: number, width: number, heads: number, dtype: DType) {
-  const make = (w: number) => keep(empty([batch, tokens, w], { dtype }));
-  return { contexts: [make(heads * width), make(heads * width)], tokens: [make(width), make(width)] };
+function fitScratch(batch: number, tokens: number, width: number, heads: number, dtype: DType): Tensor[] {
+  return [heads * width, heads * width, width, width].map((w) => keep(empty([batch, tokens, w], { dtype })));
 }
 
 /** Fits the encoder on view1/view2 and returns its state and the propagated streams. */
@@ -205,8 +204,7 @@ export function fitTransformerEncoder(
   const batch = Math.max(1, Math.floor(config.batchTokens / tokens));
 
   const profile = options.profile;
-  const scratch = fitScratch(Math.min(batch, n), tokens, width, config.heads, dtype);
-  const [ctx1, ctx2, tok1, tok2] = [...scratch.contexts, ...scratch.tokens];
+  const [ctx1, ctx2, tok1, tok2] = fitScratch(Math.min(batch, n), tokens, width, config.heads, dtype);
   pass(profile, 'stats');
   let stats = new PairedStatsAccumulator(width);
   forEachBatch(views, batch, ([v1, v2], [s1, s2]) => stats.add(v1, v2, [s1, s2]), [tok1, tok2]);

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tabularView } from '../../src/data/index.ts';
 import { REFERENCE } from '../../src/reference.ts';
 import { Generator, F, fromTypedArray, randn, tensor, tidy, type Tensor } from '../../src/torch/index.ts';
 import { fitReadouts, fitTemperature, readoutLogits, runModel } from '../../src/train/index.ts';
-import type { Scenario } from '../../src/data/index.ts';
-import { disposeScenario } from './tiny.ts';
+import { disposeScenario, tabularScenario } from './tiny.ts';
 
 type Mat = number[][];
 const fromTensor = (t: Tensor): Mat => t.double().tolist() as Mat;
@@ -84,25 +82,11 @@ test('cf-ridge reaches 100% on a linearly separable tabular set, with no gradien
   const g = new Generator(11);
   const train = clusters(150, g);
   const testSplit = clusters(60, g);
-  const s: Scenario = {
-    name: 'covtype_mlp',
-    architecture: 'mlp',
-    modality: 'tabular',
-    task: 'classification',
-    pooling: 'none',
-    metric: 'accuracy',
-    numClasses: 3,
-    seed: 0,
-    train: { raw: train.x, labels: train.y },
-    test: { raw: testSplit.x, labels: testSplit.y },
-    inputShape: [6],
-    view: { kind: 'mask-and-noise', maskProb: 0.15, noiseStd: 0.1 },
-    augmentTrainingBatches: false,
-    encode: (raw) => raw,
-    augment: (raw, gen) => tabularView(raw, gen, 0.15, 0.1),
-    state: {},
-    details: {},
-  };
+  const s = tabularScenario(
+    { train: { raw: train.x, labels: train.y }, test: { raw: testSplit.x, labels: testSplit.y } },
+    6,
+    3,
+  );
   const record = runModel(s, 'cf-ridge', { seed: 7 });
   assert.equal(record.stepsTotal, 0);
   assert.equal(record.trainableParams, 0);

@@ -17,6 +17,11 @@ export function tinyTabular(
     };
     return { train: make(nTrain), test: make(nTest) };
   });
+  return tabularScenario(split, features, classes);
+}
+
+/** A covtype-like tabular Scenario around given train/test rows (mask-and-noise views, as covtype's). */
+export function tabularScenario(split: Pick<Scenario, 'train' | 'test'>, features: number, classes: number): Scenario {
   return {
     name: 'covtype_mlp',
     architecture: 'mlp',

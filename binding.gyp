@@ -19,7 +19,7 @@
       "defines": ["NAPI_EXPERIMENTAL", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "<!@(node scripts/libtorch.cjs cflags)"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-frtti", "-Wno-unused-parameter", "<!@(node scripts/libtorch.cjs cflags)"],
       "libraries": [
         "-L<!(node scripts/libtorch.cjs libdir)",
         "-Wl,-rpath,<!(node scripts/libtorch.cjs libdir)",

@@ -6,14 +6,14 @@
 // The transformer fit propagates only the two views it needs (the benchmark's feature extraction encodes
 // train and test afterwards); --base also propagates a base stream, as the fit did before.
 // --baseline <git-ref> times that commit's fit beside this one, interleaved child by child: the commit is
-// checked out read-only in a git worktree (/tmp/cfinit-baseline-<ref>, node_modules symlinked, the built
-// addon copied) and this script runs there against its sources; --baseline-base gives only the baseline the
+// checked out read-only in a git worktree (/tmp/cfinit-baseline-<ref>, node_modules symlinked, its own addon
+// built there once) and this script runs there against its sources; --baseline-base gives only the baseline the
 // base stream (the fit as the benchmark ran it before propagating the base became optional).
 //
 //   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--base]
 //     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref> [--baseline-base]]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitMlpEncoder, fitTransformerEncoder, type ComputeDtype } from '../src/closedform/index.ts';
@@ -197,8 +197,11 @@ function baselineScript(ref: string): string {
   if (!existsSync(dir))
     execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, ref], { stdio: 'inherit' });
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  if (!existsSync(join(dir, 'build/Release')))
-    cpSync(join(root, 'build/Release'), join(dir, 'build/Release'), { recursive: true });
+  // the ref's own addon, built from its native sources (an addon built from ours would carry today's kernels and
+  // memory accounting into the baseline)
+  if (!existsSync(join(dir, 'build/Release/cfinit_native.node'))) {
+    execFileSync('npm', ['run', '--silent', 'install'], { cwd: dir, stdio: 'inherit' });
+  }
   // The script's own imports that an older ref may not have (pure data; the ref's copies win when present).
   for (const file of ['bench/shapes.ts', 'src/reference.ts']) {
     if (!existsSync(join(dir, file))) copyFileSync(join(root, file), join(dir, file));

@@ -295,6 +295,53 @@ at::Tensor SumAndDifference(const at::Tensor& a, const at::Tensor& b, const at::
   return result;
 }
 
+// Per-column moments of x (rows, d), with x ← max(x, 0) first when relu: returns float64 (2, d) [mean | Σ(x − mean)²].
+// Blocks of 256 rows each take their mean and centred squares while in cache; the blocks are merged in order by
+// Chan's update (n = nₐ + n_b, δ = m_b − mₐ, m = mₐ + δ n_b/n, M₂ = M₂ₐ + M₂_b + δ² nₐ n_b/n), so the result does
+// not depend on the thread count.
+template <typename scalar_t>
+at::Tensor ColumnMoments(const at::Tensor& x, bool relu) {
+  constexpr int64_t kBlock = 256;
+  const int64_t d = x.size(-1), rows = x.numel() / d, blocks = (rows + kBlock - 1) / kBlock;
+  scalar_t* p = x.data_ptr<scalar_t>();
+  std::vector<double> partial(static_cast<size_t>(blocks) * 2 * d);  // per block [mean | M₂]
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t r0 = blk * kBlock, r1 = std::min(rows, r0 + kBlock);
+      scalar_t* __restrict__ block = p + r0 * d;
+      double* __restrict__ mean = partial.data() + blk * 2 * d;
+      double* __restrict__ m2 = mean + d;
+      const int64_t count = (r1 - r0) * d;
+      if (relu)
+        for (int64_t i = 0; i < count; ++i) block[i] = std::max(block[i], scalar_t(0));
+      for (int64_t i = 0; i < count; i += d)
+        for (int64_t j = 0; j < d; ++j) mean[j] += block[i + j];
+      const double inv = 1.0 / static_cast<double>(r1 - r0);
+      for (int64_t j = 0; j < d; ++j) mean[j] *= inv;
+      for (int64_t i = 0; i < count; i += d)
+        for (int64_t j = 0; j < d; ++j) {
+          const double c = block[i + j] - mean[j];
+          m2[j] += c * c;
+        }
+    }
+  });
+  at::Tensor result = at::empty({2, d}, x.options().dtype(at::kDouble));
+  double* mean = result.data_ptr<double>();
+  double* m2 = mean + d;
+  std::copy(partial.begin(), partial.begin() + 2 * d, mean);
+  for (int64_t blk = 1; blk < blocks; ++blk) {
+    const double na = static_cast<double>(blk * kBlock);
+    const double nb = static_cast<double>(std::min(kBlock, rows - blk * kBlock));
+    const double* bm = partial.data() + blk * 2 * d;
+    for (int64_t j = 0; j < d; ++j) {
+      const double delta = bm[j] - mean[j];
+      mean[j] += delta * nb / (na + nb);
+      m2[j] += bm[d + j] + delta * delta * na * nb / (na + nb);
+    }
+  }
+  return result;
+}
+
 std::vector<at::Tensor> TensorList(const Napi::Value& value, const char* what) {
   TORCH_CHECK(value.IsArray(), what, " must be an array of tensors");
   const Napi::Array array = value.As<Napi::Array>();
@@ -454,6 +501,19 @@ Napi::Value SumAndDifferenceCall(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value ColumnMomentsCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "columnMoments", [&] {
+    const at::Tensor& x = TensorHandle::From(info[0], "columnMoments x");
+    const bool relu = info[1].ToBoolean().Value();
+    CheckComputeDtype(x, "x");
+    CheckTokens(x, x.scalar_type(), "x");
+    TORCH_CHECK(x.dim() >= 1 && x.numel() > 0, "x must be non-empty with a feature axis, got ", x.sizes());
+    const at::Tensor result =
+        x.scalar_type() == at::kFloat ? ColumnMoments<float>(x, relu) : ColumnMoments<double>(x, relu);
+    return TensorHandle::Wrap(info.Env(), result);
+  });
+}
+
 }  // namespace
 
 void InitSpectral(Napi::Env env, Napi::Object exports) {
@@ -461,6 +521,7 @@ void InitSpectral(Napi::Env env, Napi::Object exports) {
   exports.Set("productUpdates", Napi::Function::New(env, ProductUpdatesCall, "productUpdates"));
   exports.Set("attentionSublayers", Napi::Function::New(env, AttentionSublayersCall, "attentionSublayers"));
   exports.Set("ffnSublayers", Napi::Function::New(env, FfnSublayersCall, "ffnSublayers"));
+  exports.Set("columnMoments", Napi::Function::New(env, ColumnMomentsCall, "columnMoments"));
   exports.Set("sumAndDifference", Napi::Function::New(env, SumAndDifferenceCall, "sumAndDifference"));
 }
 

@@ -1,8 +1,8 @@
 // The closed-form MLP encoder ("full-square": every layer is a d×d shrinkage transform, ReLU, then
 // a joint per-feature re-normalisation of the base and view streams). float64 throughout.
-import { keep, tidy, type Tensor } from '../torch/index.ts';
-import { fitLayer } from './layer.ts';
-import { checkPair, subsetRows } from './stats.ts';
+import { empty, fused, keep, stack, tidy, type Tensor } from '../torch/index.ts';
+import { fitLayerFromStats } from './layer.ts';
+import { checkPair, pairedStats, subsetRows } from './stats.ts';
 import { checkFitInputs } from './validate.ts';
 import { positiveInt, positiveNumber } from '../checks.ts';
 
@@ -33,16 +33,26 @@ export interface MlpStreams {
  *   m = (1/k) Σⱼ colmean(Xⱼ),  v = (1/k) Σⱼ colmean((Xⱼ − m)²),  s = √max(v, 1e-6),  Xⱼ ← (Xⱼ − m)/s.
  */
 export function jointNormalize(streams: readonly Tensor[]): { normalized: Tensor[]; norm: Normalizer } {
+  const normalized = streams.map((x) => x.contiguous().clone());
+  return { normalized, norm: jointNormalize_(normalized) };
+}
+
+/**
+ * jointNormalize over the arrays' own storage (contiguous), with xⱼ ← max(xⱼ, 0) first when relu. With each
+ * array's column mean mⱼ and centred squares M₂ⱼ from one pass, colmean((Xⱼ − m)²) = M₂ⱼ/nⱼ + (mⱼ − m)².
+ */
+function jointNormalize_(streams: readonly Tensor[], relu = false): Normalizer {
   if (streams.length === 0) throw new Error('jointNormalize: need at least one array');
   return tidy(() => {
-    const k = streams.length;
-    let mean = streams[0].mean(0, true);
-    for (const x of streams.slice(1)) mean = mean.add(x.mean(0, true));
-    mean = mean.div(k);
-    let variance = streams[0].sub(mean).square().mean(0, true);
-    for (const x of streams.slice(1)) variance = variance.add(x.sub(mean).square().mean(0, true));
-    const scale = variance.div(k).clampMin(VARIANCE_FLOOR).sqrt();
-    return { normalized: streams.map((x) => x.sub(mean).div(scale)), norm: { mean, scale } };
+    const moments = streams.map((x) => fused.columnMoments(x, { relu }).to(x.dtype)); // (2, d) [mⱼ | M₂ⱼ]
+    const means = moments.map((m) => m.narrow(0, 0, 1));
+    const mean = stack(means).mean(0); // (1, d)
+    const variance = stack(
+      moments.map((m, j) => m.narrow(0, 1, 1).div(streams[j].size(0)).add(means[j].sub(mean).square())),
+    ).mean(0);
+    const scale = variance.clampMin(VARIANCE_FLOOR).sqrt();
+    for (const x of streams) x.sub_(mean).div_(scale);
+    return { mean, scale };
   });
 }
 
@@ -69,6 +79,7 @@ export interface FitMlpOptions {
 /**
  * Fits the encoder on the view streams (base is only propagated):
  *   h ← jointNormalize(h);  per layer  A = fitLayer(view1, view2, λ);  h ← jointNormalize(ReLU(h·A)).
+ * The streams live in buffers allocated once per fit and updated in place.
  * Returns the state and the propagated streams (all float64).
  */
 export function fitMlpEncoder(
@@ -85,21 +96,28 @@ export function fitMlpEncoder(
   if (options.fitRows !== undefined) positiveInt(options.fitRows, 'fitMlpEncoder: fitRows');
   if (options.fitRows !== undefined && options.fitRows < n) return fitMlpOnSubset(streams, options);
   return tidy(() => {
-    let { normalized, norm: initial } = jointNormalize(
-      [streams.base, streams.view1, streams.view2].map((x) => x.double()),
-    );
+    // the fit's own float64 buffers, allocated once: the three streams, a product output, S and D of the stats
+    const inputs = [streams.base, streams.view1, streams.view2];
+    const rows = inputs.map((x) => x.size(0));
+    const width = streams.view1.size(1);
+    const buffer = () => empty([Math.max(...rows), width], { dtype: 'float64' });
+    const buffers = inputs.map(buffer);
+    let spare = buffer();
+    const h = () => buffers.map((b, j) => b.narrow(0, 0, rows[j]));
+    h().forEach((x, j) => x.copy_(inputs[j]));
+    const scratch = [empty([n, width], { dtype: 'float64' }), empty([n, width], { dtype: 'float64' })] as const;
+    const initial = jointNormalize_(h());
     const layers: MlpEncoderState['layers'] = [];
     for (let layer = 0; layer < depth; layer++) {
-      const step = tidy(() => {
-        const { transform } = fitLayer(normalized[1], normalized[2], lambda);
-        const activated = normalized.map((x) => x.mm(transform).relu());
-        const { normalized: next, norm } = jointNormalize(activated);
-        return { transform, norm, next };
-      });
-      layers.push({ transform: step.transform, norm: step.norm });
-      normalized = step.next;
+      const [, view1, view2] = h();
+      const transform = tidy(() => fitLayerFromStats(pairedStats(view1, view2, { scratch }), lambda).transform);
+      for (let j = 0; j < buffers.length; j++) {
+        spare.narrow(0, 0, rows[j]).addmm_(h()[j], transform, 0, 1); // h·A
+        [buffers[j], spare] = [spare, buffers[j]];
+      }
+      layers.push({ transform, norm: jointNormalize_(h(), true) }); // ReLU, then the joint normalisation
     }
-    const [base, view1, view2] = normalized;
+    const [base, view1, view2] = h();
     return { state: { initial, layers, config: { depth, lambda } }, streams: { base, view1, view2 } };
   });
 }

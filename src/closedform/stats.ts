@@ -70,7 +70,7 @@ export class PairedStatsAccumulator {
     tidy(() => {
       const a = h1.reshape(-1, d).contiguous();
       const b = h2.reshape(-1, d).contiguous();
-      if (this.shift === null) this.shift = keep(a.add(b).mean(0, true, 'float64'));
+      if (this.shift === null) this.shift = keep(a.mean(0, true, 'float64').add(b.mean(0, true, 'float64')));
       const s = scratch ? scratch[0].view(-1, d) : empty([rows, d], { dtype: a.dtype });
       const diff = scratch ? scratch[1].view(-1, d) : empty([rows, d], { dtype: a.dtype });
       const sums = fused.sumAndDifference(a, b, this.shift.to(a.dtype), s, diff); // [Σ(s − c) | ‖·‖² | ‖·‖²]
@@ -109,11 +109,14 @@ export class PairedStatsAccumulator {
   }
 }
 
-/** PairedStats of two (n, d) views held in memory, streamed in batches of `batchRows` rows. */
+/**
+ * PairedStats of two (n, d) views held in memory, streamed in batches of `batchRows` rows; scratch: two
+ * computeDtype buffers of at least min(batchRows, n) rows for S and D (fresh ones per batch when omitted).
+ */
 export function pairedStats(
   h1: Tensor,
   h2: Tensor,
-  options: { batchRows?: number; computeDtype?: DType } = {},
+  options: { batchRows?: number; computeDtype?: DType; scratch?: readonly [Tensor, Tensor] } = {},
 ): PairedStats {
   checkPair(h1, h2, 'pairedStats');
   const d = h1.size(-1);
@@ -126,7 +129,10 @@ export function pairedStats(
   try {
     for (let start = 0; start < rows; start += batch) {
       const len = Math.min(batch, rows - start);
-      tidy(() => acc.add(x1.narrow(0, start, len).to(dtype), x2.narrow(0, start, len).to(dtype)));
+      tidy(() => {
+        const scratch = options.scratch?.map((s) => s.narrow(0, 0, len)) as [Tensor, Tensor] | undefined;
+        acc.add(x1.narrow(0, start, len).to(dtype), x2.narrow(0, start, len).to(dtype), scratch);
+      });
     }
     return acc.finish();
   } finally {

@@ -63,3 +63,11 @@ export function ffnSublayers_(xs: readonly Tensor[], ffn: Tensor): void {
 export function sumAndDifference(a: Tensor, b: Tensor, shift: Tensor | null, sum: Tensor, diff: Tensor): Tensor {
   return new Tensor(native.sumAndDifference(a.native, b.native, shift?.native ?? null, sum.native, diff.native));
 }
+
+/**
+ * Per-column moments of x (rows, d), float32 or float64, contiguous; with relu, x ← max(x, 0) in place first.
+ * Returns float64 (2, d): [mean | Σ(x − mean)²], from 256-row blocks merged in order (independent of threads).
+ */
+export function columnMoments(x: Tensor, options: { relu?: boolean } = {}): Tensor {
+  return new Tensor(native.columnMoments(x.native, options.relu ?? false));
+}

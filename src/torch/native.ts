@@ -56,6 +56,7 @@ export interface NativeAddon {
     alpha: number,
   ): void;
   ffnSublayers(xs: NativeTensor[], ffn: NativeTensor): void;
+  columnMoments(x: NativeTensor, relu: boolean): NativeTensor;
   sumAndDifference(
     a: NativeTensor,
     b: NativeTensor,

@@ -3,7 +3,19 @@
 // 8 or 32, odd token counts), in float32 and float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Generator, cat, empty, fused, randn, zeros, type DType, type Tensor } from '../../src/torch/index.ts';
+import {
+  F,
+  Generator,
+  cat,
+  empty,
+  fused,
+  getNumThreads,
+  randn,
+  setNumThreads,
+  zeros,
+  type DType,
+  type Tensor,
+} from '../../src/torch/index.ts';
 
 const SHAPES: [batch: number, tokens: number, width: number, heads: number, k: number][] = [
   [3, 16, 192, 2, 8],
@@ -85,6 +97,38 @@ for (const dtype of ['float32', 'float64'] as const) {
     fused.sumAndDifference(ia, ib, null, ia, ib);
     assert.equal(maxAbsDiff(ia, a.add(b)), 0);
     assert.equal(maxAbsDiff(ib, wantD), 0);
+  });
+
+  test(`columnMoments gives the column means and centred squares, ReLU in place, any thread count (${dtype})`, () => {
+    const g = new Generator(8);
+    for (const rows of [1, 255, 256, 1000]) {
+      const x = randn([rows, 13], { generator: g, dtype }).add(3);
+      const want = x.double();
+      const got = fused.columnMoments(x);
+      const mean = want.mean(0);
+      assert.ok(maxAbsDiff(got.narrow(0, 0, 1).view(13), mean) < 1e-12, `mean, ${rows} rows`);
+      const m2 = want.sub(mean).square().sum(0);
+      assert.ok(maxAbsDiff(got.narrow(0, 1, 1).view(13), m2) < 1e-9 * rows, `M2, ${rows} rows`);
+      assert.equal(maxAbsDiff(x, want), 0, 'x unchanged without relu');
+      const y = randn([rows, 13], { generator: g, dtype });
+      const relu = y.relu();
+      const [reluMean, reluM2] = [relu.double().mean(0), relu.double().var(0, { unbiased: false }).mul(rows)];
+      const threads = getNumThreads();
+      const serial = (() => {
+        const copy = y.clone();
+        setNumThreads(1);
+        try {
+          return fused.columnMoments(copy, { relu: true });
+        } finally {
+          setNumThreads(threads);
+        }
+      })();
+      const moments = fused.columnMoments(y, { relu: true });
+      assert.equal(maxAbsDiff(y, relu), 0, 'relu in place');
+      assert.ok(maxAbsDiff(moments.narrow(0, 0, 1).view(13), reluMean) < 1e-12);
+      assert.ok(maxAbsDiff(moments.narrow(0, 1, 1).view(13), reluM2) < 1e-9 * rows);
+      assert.equal(maxAbsDiff(moments, serial), 0, 'the same bits on one thread');
+    }
   });
 
   test(`the in-place attention and FFN sublayers equal their formulas (${dtype})`, () => {

@@ -109,13 +109,17 @@ export function fitMlpEncoder(
     const initial = jointNormalize_(h());
     const layers: MlpEncoderState['layers'] = [];
     for (let layer = 0; layer < depth; layer++) {
-      const [, view1, view2] = h();
-      const transform = tidy(() => fitLayerFromStats(pairedStats(view1, view2, { scratch }), lambda).transform);
-      for (let j = 0; j < buffers.length; j++) {
-        spare.narrow(0, 0, rows[j]).addmm_(h()[j], transform, 0, 1); // h·A
-        [buffers[j], spare] = [spare, buffers[j]];
-      }
-      layers.push({ transform, norm: jointNormalize_(h(), true) }); // ReLU, then the joint normalisation
+      // a scope per layer: its views of the buffers go at once (V8 counts each view's bytes until disposed)
+      const fitted = tidy(() => {
+        const [, view1, view2] = h();
+        const transform = fitLayerFromStats(pairedStats(view1, view2, { scratch }), lambda).transform;
+        h().forEach((x, j) => {
+          spare.narrow(0, 0, rows[j]).addmm_(x, transform, 0, 1); // h·A
+          [buffers[j], spare] = [spare, buffers[j]];
+        });
+        return { transform, norm: jointNormalize_(h(), true) }; // ReLU, then the joint normalisation
+      });
+      layers.push(fitted);
     }
     const [base, view1, view2] = h();
     return { state: { initial, layers, config: { depth, lambda } }, streams: { base, view1, view2 } };

@@ -148,46 +148,111 @@ void SmallProduct(const double* a, int lda, const double* x, int ldx, double* ou
   SmallProductPortable(a, lda, x, ldx, out, ldo, M, K, N);
 }
 
+// e^x for x ≤ 0 (softmax after the row maximum): Cody–Waite reduction x = n ln2 + r, Cephes' degree-6 polynomial
+// for e^r (≈ 1 ulp), 2^n built in the exponent bits; below −87.3 the result is clamped to e^−87.3 (≈ 1e-38).
+__attribute__((target("avx2,fma"))) inline __m256 ExpAvx2(__m256 x) {
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.f));  // 1 + r + r² p(r)
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// Each row of s (rows × n) ← softmax(row), in place.
+__attribute__((target("avx2,fma"))) void SoftmaxRowsAvx2(float* s, int rows, int n) {
+  for (int t = 0; t < rows; ++t) {
+    float* row = s + static_cast<int64_t>(t) * n;
+    __m256 vmax = _mm256_set1_ps(row[0]);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, vmax);
+    float max = *std::max_element(lanes, lanes + 8);
+    for (; j < n; ++j) max = std::max(max, row[j]);
+    const __m256 m = _mm256_set1_ps(max);
+    __m256 sum = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+      const __m256 e = ExpAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
+      _mm256_storeu_ps(row + j, e);
+      sum = _mm256_add_ps(sum, e);
+    }
+    float total = 0;
+    if (j < n) {  // the tail through the same exp; the padding lanes are dropped
+      alignas(32) float tail[8];
+      for (int i = 0; i < 8; ++i) tail[i] = j + i < n ? row[j + i] - max : -1e30f;
+      _mm256_store_ps(tail, ExpAvx2(_mm256_load_ps(tail)));
+      for (int i = 0; j + i < n; ++i) total += row[j + i] = tail[i];
+    }
+    _mm256_store_ps(lanes, sum);
+    for (float v : lanes) total += v;
+    const __m256 inv = _mm256_set1_ps(1.f / total);
+    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
+    for (; j < n; ++j) row[j] *= 1.f / total;
+  }
+}
+
+template <typename scalar_t>
+void SoftmaxRowsPortable(scalar_t* s, int rows, int n) {
+  for (int t = 0; t < rows; ++t) {
+    scalar_t* row = s + static_cast<int64_t>(t) * n;
+    const scalar_t max = *std::max_element(row, row + n);
+    scalar_t total = 0;
+    for (int j = 0; j < n; ++j) total += row[j] = std::exp(row[j] - max);
+    const scalar_t inv = scalar_t(1) / total;
+    for (int j = 0; j < n; ++j) row[j] *= inv;
+  }
+}
+
+void SoftmaxRows(float* s, int rows, int n) {
+  if (HasAvx2()) {
+    SoftmaxRowsAvx2(s, rows, n);
+  } else {
+    SoftmaxRowsPortable(s, rows, n);
+  }
+}
+void SoftmaxRows(double* s, int rows, int n) { SoftmaxRowsPortable(s, rows, n); }
+
 // Per head h: q = rownormalize(X Q_h) (norm floored at 1e-8), A_h = softmax(q qᵀ / √k), out[..., h·d:(h+1)·d] = A_h X.
+// One (sequence, head) at a time from projection to output, so q, the scores and the probabilities stay in L1 and
+// no BLAS call (whose pthread workers spin after each call) runs inside the pass.
 template <typename scalar_t>
 void SpectralContexts(const at::Tensor& x, const at::Tensor& queryMap, int64_t heads, const at::Tensor& out) {
-  const int64_t B = x.size(0), T = x.size(1), d = x.size(2);
-  const int64_t k = queryMap.size(1) / heads;
-  const at::Tensor projected = at::mm(x.view({B * T, d}), queryMap);  // (B·T, H·k)
-  at::Tensor scores = at::empty({B, heads, T, T}, x.options());
-  const scalar_t* p = projected.data_ptr<scalar_t>();
-  scalar_t* sc = scores.data_ptr<scalar_t>();
+  const int T = static_cast<int>(x.size(1)), d = static_cast<int>(x.size(2));
+  const int k = static_cast<int>(queryMap.size(1) / heads), width = static_cast<int>(heads * k);
+  const int64_t B = x.size(0);
+  const scalar_t* xs = x.data_ptr<scalar_t>();
+  const scalar_t* map = queryMap.data_ptr<scalar_t>();
+  scalar_t* o = out.data_ptr<scalar_t>();
   const scalar_t scale = static_cast<scalar_t>(1.0 / std::sqrt(static_cast<double>(k)));
   const scalar_t floor = static_cast<scalar_t>(1e-8);
   at::parallel_for(0, B * heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<scalar_t> q(T * k), qt(k * T);  // q (T, k) and qᵀ (k, T)
+    std::vector<scalar_t> q(T * k), qt(k * T), s(T * T);  // q/√k (T, k), qᵀ (k, T), scores (T, T)
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / heads, h = bh % heads;
-      for (int64_t t = 0; t < T; ++t) {
-        const scalar_t* row = p + (b * T + t) * heads * k + h * k;
+      const scalar_t* xb = xs + b * T * d;
+      SmallProduct(xb, d, map + h * k, width, q.data(), k, T, d, k);  // X Q_h (T, k)
+      for (int t = 0; t < T; ++t) {
+        scalar_t* row = q.data() + t * k;
         scalar_t norm = 0;
-        for (int64_t i = 0; i < k; ++i) norm += row[i] * row[i];
+        for (int i = 0; i < k; ++i) norm += row[i] * row[i];
         const scalar_t length = std::max(static_cast<scalar_t>(std::sqrt(norm)), floor);
-        for (int64_t i = 0; i < k; ++i) q[t * k + i] = qt[i * T + t] = row[i] / length;
+        for (int i = 0; i < k; ++i) {
+          qt[i * T + t] = row[i] / length;
+          row[i] = qt[i * T + t] * scale;
+        }
       }
-      scalar_t* s = sc + bh * T * T;
-      const int Ti = static_cast<int>(T), ki = static_cast<int>(k);
-      SmallProduct(q.data(), ki, qt.data(), Ti, s, Ti, Ti, ki, Ti);  // q qᵀ (T, T)
-      for (int64_t i = 0; i < T * T; ++i) s[i] *= scale;
-    }
-  });
-  // ATen's softmax is vectorised (AVX2 exp); a scalar exp per score costs as much as the products.
-  const at::Tensor probs = at::_softmax(scores, -1, false);
-  scores.reset();
-  const scalar_t* a = probs.data_ptr<scalar_t>();
-  const scalar_t* xs = x.data_ptr<scalar_t>();
-  scalar_t* o = out.data_ptr<scalar_t>();
-  at::parallel_for(0, B * heads, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const int64_t b = bh / heads, h = bh % heads;
-      const int Ti = static_cast<int>(T), di = static_cast<int>(d);
-      SmallProduct(a + bh * T * T, Ti, xs + b * T * d, di, o + b * T * heads * d + h * d, static_cast<int>(heads * d),
-                   Ti, Ti, di);  // A_h x (T, d)
+      SmallProduct(q.data(), k, qt.data(), T, s.data(), T, T, k, T);  // q qᵀ / √k (T, T)
+      SoftmaxRows(s.data(), T, T);
+      SmallProduct(s.data(), T, xb, d, o + b * T * heads * d + h * d, static_cast<int>(heads * d), T, T, d);  // A_h X
     }
   });
 }

@@ -300,9 +300,41 @@ void ProductUpdates(const std::vector<at::Tensor>& cs, const std::vector<at::Ten
   }
 }
 
-at::Tensor TokenLayerNorm(const at::Tensor& x) { return at::layer_norm(x, {x.size(-1)}, {}, {}, 1e-5); }
+// Σ row[j] (or Σ (row[j] − c)² when squares) over eight interleaved partial sums, so the compiler vectorises it.
+template <typename scalar_t>
+scalar_t RowSum(const scalar_t* __restrict__ row, int64_t d, scalar_t c, bool squares) {
+  scalar_t part[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (int l = 0; l < 8; ++l) part[l] += squares ? (row[j + l] - c) * (row[j + l] - c) : row[j + l];
+  scalar_t total = 0;
+  for (; j < d; ++j) total += squares ? (row[j] - c) * (row[j] - c) : row[j];
+  for (scalar_t v : part) total += v;
+  return total;
+}
 
-// x ← LN(α x + (1 − α) Ctx(x) W_O): one gemm into x, then the norm.
+// Each token row of x (rows, d) ← LN(x + ReLU(t)) in place (t null: LN(x)); no affine, eps 1e-5, the row's mean
+// and biased variance by two passes over the row while it is in L1.
+template <typename scalar_t>
+void ResidualLayerNormInPlace(const at::Tensor& x, const scalar_t* t) {
+  const int64_t d = x.size(-1), rows = x.numel() / d;
+  scalar_t* p = x.data_ptr<scalar_t>();
+  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      scalar_t* __restrict__ row = p + r * d;
+      if (t) {
+        const scalar_t* __restrict__ add = t + r * d;
+        for (int64_t j = 0; j < d; ++j) row[j] += std::max(add[j], scalar_t(0));
+      }
+      const scalar_t mean = RowSum(row, d, scalar_t(0), false) / static_cast<scalar_t>(d);
+      const scalar_t variance = RowSum(row, d, mean, true) / static_cast<scalar_t>(d);
+      const scalar_t rstd = scalar_t(1) / std::sqrt(variance + scalar_t(1e-5));
+      for (int64_t j = 0; j < d; ++j) row[j] = (row[j] - mean) * rstd;
+    }
+  });
+}
+
+// x ← LN(α x + (1 − α) Ctx(x) W_O): one gemm into x, then the norm in place.
 template <typename scalar_t>
 void AttentionSublayerInPlace(const at::Tensor& x, const at::Tensor& ctx, const at::Tensor& queryMap, int64_t heads,
                               const at::Tensor& outputMap, double alpha) {
@@ -310,15 +342,14 @@ void AttentionSublayerInPlace(const at::Tensor& x, const at::Tensor& ctx, const 
   const int64_t d = x.size(-1);
   at::Tensor flat = x.view({-1, d});
   flat.addmm_(ctx.view({-1, heads * d}), outputMap, alpha, 1 - alpha);
-  x.copy_(TokenLayerNorm(x));
+  ResidualLayerNormInPlace<scalar_t>(x, nullptr);
 }
 
 // x ← LN(x + ReLU(x A_F)).
+template <typename scalar_t>
 void FfnSublayerInPlace(const at::Tensor& x, const at::Tensor& ffn) {
-  at::Tensor t = at::matmul(x, ffn);
-  t.relu_();
-  t.add_(x);
-  x.copy_(TokenLayerNorm(t));
+  const at::Tensor t = at::matmul(x, ffn);
+  ResidualLayerNormInPlace<scalar_t>(x, t.data_ptr<scalar_t>());
 }
 
 // S = (a + b) − shift and D = a − b, each rounded to the tokens' dtype as the ATen ops would; returns
@@ -537,7 +568,13 @@ Napi::Value FfnSublayersCall(const Napi::CallbackInfo& info) {
     TORCH_CHECK(ffn.dim() == 2 && ffn.size(0) == width && ffn.size(1) == width, "ffn must be (", width, ", ", width,
                 "), got ", ffn.sizes());
     for (const at::Tensor& x : xs) CheckTokens(x, xs[0].scalar_type(), "x");
-    for (const at::Tensor& x : xs) FfnSublayerInPlace(x, ffn);
+    for (const at::Tensor& x : xs) {
+      if (x.scalar_type() == at::kFloat) {
+        FfnSublayerInPlace<float>(x, ffn);
+      } else {
+        FfnSublayerInPlace<double>(x, ffn);
+      }
+    }
     return info.Env().Undefined();
   });
 }

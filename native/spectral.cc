@@ -438,6 +438,21 @@ at::Tensor ColumnMoments(const at::Tensor& x, bool relu) {
   return result;
 }
 
+// x ← (x − mean) / scale per column, in place; mean and scale (d) in x's dtype.
+template <typename scalar_t>
+void NormalizeColumns(const at::Tensor& x, const at::Tensor& mean, const at::Tensor& scale) {
+  const int64_t d = x.size(-1), rows = x.numel() / d;
+  scalar_t* p = x.data_ptr<scalar_t>();
+  const scalar_t* __restrict__ m = mean.data_ptr<scalar_t>();
+  const scalar_t* __restrict__ s = scale.data_ptr<scalar_t>();
+  at::parallel_for(0, rows, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      scalar_t* __restrict__ row = p + r * d;
+      for (int64_t j = 0; j < d; ++j) row[j] = (row[j] - m[j]) / s[j];
+    }
+  });
+}
+
 std::vector<at::Tensor> TensorList(const Napi::Value& value, const char* what) {
   TORCH_CHECK(value.IsArray(), what, " must be an array of tensors");
   const Napi::Array array = value.As<Napi::Array>();
@@ -603,6 +618,27 @@ Napi::Value SumAndDifferenceCall(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value NormalizeColumnsCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "normalizeColumns", [&] {
+    const at::Tensor& x = TensorHandle::From(info[0], "normalizeColumns x");
+    const at::Tensor& mean = TensorHandle::From(info[1], "normalizeColumns mean");
+    const at::Tensor& scale = TensorHandle::From(info[2], "normalizeColumns scale");
+    CheckComputeDtype(x, "x");
+    CheckTokens(x, x.scalar_type(), "x");
+    TORCH_CHECK(x.dim() >= 1, "x must have a feature axis");
+    for (const auto& [t, name] : {std::pair{&mean, "mean"}, {&scale, "scale"}}) {
+      CheckTokens(*t, x.scalar_type(), name);
+      TORCH_CHECK(t->numel() == x.size(-1), name, " must have ", x.size(-1), " entries, got ", t->numel());
+    }
+    if (x.scalar_type() == at::kFloat) {
+      NormalizeColumns<float>(x, mean, scale);
+    } else {
+      NormalizeColumns<double>(x, mean, scale);
+    }
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value ColumnMomentsCall(const Napi::CallbackInfo& info) {
   return Guarded(info.Env(), "columnMoments", [&] {
     const at::Tensor& x = TensorHandle::From(info[0], "columnMoments x");
@@ -623,6 +659,7 @@ void InitSpectral(Napi::Env env, Napi::Object exports) {
   exports.Set("productUpdates", Napi::Function::New(env, ProductUpdatesCall, "productUpdates"));
   exports.Set("attentionSublayers", Napi::Function::New(env, AttentionSublayersCall, "attentionSublayers"));
   exports.Set("ffnSublayers", Napi::Function::New(env, FfnSublayersCall, "ffnSublayers"));
+  exports.Set("normalizeColumns", Napi::Function::New(env, NormalizeColumnsCall, "normalizeColumns"));
   exports.Set("columnMoments", Napi::Function::New(env, ColumnMomentsCall, "columnMoments"));
   exports.Set("sumAndDifference", Napi::Function::New(env, SumAndDifferenceCall, "sumAndDifference"));
 }

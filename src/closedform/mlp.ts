@@ -51,7 +51,7 @@ function jointNormalize_(streams: readonly Tensor[], relu = false): Normalizer {
       moments.map((m, j) => m.narrow(0, 1, 1).div(streams[j].size(0)).add(means[j].sub(mean).square())),
     ).mean(0);
     const scale = variance.clampMin(VARIANCE_FLOOR).sqrt();
-    for (const x of streams) x.sub_(mean).div_(scale);
+    for (const x of streams) fused.normalizeColumns_(x, mean, scale);
     return { mean, scale };
   });
 }
@@ -109,7 +109,7 @@ export function fitMlpEncoder(
     const initial = jointNormalize_(h());
     const layers: MlpEncoderState['layers'] = [];
     for (let layer = 0; layer < depth; layer++) {
-      // a scope per layer: its views of the buffers go at once (V8 counts each view's bytes until disposed)
+      // a scope per layer: its views of the buffers and its small tensors go at once
       const fitted = tidy(() => {
         const [, view1, view2] = h();
         const transform = fitLayerFromStats(pairedStats(view1, view2, { scratch }), lambda).transform;

@@ -71,3 +71,8 @@ export function sumAndDifference(a: Tensor, b: Tensor, shift: Tensor | null, sum
 export function columnMoments(x: Tensor, options: { relu?: boolean } = {}): Tensor {
   return new Tensor(native.columnMoments(x.native, options.relu ?? false));
 }
+
+/** x ← (x − mean) / scale per column, in place, in one pass; x (rows, d) contiguous, mean and scale d entries. */
+export function normalizeColumns_(x: Tensor, mean: Tensor, scale: Tensor): void {
+  native.normalizeColumns(x.native, mean.contiguous().native, scale.contiguous().native);
+}

@@ -57,6 +57,7 @@ export interface NativeAddon {
   ): void;
   ffnSublayers(xs: NativeTensor[], ffn: NativeTensor): void;
   columnMoments(x: NativeTensor, relu: boolean): NativeTensor;
+  normalizeColumns(x: NativeTensor, mean: NativeTensor, scale: NativeTensor): void;
   sumAndDifference(
     a: NativeTensor,
     b: NativeTensor,

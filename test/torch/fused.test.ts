@@ -131,6 +131,16 @@ for (const dtype of ['float32', 'float64'] as const) {
     }
   });
 
+  test(`normalizeColumns_ rounds like (x − mean) / scale (${dtype})`, () => {
+    const g = new Generator(9);
+    const x = randn([300, 13], { generator: g, dtype });
+    const [mean, scale] = [randn([1, 13], { generator: g, dtype }), randn([1, 13], { generator: g, dtype }).abs()];
+    const want = x.sub(mean).div(scale);
+    fused.normalizeColumns_(x, mean, scale);
+    assert.equal(maxAbsDiff(x, want), 0);
+    assert.throws(() => fused.normalizeColumns_(x, mean.narrow(1, 0, 4), scale), /mean must have 13 entries/);
+  });
+
   test(`the in-place attention and FFN sublayers equal their formulas (${dtype})`, () => {
     const g = new Generator(6);
     for (const [b, t, d, heads, k] of SHAPES) {

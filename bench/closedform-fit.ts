@@ -12,6 +12,7 @@
 //
 //   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--base]
 //     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref> [--baseline-base]]
+import { CALLER_ENV } from './caller-env.ts'; // first: before src/ sets its environment defaults
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -157,7 +158,7 @@ function main(): void {
         ];
         const child = spawnSync(process.execPath, args, {
           encoding: 'utf8',
-          env: { ...CHILD_ENV, ...process.env },
+          env: { ...CHILD_ENV, ...CALLER_ENV },
           maxBuffer: 1 << 20,
           cwd: dirname(dirname(version.script)),
         });

@@ -8,10 +8,10 @@
 //
 // Prints the median ms/step of each side and the ratio PyTorch/cfinit (> 1: cfinit is faster),
 // in wall time and in process CPU time (all threads; the steadier measure on a loaded machine,
-// where wall time also counts waiting for a core), and matmul GFLOP/s at 1024² float32. The machine is shared, so each round alternates which
-// side runs first and the report uses medians over all timed steps. Idle OpenMP threads sleep on
-// both sides: cfinit defaults OMP_WAIT_POLICY to PASSIVE as it loads libtorch (src/torch/native.ts),
-// and the peer, spawned afterwards, inherits that environment.
+// where wall time also counts waiting for a core), and matmul GFLOP/s at 1024² float32. The machine is shared,
+// so each round alternates which side runs first and the report uses medians over all timed steps. Idle worker
+// threads sleep on both sides: cfinit defaults OMP_WAIT_POLICY to PASSIVE and OPENBLAS_THREAD_TIMEOUT to 4 as it
+// loads libtorch (src/torch/native.ts), and the peer, spawned afterwards, inherits that environment.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../src/torch/index.ts';

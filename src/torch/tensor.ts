@@ -74,7 +74,6 @@ const ops = {
   argmax: T('aten::argmax'),
   argmin: T('aten::argmin'),
   varDim: T('aten::var.dim'),
-  varMeanDim: T<[Tensor, Tensor]>('aten::var_mean.dim'),
   stdDim: T('aten::std.dim'),
   logsumexp: T('aten::logsumexp'),
   vectorNorm: T('aten::linalg_vector_norm'),
@@ -477,16 +476,6 @@ export class Tensor {
       options.unbiased ?? true,
       options.keepdim ?? false,
     );
-  }
-  /** Variance and mean in one pass (Welford); unbiased by default like PyTorch. */
-  varMean(dim?: Dims, options: { unbiased?: boolean; keepdim?: boolean } = {}): { variance: Tensor; mean: Tensor } {
-    const [variance, mean] = ops.varMeanDim(
-      this,
-      dim === undefined ? null : dimList(dim),
-      options.unbiased ?? true,
-      options.keepdim ?? false,
-    );
-    return { variance, mean };
   }
   std(dim?: Dims, options: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
     return ops.stdDim(

@@ -204,7 +204,7 @@ function baselineScript(ref: string): string {
     execFileSync('npm', ['run', '--silent', 'install'], { cwd: dir, stdio: 'inherit' });
   }
   // The script's own imports that an older ref may not have (pure data; the ref's copies win when present).
-  for (const file of ['bench/shapes.ts', 'src/reference.ts']) {
+  for (const file of ['bench/shapes.ts', 'bench/caller-env.ts', 'src/reference.ts']) {
     if (!existsSync(join(dir, file))) copyFileSync(join(root, file), join(dir, file));
   }
   const script = join(dir, 'bench/closedform-fit.current.ts');

@@ -2,7 +2,7 @@
 // shared covariance, an output map by ridge regression, and a residual blend weight α.
 // Token arrays are (B, T, d); the heads' contexts are computed together by one fused kernel and laid
 // side by side, (B, T, H·d), so Ctx W_O and the ridge Gram are each one product.
-import { F, empty, eye, fused, keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import { empty, eye, fused, keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
 import { psdSqrtAndInvSqrt } from './layer.ts';
 import type { PairedStats } from './stats.ts';
 
@@ -227,15 +227,17 @@ export function attentionOutput(x: Tensor, compute: AttentionCompute): Tensor {
   return tidy(() => attentionContext(x, compute).matmul(outputMap));
 }
 
-/** H = LN(α X + (1 − α) Ctx(X) W_O), per-token layer norm without affine parameters. */
+/**
+ * H = LN(α X + (1 − α) Ctx(X) W_O), per-token layer norm without affine parameters: attentionSublayers_ on a
+ * copy, so fitting and encoding run the same kernel.
+ */
 export function attentionSublayer(x: Tensor, compute: AttentionCompute): Tensor {
-  return tidy(() =>
-    tokenLayerNorm(
-      attentionOutput(x, compute)
-        .mul_(1 - compute.alpha)
-        .add_(x, compute.alpha),
-    ),
-  );
+  return tidy(() => {
+    const [b, t, d] = x.shape;
+    const h = x.contiguous().clone();
+    attentionSublayers_([h], compute, [empty([b, t, compute.heads * d], { dtype: x.dtype })]);
+    return h;
+  });
 }
 
 /**
@@ -246,9 +248,4 @@ export function attentionSublayers_(xs: readonly Tensor[], compute: AttentionCom
   const outputMap = compute.outputMap;
   if (!outputMap) throw new Error('attention: the output map has not been fitted');
   fused.attentionSublayers_(xs, ctxs, compute.queryMap, compute.heads, outputMap, compute.alpha);
-}
-
-/** LN(x) = (x − mean)/√(var + 1e-5) over the last dim, biased variance, no affine. */
-export function tokenLayerNorm(x: Tensor): Tensor {
-  return F.layerNorm(x, [x.size(-1)], null, null, 1e-5);
 }

@@ -34,7 +34,6 @@ export {
   attentionContexts,
   attentionSublayers_,
   disposeAttentionCompute,
-  tokenLayerNorm,
   type AttentionCompute,
   type AttentionParams,
   type SpectralFit,

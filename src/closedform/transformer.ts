@@ -11,7 +11,6 @@ import {
   attentionSublayers_,
   disposeAttentionCompute,
   spectralAttentionFit,
-  tokenLayerNorm,
   type AttentionCompute,
   type AttentionParams,
 } from './attention.ts';
@@ -89,9 +88,13 @@ export interface FitTransformerOptions extends Partial<TransformerEncoderConfig>
   propagate?: boolean;
 }
 
-/** out = LN(H + ReLU(H A_F)). */
+/** out = LN(H + ReLU(H A_F)): fused.ffnSublayers_ on a copy, so fitting and encoding run the same kernel. */
 export function ffnSublayer(h: Tensor, ffn: Tensor): Tensor {
-  return tidy(() => tokenLayerNorm(h.matmul(ffn).relu_().add_(h)));
+  return tidy(() => {
+    const out = h.contiguous().clone();
+    fused.ffnSublayers_([out], ffn);
+    return out;
+  });
 }
 
 export interface LayerCompute {

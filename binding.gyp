@@ -26,7 +26,8 @@
         "-Wl,--no-as-needed",
         "-ltorch",
         "-ltorch_cpu",
-        "-lc10"
+        "-lc10",
+        "<!@(node scripts/libtorch.cjs ldflags)"
       ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

@@ -17,6 +17,24 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 
 namespace cfinit {
 
+// OpenBLAS's own thread count (runtime.cc): sets n and returns the previous count, or returns 0 and does nothing
+// when libtorch's BLAS is not OpenBLAS.
+int SetBlasThreads(int n);
+
+// BLAS on one thread for a scope, for products that run side by side on ATen's workers.
+class SerialBlas {
+ public:
+  SerialBlas() : previous_(SetBlasThreads(1)) {}
+  ~SerialBlas() {
+    if (previous_ > 1) SetBlasThreads(previous_);
+  }
+  SerialBlas(const SerialBlas&) = delete;
+  SerialBlas& operator=(const SerialBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 inline void FortranGemm(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
                         const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
                         const int* ldc) {

@@ -11,7 +11,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <dlfcn.h>
 
+#include "blas.h"
 #include "errors.h"
 #include "ops.h"
 #include "tensor.h"
@@ -67,6 +69,39 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+// OpenBLAS's own thread count (its pthread pool, separate from ATen's): found by name in the loaded library, so a
+// libtorch on another BLAS (MKL) simply reports 0 and ignores the setting.
+struct OpenBlasThreadFns {
+  void (*set)(int) = nullptr;
+  int (*get)() = nullptr;
+};
+
+const OpenBlasThreadFns& OpenBlasThreads() {
+  static const OpenBlasThreadFns fns = [] {
+    void* lib = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    const auto find = [lib](const char* name) {
+      void* f = dlsym(RTLD_DEFAULT, name);
+      return f == nullptr && lib != nullptr ? dlsym(lib, name) : f;
+    };
+    OpenBlasThreadFns out;
+    out.set = reinterpret_cast<void (*)(int)>(find("openblas_set_num_threads"));
+    out.get = reinterpret_cast<int (*)()>(find("openblas_get_num_threads"));
+    if (out.set == nullptr || out.get == nullptr) out = {};
+    return out;
+  }();
+  return fns;
+}
+
+// blasThreads() → OpenBLAS's thread count (0: not OpenBLAS); blasThreads(n) sets it and returns the previous one.
+Napi::Value BlasThreads(const Napi::CallbackInfo& info) {
+  const OpenBlasThreadFns& fns = OpenBlasThreads();
+  if (fns.get == nullptr) return Napi::Number::New(info.Env(), 0);
+  if (info.Length() == 0 || info[0].IsUndefined()) return Napi::Number::New(info.Env(), fns.get());
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "blasThreads: need at least 1 thread");
+  return Napi::Number::New(info.Env(), SetBlasThreads(n));
 }
 
 Napi::Value ParallelInfo(const Napi::CallbackInfo& info) {
@@ -171,6 +206,14 @@ void TuneAllocator() {
 
 }  // namespace
 
+int SetBlasThreads(int n) {
+  const OpenBlasThreadFns& fns = OpenBlasThreads();
+  if (fns.get == nullptr) return 0;
+  const int previous = fns.get();
+  if (n != previous) fns.set(n);
+  return previous;
+}
+
 void InitRuntime(Napi::Env env, Napi::Object exports) {
   TuneAllocator();
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
@@ -178,6 +221,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer, "fromBuffer"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("blasThreads", Napi::Function::New(env, BlasThreads, "blasThreads"));
   exports.Set("parallelInfo", Napi::Function::New(env, ParallelInfo, "parallelInfo"));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));

@@ -6,15 +6,16 @@
 //                         into float64
 //   attentionSublayers, ffnSublayers   the encoder's two sublayers over the tokens' own storage
 //   sumAndDifference      S = A + B − shift, D = A − B in one pass, with ΣS (per column), ‖S‖², ‖D‖² in float64
-// List arguments (the two views of a batch) are processed one after another: running them side by side (one
-// per core, BLAS single-threaded inside) was measured and lost, as OpenBLAS's two-threaded products are as
-// fast as two single-threaded ones here and its spinning workers then compete with ATen's.
+// The addon is built with OpenMP, so at::parallel_for here really splits work between ATen's threads (before, it
+// was compiled without and every kernel ran on one core). BLAS calls made from those threads run with OpenBLAS on
+// one thread (SerialBlas).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "blas.h"
@@ -45,70 +46,45 @@ void CheckAccumulator(const at::Tensor& c, int64_t rows, int64_t cols, const cha
               c.sizes());
 }
 
+// One R×(8V) tile of out = a · x over the full K: R·V accumulators in registers, each load of x shared by R rows.
+template <int R, int V>
+__attribute__((target("avx2,fma"), always_inline)) inline void SmallTileAvx2(const float* a, int lda, const float* x,
+                                                                             int ldx, float* out, int ldo, int K) {
+  __m256 acc[R][V];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+  for (int s = 0; s < K; ++s) {
+    __m256 xv[V];
+    for (int v = 0; v < V; ++v) xv[v] = _mm256_loadu_ps(x + s * ldx + 8 * v);
+    for (int r = 0; r < R; ++r) {
+      const __m256 w = _mm256_broadcast_ss(a + r * lda + s);
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(w, xv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + r * ldo + 8 * v, acc[r][v]);
+}
+
+// Columns [j, j + 8V) of out for every row: tiles of R rows, then single rows.
+template <int R, int V>
+__attribute__((target("avx2,fma"), always_inline)) inline void SmallColumnsAvx2(const float* a, int lda, const float* x,
+                                                                                int ldx, float* out, int ldo, int M,
+                                                                                int K, int j) {
+  int t = 0;
+  for (; t + R <= M; t += R) SmallTileAvx2<R, V>(a + t * lda, lda, x + j, ldx, out + t * ldo + j, ldo, K);
+  for (; t < M; ++t) SmallTileAvx2<1, V>(a + t * lda, lda, x + j, ldx, out + t * ldo + j, ldo, K);
+}
+
 // out (M×N, row stride ldo) = a (M×K, row stride lda) · x (K×N, row stride ldx), for the small per-sequence
-// products (every operand in L1 at the fit's shapes): two rows of out share each load of x.
+// products (every operand in L1 at the fit's shapes). Tiles of 3×32, 4×16 and 4×8 keep several independent
+// accumulators whatever N is: a narrow product such as X Q_h (N = 8) was one FMA chain per row, bound by its latency
+// (qnli-shape contexts, one thread: 5.9 → 4.2–4.6 ms per 102 sequences).
 __attribute__((target("avx2,fma"))) void SmallProductAvx2(const float* a, int lda, const float* x, int ldx, float* out,
                                                            int ldo, int M, int K, int N) {
   int j = 0;
-  for (; j + 32 <= N; j += 32) {
-    int t = 0;
-    for (; t + 2 <= M; t += 2) {
-      __m256 r00 = _mm256_setzero_ps(), r01 = _mm256_setzero_ps(), r02 = _mm256_setzero_ps(),
-             r03 = _mm256_setzero_ps();
-      __m256 r10 = _mm256_setzero_ps(), r11 = _mm256_setzero_ps(), r12 = _mm256_setzero_ps(),
-             r13 = _mm256_setzero_ps();
-      const float* a0 = a + t * lda;
-      const float* a1 = a0 + lda;
-      for (int s = 0; s < K; ++s) {
-        const float* xs = x + s * ldx + j;
-        const __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = _mm256_loadu_ps(xs + 16),
-                     x3 = _mm256_loadu_ps(xs + 24);
-        const __m256 w0 = _mm256_broadcast_ss(a0 + s), w1 = _mm256_broadcast_ss(a1 + s);
-        r00 = _mm256_fmadd_ps(w0, x0, r00);
-        r01 = _mm256_fmadd_ps(w0, x1, r01);
-        r02 = _mm256_fmadd_ps(w0, x2, r02);
-        r03 = _mm256_fmadd_ps(w0, x3, r03);
-        r10 = _mm256_fmadd_ps(w1, x0, r10);
-        r11 = _mm256_fmadd_ps(w1, x1, r11);
-        r12 = _mm256_fmadd_ps(w1, x2, r12);
-        r13 = _mm256_fmadd_ps(w1, x3, r13);
-      }
-      float* o0 = out + t * ldo + j;
-      float* o1 = o0 + ldo;
-      _mm256_storeu_ps(o0, r00);
-      _mm256_storeu_ps(o0 + 8, r01);
-      _mm256_storeu_ps(o0 + 16, r02);
-      _mm256_storeu_ps(o0 + 24, r03);
-      _mm256_storeu_ps(o1, r10);
-      _mm256_storeu_ps(o1 + 8, r11);
-      _mm256_storeu_ps(o1 + 16, r12);
-      _mm256_storeu_ps(o1 + 24, r13);
-    }
-    for (; t < M; ++t) {
-      __m256 r0 = _mm256_setzero_ps(), r1 = _mm256_setzero_ps(), r2 = _mm256_setzero_ps(), r3 = _mm256_setzero_ps();
-      for (int s = 0; s < K; ++s) {
-        const float* xs = x + s * ldx + j;
-        const __m256 w = _mm256_broadcast_ss(a + t * lda + s);
-        r0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs), r0);
-        r1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 8), r1);
-        r2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 16), r2);
-        r3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(xs + 24), r3);
-      }
-      float* o = out + t * ldo + j;
-      _mm256_storeu_ps(o, r0);
-      _mm256_storeu_ps(o + 8, r1);
-      _mm256_storeu_ps(o + 16, r2);
-      _mm256_storeu_ps(o + 24, r3);
-    }
-  }
-  for (; j + 8 <= N; j += 8) {
-    for (int t = 0; t < M; ++t) {
-      __m256 r = _mm256_setzero_ps();
-      for (int s = 0; s < K; ++s)
-        r = _mm256_fmadd_ps(_mm256_broadcast_ss(a + t * lda + s), _mm256_loadu_ps(x + s * ldx + j), r);
-      _mm256_storeu_ps(out + t * ldo + j, r);
-    }
-  }
+  for (; j + 32 <= N; j += 32) SmallColumnsAvx2<3, 4>(a, lda, x, ldx, out, ldo, M, K, j);
+  for (; j + 16 <= N; j += 16) SmallColumnsAvx2<4, 2>(a, lda, x, ldx, out, ldo, M, K, j);
+  for (; j + 8 <= N; j += 8) SmallColumnsAvx2<4, 1>(a, lda, x, ldx, out, ldo, M, K, j);
   for (; j < N; ++j) {
     for (int t = 0; t < M; ++t) {
       float r = 0.f;
@@ -223,48 +199,92 @@ void SoftmaxRows(double* s, int rows, int n) { SoftmaxRowsPortable(s, rows, n); 
 
 // Per head h: q = rownormalize(X Q_h) (norm floored at 1e-8), A_h = softmax(q qᵀ / √k), out[..., h·d:(h+1)·d] = A_h X.
 // One (sequence, head) at a time from projection to output, so q, the scores and the probabilities stay in L1 and
-// no BLAS call (whose pthread workers spin after each call) runs inside the pass.
+// no BLAS call runs inside.
+template <typename scalar_t>
+class ContextKernel {
+ public:
+  ContextKernel(const at::Tensor& x, const at::Tensor& queryMap, int64_t heads, const at::Tensor& out)
+      : T_(static_cast<int>(x.size(1))),
+        d_(static_cast<int>(x.size(2))),
+        k_(static_cast<int>(queryMap.size(1) / heads)),
+        heads_(heads),
+        xs_(x.data_ptr<scalar_t>()),
+        map_(queryMap.data_ptr<scalar_t>()),
+        out_(out.data_ptr<scalar_t>()),
+        scale_(static_cast<scalar_t>(1.0 / std::sqrt(static_cast<double>(k_)))),
+        q_(T_ * k_),
+        qt_(k_ * T_),
+        s_(T_ * T_) {}
+
+  // The kernel's scratch (q/√k (T, k), qᵀ (k, T), scores (T, T)) is its own: one kernel per thread.
+  void Run(int64_t b, int64_t h) {
+    const int T = T_, d = d_, k = k_, width = static_cast<int>(heads_ * k_);
+    const scalar_t floor = static_cast<scalar_t>(1e-8);
+    const scalar_t* xb = xs_ + b * T * d;
+    scalar_t* q = q_.data();
+    scalar_t* qt = qt_.data();
+    SmallProduct(xb, d, map_ + h * k, width, q, k, T, d, k);  // X Q_h (T, k)
+    for (int t = 0; t < T; ++t) {
+      scalar_t* row = q + t * k;
+      scalar_t norm = 0;
+      for (int i = 0; i < k; ++i) norm += row[i] * row[i];
+      const scalar_t length = std::max(static_cast<scalar_t>(std::sqrt(norm)), floor);
+      for (int i = 0; i < k; ++i) {
+        qt[i * T + t] = row[i] / length;
+        row[i] = qt[i * T + t] * scale_;
+      }
+    }
+    SmallProduct(q, k, qt, T, s_.data(), T, T, k, T);  // q qᵀ / √k (T, T)
+    SoftmaxRows(s_.data(), T, T);
+    const int ld = static_cast<int>(heads_ * d);
+    SmallProduct(s_.data(), T, xb, d, out_ + b * T * ld + h * d, ld, T, T, d);  // A_h X
+  }
+
+ private:
+  const int T_, d_, k_;
+  const int64_t heads_;
+  const scalar_t* xs_;
+  const scalar_t* map_;
+  scalar_t* out_;
+  const scalar_t scale_;
+  std::vector<scalar_t> q_, qt_, s_;
+};
+
 template <typename scalar_t>
 void SpectralContexts(const at::Tensor& x, const at::Tensor& queryMap, int64_t heads, const at::Tensor& out) {
-  const int T = static_cast<int>(x.size(1)), d = static_cast<int>(x.size(2));
-  const int k = static_cast<int>(queryMap.size(1) / heads), width = static_cast<int>(heads * k);
-  const int64_t B = x.size(0);
-  const scalar_t* xs = x.data_ptr<scalar_t>();
-  const scalar_t* map = queryMap.data_ptr<scalar_t>();
-  scalar_t* o = out.data_ptr<scalar_t>();
-  const scalar_t scale = static_cast<scalar_t>(1.0 / std::sqrt(static_cast<double>(k)));
-  const scalar_t floor = static_cast<scalar_t>(1e-8);
-  at::parallel_for(0, B * heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<scalar_t> q(T * k), qt(k * T), s(T * T);  // q/√k (T, k), qᵀ (k, T), scores (T, T)
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const int64_t b = bh / heads, h = bh % heads;
-      const scalar_t* xb = xs + b * T * d;
-      SmallProduct(xb, d, map + h * k, width, q.data(), k, T, d, k);  // X Q_h (T, k)
-      for (int t = 0; t < T; ++t) {
-        scalar_t* row = q.data() + t * k;
-        scalar_t norm = 0;
-        for (int i = 0; i < k; ++i) norm += row[i] * row[i];
-        const scalar_t length = std::max(static_cast<scalar_t>(std::sqrt(norm)), floor);
-        for (int i = 0; i < k; ++i) {
-          qt[i * T + t] = row[i] / length;
-          row[i] = qt[i * T + t] * scale;
-        }
-      }
-      SmallProduct(q.data(), k, qt.data(), T, s.data(), T, T, k, T);  // q qᵀ / √k (T, T)
-      SoftmaxRows(s.data(), T, T);
-      SmallProduct(s.data(), T, xb, d, o + b * T * heads * d + h * d, static_cast<int>(heads * d), T, T, d);  // A_h X
-    }
+  at::parallel_for(0, x.size(0) * heads, 1, [&](int64_t begin, int64_t end) {
+    ContextKernel<scalar_t> kernel(x, queryMap, heads, out);
+    for (int64_t bh = begin; bh < end; ++bh) kernel.Run(bh / heads, bh % heads);
   });
 }
 
-// c (n×n, float64) += alpha · aᵀa for a (k×n), by syrk into float32/64 scratch, both triangles filled.
+// scratch (n×n) = aᵀa for a (k×n) by syrk, upper triangle only (the rest zero).
 template <typename scalar_t>
-void SymmetricRankUpdate(const at::Tensor& c, const at::Tensor& a, double alpha, std::vector<scalar_t>& scratch) {
+void SymmetricProduct(const at::Tensor& a, std::vector<scalar_t>& scratch) {
   const int n = static_cast<int>(a.size(1)), k = static_cast<int>(a.size(0));
-  if (k == 0) return;
   scratch.assign(static_cast<size_t>(n) * n, scalar_t(0));
-  SyrkUpper(n, k, a.data_ptr<scalar_t>(), scratch.data());
+  if (k > 0) SyrkUpper(n, k, a.data_ptr<scalar_t>(), scratch.data());
+}
+
+// scratch (m×n) = aᵀb for a (k×m), b (k×n), by one gemm.
+template <typename scalar_t>
+void TransposedProduct(const at::Tensor& a, const at::Tensor& b, std::vector<scalar_t>& scratch) {
+  const int k = static_cast<int>(a.size(0)), m = static_cast<int>(a.size(1)), n = static_cast<int>(b.size(1));
+  scratch.assign(static_cast<size_t>(m) * n, scalar_t(0));
+  if (k > 0)
+    Gemm<scalar_t>(true, false, m, n, k, 1, a.data_ptr<scalar_t>(), m, b.data_ptr<scalar_t>(), n, 0, scratch.data(),
+                   n);
+}
+
+// c (float64) += alpha · scratch; symmetric: scratch holds the upper triangle, both triangles of c are updated.
+template <typename scalar_t>
+void AccumulateProduct(const at::Tensor& c, const std::vector<scalar_t>& scratch, double alpha, bool symmetric) {
   double* out = c.data_ptr<double>();
+  if (!symmetric) {
+    for (size_t i = 0; i < scratch.size(); ++i) out[i] += alpha * static_cast<double>(scratch[i]);
+    return;
+  }
+  const int64_t n = c.size(0);
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j = i; j < n; ++j) {
       const double v = alpha * static_cast<double>(scratch[i * n + j]);
@@ -274,30 +294,32 @@ void SymmetricRankUpdate(const at::Tensor& c, const at::Tensor& a, double alpha,
   }
 }
 
-// c (m×n, float64) += alpha · aᵀb for a (k×m), b (k×n), by one gemm into float32/64 scratch.
-template <typename scalar_t>
-void TransposedProductUpdate(const at::Tensor& c, const at::Tensor& a, const at::Tensor& b, double alpha,
-                             std::vector<scalar_t>& scratch) {
-  const int k = static_cast<int>(a.size(0)), m = static_cast<int>(a.size(1)), n = static_cast<int>(b.size(1));
-  if (k == 0) return;
-  scratch.resize(static_cast<size_t>(m) * n);
-  Gemm<scalar_t>(true, false, m, n, k, 1, a.data_ptr<scalar_t>(), m, b.data_ptr<scalar_t>(), n, 0, scratch.data(), n);
-  double* out = c.data_ptr<double>();
-  for (size_t i = 0; i < scratch.size(); ++i) out[i] += alpha * static_cast<double>(scratch[i]);
-}
-
-// cᵢ += alphaᵢ · aᵢᵀaᵢ (bs empty) or cᵢ += alphaᵢ · aᵢᵀbᵢ, in order (an accumulator may appear more than once).
+// cᵢ += alphaᵢ · aᵢᵀaᵢ (bs empty) or cᵢ += alphaᵢ · aᵢᵀbᵢ, accumulated in list order (an accumulator may appear
+// more than once). The products of a list run side by side, one per core with BLAS on one thread: OpenBLAS does not
+// thread syrk at n ≤ 192 at all and gets ~1.4x from two threads on the rest (8192×384 float32: syrk 72 GFLOP/s on
+// one thread, 101 on two). Each product is the same BLAS call either way, so the bits do not depend on threads.
 template <typename scalar_t>
 void ProductUpdates(const std::vector<at::Tensor>& cs, const std::vector<at::Tensor>& as,
                     const std::vector<at::Tensor>& bs, const std::vector<double>& alphas) {
-  std::vector<scalar_t> scratch;
-  for (size_t i = 0; i < as.size(); ++i) {
-    if (bs.empty()) {
-      SymmetricRankUpdate(cs[i], as[i], alphas[i], scratch);
+  const size_t count = as.size();
+  const bool symmetric = bs.empty();
+  std::vector<std::vector<scalar_t>> scratch(count);
+  const auto product = [&](size_t i) {
+    if (symmetric) {
+      SymmetricProduct(as[i], scratch[i]);
     } else {
-      TransposedProductUpdate(cs[i], as[i], bs[i], alphas[i], scratch);
+      TransposedProduct(as[i], bs[i], scratch[i]);
     }
+  };
+  if (count > 1 && at::get_num_threads() > 1 && !at::in_parallel_region()) {
+    const SerialBlas serial;
+    at::parallel_for(0, static_cast<int64_t>(count), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) product(static_cast<size_t>(i));
+    });
+  } else {
+    for (size_t i = 0; i < count; ++i) product(i);
   }
+  for (size_t i = 0; i < count; ++i) AccumulateProduct(cs[i], scratch[i], alphas[i], symmetric);
 }
 
 // Σ row[j] (or Σ (row[j] − c)² when squares) over eight interleaved partial sums, so the compiler vectorises it.
@@ -313,43 +335,71 @@ scalar_t RowSum(const scalar_t* __restrict__ row, int64_t d, scalar_t c, bool sq
   return total;
 }
 
-// Each token row of x (rows, d) ← LN(x + ReLU(t)) in place (t null: LN(x)); no affine, eps 1e-5, the row's mean
-// and biased variance by two passes over the row while it is in L1.
+// Rows of p (rows, d) ← LN(p + ReLU(t)) in place (t null: LN(p)); no affine, eps 1e-5, the row's mean and biased
+// variance by two passes over the row while it is in L1.
 template <typename scalar_t>
-void ResidualLayerNormInPlace(const at::Tensor& x, const scalar_t* t) {
-  const int64_t d = x.size(-1), rows = x.numel() / d;
-  scalar_t* p = x.data_ptr<scalar_t>();
-  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      scalar_t* __restrict__ row = p + r * d;
-      if (t) {
-        const scalar_t* __restrict__ add = t + r * d;
-        for (int64_t j = 0; j < d; ++j) row[j] += std::max(add[j], scalar_t(0));
-      }
-      const scalar_t mean = RowSum(row, d, scalar_t(0), false) / static_cast<scalar_t>(d);
-      const scalar_t variance = RowSum(row, d, mean, true) / static_cast<scalar_t>(d);
-      const scalar_t rstd = scalar_t(1) / std::sqrt(variance + scalar_t(1e-5));
-      for (int64_t j = 0; j < d; ++j) row[j] = (row[j] - mean) * rstd;
+void ResidualLayerNormRows(scalar_t* p, const scalar_t* t, int64_t d, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r) {
+    scalar_t* __restrict__ row = p + r * d;
+    if (t) {
+      const scalar_t* __restrict__ add = t + r * d;
+      for (int64_t j = 0; j < d; ++j) row[j] += std::max(add[j], scalar_t(0));
     }
+    const scalar_t mean = RowSum(row, d, scalar_t(0), false) / static_cast<scalar_t>(d);
+    const scalar_t variance = RowSum(row, d, mean, true) / static_cast<scalar_t>(d);
+    const scalar_t rstd = scalar_t(1) / std::sqrt(variance + scalar_t(1e-5));
+    for (int64_t j = 0; j < d; ++j) row[j] = (row[j] - mean) * rstd;
+  }
+}
+
+// The sublayers run in chunks of about this many token rows, each chunk start to finish on one core (BLAS on one
+// thread inside): its contexts or FFN product (256 × H·d float32 ≤ 400 KB at the fit's shapes) stay in L2 between
+// the product that writes them and the one or the norm that reads them.
+constexpr int64_t kSublayerChunkRows = 256;
+
+// fn(begin, end) over [0, n) in chunks of `chunk`, the chunks split between ATen's threads, BLAS serial inside when
+// more than one thread runs.
+template <typename F>
+void ForChunks(int64_t n, int64_t chunk, const F& fn) {
+  std::optional<SerialBlas> serial;
+  if (at::get_num_threads() > 1 && n > chunk) serial.emplace();
+  at::parallel_for(0, n, chunk, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c += chunk) fn(c, std::min(end, c + chunk));
   });
 }
 
-// x ← LN(α x + (1 − α) Ctx(x) W_O): one gemm into x, then the norm in place.
+// x ← LN(α x + (1 − α) Ctx(x) W_O), per chunk of sequences: contexts into ctx, one gemm into x, the norm in place.
 template <typename scalar_t>
 void AttentionSublayerInPlace(const at::Tensor& x, const at::Tensor& ctx, const at::Tensor& queryMap, int64_t heads,
                               const at::Tensor& outputMap, double alpha) {
-  SpectralContexts<scalar_t>(x, queryMap, heads, ctx);
-  const int64_t d = x.size(-1);
-  at::Tensor flat = x.view({-1, d});
-  flat.addmm_(ctx.view({-1, heads * d}), outputMap, alpha, 1 - alpha);
-  ResidualLayerNormInPlace<scalar_t>(x, nullptr);
+  const int64_t T = x.size(1), d = x.size(2), f = heads * d;
+  scalar_t* xs = x.data_ptr<scalar_t>();
+  scalar_t* cs = ctx.data_ptr<scalar_t>();
+  const scalar_t* wo = outputMap.data_ptr<scalar_t>();
+  ForChunks(x.size(0), std::max<int64_t>(1, kSublayerChunkRows / T), [&](int64_t b0, int64_t b1) {
+    ContextKernel<scalar_t> kernel(x, queryMap, heads, ctx);
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t h = 0; h < heads; ++h) kernel.Run(b, h);
+    const int rows = static_cast<int>((b1 - b0) * T);
+    Gemm<scalar_t>(false, false, rows, static_cast<int>(d), static_cast<int>(f), static_cast<scalar_t>(1 - alpha),
+                   cs + b0 * T * f, static_cast<int>(f), wo, static_cast<int>(d), static_cast<scalar_t>(alpha),
+                   xs + b0 * T * d, static_cast<int>(d));
+    ResidualLayerNormRows<scalar_t>(xs + b0 * T * d, nullptr, d, rows);
+  });
 }
 
-// x ← LN(x + ReLU(x A_F)).
+// x ← LN(x + ReLU(x A_F)), per chunk of token rows.
 template <typename scalar_t>
 void FfnSublayerInPlace(const at::Tensor& x, const at::Tensor& ffn) {
-  const at::Tensor t = at::matmul(x, ffn);
-  ResidualLayerNormInPlace<scalar_t>(x, t.data_ptr<scalar_t>());
+  const int64_t d = x.size(-1), rows = x.numel() / d;
+  scalar_t* xs = x.data_ptr<scalar_t>();
+  const scalar_t* a = ffn.data_ptr<scalar_t>();
+  ForChunks(rows, kSublayerChunkRows, [&](int64_t r0, int64_t r1) {
+    std::vector<scalar_t> t(static_cast<size_t>((r1 - r0) * d));
+    const int n = static_cast<int>(r1 - r0), w = static_cast<int>(d);
+    Gemm<scalar_t>(false, false, n, w, w, 1, xs + r0 * d, w, a, w, 0, t.data(), w);  // x A_F
+    ResidualLayerNormRows<scalar_t>(xs + r0 * d, t.data(), d, n);
+  });
 }
 
 // S = (a + b) − shift and D = a − b, each rounded to the tokens' dtype as the ATen ops would; returns

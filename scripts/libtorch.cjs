@@ -1,6 +1,9 @@
 // Finds libtorch for node-gyp: $LIBTORCH (an unzipped official libtorch) or the system install
 // (Debian/Ubuntu: apt-get install -y libtorch-dev). Prints one field for binding.gyp:
-//   node scripts/libtorch.cjs include|libdir|cflags|check
+//   node scripts/libtorch.cjs include|libdir|cflags|ldflags|check
+// The addon is compiled with OpenMP (-fopenmp): ATen's at::parallel_for is header-inline and runs serially in code
+// built without it. It links the OpenMP runtime libtorch itself uses (the system libgomp, or the copy an official
+// zip bundles in lib/), so the process has one thread pool.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,10 +22,13 @@ function locate() {
       const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(fs.readFileSync(config, 'utf8'));
       if (m) abi = m[1];
     }
+    const libdir = path.join(root, 'lib');
+    const bundledOpenMp = fs.existsSync(libdir) ? fs.readdirSync(libdir).find((f) => /^libgomp.*\.so/.test(f)) : null;
     return {
       includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')],
-      libdir: path.join(root, 'lib'),
-      cflags: abi === null ? [] : [`-D_GLIBCXX_USE_CXX11_ABI=${abi}`],
+      libdir,
+      cflags: [...(abi === null ? [] : [`-D_GLIBCXX_USE_CXX11_ABI=${abi}`]), '-fopenmp'],
+      ldflags: bundledOpenMp ? [path.join(libdir, bundledOpenMp)] : ['-fopenmp'],
     };
   }
   const systemIncludes = ['/usr/include', '/usr/local/include'];
@@ -31,7 +37,12 @@ function locate() {
       const libdirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'];
       const libdir = libdirs.find((d) => fs.existsSync(path.join(d, 'libtorch_cpu.so')));
       if (libdir) {
-        return { includes: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')], libdir, cflags: [] };
+        return {
+          includes: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')],
+          libdir,
+          cflags: ['-fopenmp'],
+          ldflags: ['-fopenmp'],
+        };
       }
     }
   }
@@ -53,4 +64,5 @@ if (found.error) {
 if (what === 'include') process.stdout.write(found.includes.join(' '));
 else if (what === 'libdir') process.stdout.write(found.libdir);
 else if (what === 'cflags') process.stdout.write(found.cflags.join(' '));
+else if (what === 'ldflags') process.stdout.write(found.ldflags.join(' '));
 else process.stdout.write(`libtorch: ${found.includes[0]} ${found.libdir}\n`);

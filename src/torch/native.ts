@@ -37,6 +37,7 @@ export interface NativeAddon {
   fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): NativeTensor;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  blasThreads(n?: number): number;
   parallelInfo(): string;
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;

@@ -94,6 +94,59 @@ __attribute__((target("avx2,fma"))) void SmallProductAvx2(const float* a, int ld
   }
 }
 
+// The float64 counterpart: tiles of 3×16, 4×8 and 4×4 columns, the last partial vector of a row masked.
+template <int R, int V, bool kMasked>
+__attribute__((target("avx2,fma"), always_inline)) inline void SmallTileAvx2(const double* a, int lda,
+                                                                             const double* x, int ldx, double* out,
+                                                                             int ldo, int K, __m256i tail) {
+  __m256d acc[R][V];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_pd();
+  for (int s = 0; s < K; ++s) {
+    __m256d xv[V];
+    for (int v = 0; v < V; ++v)
+      xv[v] = kMasked && v == V - 1 ? _mm256_maskload_pd(x + s * ldx + 4 * v, tail)
+                                    : _mm256_loadu_pd(x + s * ldx + 4 * v);
+    for (int r = 0; r < R; ++r) {
+      const __m256d w = _mm256_broadcast_sd(a + r * lda + s);
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_pd(w, xv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) {
+      if (kMasked && v == V - 1) {
+        _mm256_maskstore_pd(out + r * ldo + 4 * v, tail, acc[r][v]);
+      } else {
+        _mm256_storeu_pd(out + r * ldo + 4 * v, acc[r][v]);
+      }
+    }
+}
+
+template <int R, int V, bool kMasked = false>
+__attribute__((target("avx2,fma"), always_inline)) inline void SmallColumnsAvx2(const double* a, int lda,
+                                                                                const double* x, int ldx, double* out,
+                                                                                int ldo, int M, int K, int j,
+                                                                                __m256i tail) {
+  int t = 0;
+  for (; t + R <= M; t += R)
+    SmallTileAvx2<R, V, kMasked>(a + t * lda, lda, x + j, ldx, out + t * ldo + j, ldo, K, tail);
+  for (; t < M; ++t) SmallTileAvx2<1, V, kMasked>(a + t * lda, lda, x + j, ldx, out + t * ldo + j, ldo, K, tail);
+}
+
+__attribute__((target("avx2,fma"))) void SmallProductAvx2(const double* a, int lda, const double* x, int ldx,
+                                                           double* out, int ldo, int M, int K, int N) {
+  const __m256i all = _mm256_set1_epi64x(-1);
+  int j = 0;
+  for (; j + 16 <= N; j += 16) SmallColumnsAvx2<3, 4>(a, lda, x, ldx, out, ldo, M, K, j, all);
+  for (; j + 8 <= N; j += 8) SmallColumnsAvx2<4, 2>(a, lda, x, ldx, out, ldo, M, K, j, all);
+  for (; j + 4 <= N; j += 4) SmallColumnsAvx2<4, 1>(a, lda, x, ldx, out, ldo, M, K, j, all);
+  if (j < N) {
+    const int left = N - j;  // 1–3 lanes
+    const __m256i tail = _mm256_set_epi64x(0, left > 2 ? -1 : 0, left > 1 ? -1 : 0, -1);
+    SmallColumnsAvx2<4, 1, true>(a, lda, x, ldx, out, ldo, M, K, j, tail);
+  }
+}
+
 template <typename scalar_t>
 void SmallProductPortable(const scalar_t* a, int lda, const scalar_t* x, int ldx, scalar_t* out, int ldo, int M, int K,
                           int N) {
@@ -121,7 +174,11 @@ void SmallProduct(const float* a, int lda, const float* x, int ldx, float* out, 
   }
 }
 void SmallProduct(const double* a, int lda, const double* x, int ldx, double* out, int ldo, int M, int K, int N) {
-  SmallProductPortable(a, lda, x, ldx, out, ldo, M, K, N);
+  if (HasAvx2()) {
+    SmallProductAvx2(a, lda, x, ldx, out, ldo, M, K, N);
+  } else {
+    SmallProductPortable(a, lda, x, ldx, out, ldo, M, K, N);
+  }
 }
 
 // e^x for x ≤ 0 (softmax after the row maximum): Cody–Waite reduction x = n ln2 + r, Cephes' degree-6 polynomial
@@ -445,39 +502,36 @@ at::Tensor SumAndDifference(const at::Tensor& a, const at::Tensor& b, const at::
 // Blocks of 256 rows each take their mean and centred squares while in cache; the blocks are merged in order by
 // Chan's update (n = nₐ + n_b, δ = m_b − mₐ, m = mₐ + δ n_b/n, M₂ = M₂ₐ + M₂_b + δ² nₐ n_b/n), so the result does
 // not depend on the thread count.
+constexpr int64_t kMomentBlock = 256;
+
+// One block's [mean | M₂] (2d, zeroed) of rows × d values, with ReLU in place first when relu.
 template <typename scalar_t>
-at::Tensor ColumnMoments(const at::Tensor& x, bool relu) {
-  constexpr int64_t kBlock = 256;
-  const int64_t d = x.size(-1), rows = x.numel() / d, blocks = (rows + kBlock - 1) / kBlock;
-  scalar_t* p = x.data_ptr<scalar_t>();
-  std::vector<double> partial(static_cast<size_t>(blocks) * 2 * d);  // per block [mean | M₂]
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t blk = begin; blk < end; ++blk) {
-      const int64_t r0 = blk * kBlock, r1 = std::min(rows, r0 + kBlock);
-      scalar_t* __restrict__ block = p + r0 * d;
-      double* __restrict__ mean = partial.data() + blk * 2 * d;
-      double* __restrict__ m2 = mean + d;
-      const int64_t count = (r1 - r0) * d;
-      if (relu)
-        for (int64_t i = 0; i < count; ++i) block[i] = std::max(block[i], scalar_t(0));
-      for (int64_t i = 0; i < count; i += d)
-        for (int64_t j = 0; j < d; ++j) mean[j] += block[i + j];
-      const double inv = 1.0 / static_cast<double>(r1 - r0);
-      for (int64_t j = 0; j < d; ++j) mean[j] *= inv;
-      for (int64_t i = 0; i < count; i += d)
-        for (int64_t j = 0; j < d; ++j) {
-          const double c = block[i + j] - mean[j];
-          m2[j] += c * c;
-        }
+void BlockMoments(scalar_t* __restrict__ block, int64_t rows, int64_t d, bool relu, double* __restrict__ mean) {
+  double* __restrict__ m2 = mean + d;
+  const int64_t count = rows * d;
+  if (relu)
+    for (int64_t i = 0; i < count; ++i) block[i] = std::max(block[i], scalar_t(0));
+  for (int64_t i = 0; i < count; i += d)
+    for (int64_t j = 0; j < d; ++j) mean[j] += block[i + j];
+  const double inv = 1.0 / static_cast<double>(rows);
+  for (int64_t j = 0; j < d; ++j) mean[j] *= inv;
+  for (int64_t i = 0; i < count; i += d)
+    for (int64_t j = 0; j < d; ++j) {
+      const double c = block[i + j] - mean[j];
+      m2[j] += c * c;
     }
-  });
-  at::Tensor result = at::empty({2, d}, x.options().dtype(at::kDouble));
+}
+
+// The per-block moments (blocks of kMomentBlock rows, in order) merged into float64 (2, d).
+at::Tensor MergeBlockMoments(const std::vector<double>& partial, int64_t rows, int64_t d) {
+  const int64_t blocks = (rows + kMomentBlock - 1) / kMomentBlock;
+  at::Tensor result = at::empty({2, d}, at::TensorOptions().dtype(at::kDouble));
   double* mean = result.data_ptr<double>();
   double* m2 = mean + d;
   std::copy(partial.begin(), partial.begin() + 2 * d, mean);
   for (int64_t blk = 1; blk < blocks; ++blk) {
-    const double na = static_cast<double>(blk * kBlock);
-    const double nb = static_cast<double>(std::min(kBlock, rows - blk * kBlock));
+    const double na = static_cast<double>(blk * kMomentBlock);
+    const double nb = static_cast<double>(std::min(kMomentBlock, rows - blk * kMomentBlock));
     const double* bm = partial.data() + blk * 2 * d;
     for (int64_t j = 0; j < d; ++j) {
       const double delta = bm[j] - mean[j];
@@ -486,6 +540,40 @@ at::Tensor ColumnMoments(const at::Tensor& x, bool relu) {
     }
   }
   return result;
+}
+
+template <typename scalar_t>
+at::Tensor ColumnMoments(const at::Tensor& x, bool relu) {
+  const int64_t d = x.size(-1), rows = x.numel() / d, blocks = (rows + kMomentBlock - 1) / kMomentBlock;
+  scalar_t* p = x.data_ptr<scalar_t>();
+  std::vector<double> partial(static_cast<size_t>(blocks) * 2 * d);  // per block [mean | M₂]
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t r0 = blk * kMomentBlock, r1 = std::min(rows, r0 + kMomentBlock);
+      BlockMoments(p + r0 * d, r1 - r0, d, relu, partial.data() + blk * 2 * d);
+    }
+  });
+  return MergeBlockMoments(partial, rows, d);
+}
+
+// out ← ReLU(x A) (x (rows, k), A (k, d), out (rows, d), float64) block by block, each block's moments taken while
+// it is in cache; returns ColumnMoments(out) of the result. The product is the small-product kernel with A in L1,
+// so no BLAS packing buffer, beta pass over out, or separate pass for the moments.
+at::Tensor LinearReluMoments(const at::Tensor& x, const at::Tensor& transform, const at::Tensor& out) {
+  const int64_t k = x.size(1), d = out.size(1), rows = x.size(0), blocks = (rows + kMomentBlock - 1) / kMomentBlock;
+  const double* px = x.data_ptr<double>();
+  const double* pa = transform.data_ptr<double>();
+  double* po = out.data_ptr<double>();
+  std::vector<double> partial(static_cast<size_t>(blocks) * 2 * d);
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t r0 = blk * kMomentBlock, r1 = std::min(rows, r0 + kMomentBlock);
+      SmallProduct(px + r0 * k, static_cast<int>(k), pa, static_cast<int>(d), po + r0 * d, static_cast<int>(d),
+                   static_cast<int>(r1 - r0), static_cast<int>(k), static_cast<int>(d));
+      BlockMoments(po + r0 * d, r1 - r0, d, true, partial.data() + blk * 2 * d);
+    }
+  });
+  return MergeBlockMoments(partial, rows, d);
 }
 
 // x ← (x − mean) / scale per column, in place; mean and scale (d) in x's dtype.
@@ -702,6 +790,22 @@ Napi::Value ColumnMomentsCall(const Napi::CallbackInfo& info) {
   });
 }
 
+// linearReluMoments(x, transform, out): out ← ReLU(x A), returns the moments of out as columnMoments does.
+Napi::Value LinearReluMomentsCall(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), "linearReluMoments", [&] {
+    const at::Tensor& x = TensorHandle::From(info[0], "linearReluMoments x");
+    const at::Tensor& transform = TensorHandle::From(info[1], "linearReluMoments transform");
+    const at::Tensor& out = TensorHandle::From(info[2], "linearReluMoments out");
+    for (const at::Tensor* t : {&x, &transform, &out}) CheckTokens(*t, at::kDouble, "x, transform and out");
+    TORCH_CHECK(x.dim() == 2 && x.size(0) > 0 && transform.dim() == 2 && transform.size(0) == x.size(1) &&
+                    out.dim() == 2 && out.size(0) == x.size(0) && out.size(1) == transform.size(1),
+                "expected x (n, k), transform (k, d), out (n, d), got ", x.sizes(), ", ", transform.sizes(), ", ",
+                out.sizes());
+    TORCH_CHECK(!out.is_alias_of(x), "out must not share storage with x");
+    return TensorHandle::Wrap(info.Env(), LinearReluMoments(x, transform, out));
+  });
+}
+
 }  // namespace
 
 void InitSpectral(Napi::Env env, Napi::Object exports) {
@@ -711,6 +815,7 @@ void InitSpectral(Napi::Env env, Napi::Object exports) {
   exports.Set("ffnSublayers", Napi::Function::New(env, FfnSublayersCall, "ffnSublayers"));
   exports.Set("normalizeColumns", Napi::Function::New(env, NormalizeColumnsCall, "normalizeColumns"));
   exports.Set("columnMoments", Napi::Function::New(env, ColumnMomentsCall, "columnMoments"));
+  exports.Set("linearReluMoments", Napi::Function::New(env, LinearReluMomentsCall, "linearReluMoments"));
   exports.Set("sumAndDifference", Napi::Function::New(env, SumAndDifferenceCall, "sumAndDifference"));
 }
 

@@ -38,13 +38,24 @@ export function jointNormalize(streams: readonly Tensor[]): { normalized: Tensor
 }
 
 /**
- * jointNormalize over the arrays' own storage (contiguous), with xⱼ ← max(xⱼ, 0) first when relu. With each
- * array's column mean mⱼ and centred squares M₂ⱼ from one pass, colmean((Xⱼ − m)²) = M₂ⱼ/nⱼ + (mⱼ − m)².
+ * jointNormalize over the arrays' own storage (contiguous), with xⱼ ← max(xⱼ, 0) first when relu.
  */
 function jointNormalize_(streams: readonly Tensor[], relu = false): Normalizer {
   if (streams.length === 0) throw new Error('jointNormalize: need at least one array');
+  return tidy(() =>
+    normalizeByMoments_(
+      streams,
+      streams.map((x) => fused.columnMoments(x, { relu })),
+    ),
+  );
+}
+
+/**
+ * The joint normalisation from each array's column mean mⱼ and centred squares M₂ⱼ (float64 (2, d) [mⱼ | M₂ⱼ], as
+ * fused.columnMoments returns them): colmean((Xⱼ − m)²) = M₂ⱼ/nⱼ + (mⱼ − m)².
+ */
+function normalizeByMoments_(streams: readonly Tensor[], moments: readonly Tensor[]): Normalizer {
   return tidy(() => {
-    const moments = streams.map((x) => fused.columnMoments(x, { relu }).to(x.dtype)); // (2, d) [mⱼ | M₂ⱼ]
     const means = moments.map((m) => m.narrow(0, 0, 1));
     const mean = stack(means).mean(0); // (1, d)
     const variance = stack(
@@ -113,11 +124,13 @@ export function fitMlpEncoder(
       const fitted = tidy(() => {
         const [, view1, view2] = h();
         const transform = fitLayerFromStats(pairedStats(view1, view2, { scratch }), lambda).transform;
-        h().forEach((x, j) => {
-          spare.narrow(0, 0, rows[j]).addmm_(x, transform, 0, 1); // h·A
+        // ReLU(h·A) into the spare buffer with its moments, then the joint normalisation
+        const moments = h().map((x, j) => {
+          const m = fused.linearReluMoments(x, transform, spare.narrow(0, 0, rows[j]));
           [buffers[j], spare] = [spare, buffers[j]];
+          return m;
         });
-        return { transform, norm: jointNormalize_(h(), true) }; // ReLU, then the joint normalisation
+        return { transform, norm: normalizeByMoments_(h(), moments) };
       });
       layers.push(fitted);
     }

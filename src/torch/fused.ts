@@ -72,6 +72,14 @@ export function columnMoments(x: Tensor, options: { relu?: boolean } = {}): Tens
   return new Tensor(native.columnMoments(x.native, options.relu ?? false));
 }
 
+/**
+ * out ← ReLU(x·transform) for float64 x (n, k), transform (k, d), out (n, d), all contiguous, out not sharing x's
+ * storage; returns columnMoments(out) (the moments taken block by block as the product is written).
+ */
+export function linearReluMoments(x: Tensor, transform: Tensor, out: Tensor): Tensor {
+  return new Tensor(native.linearReluMoments(x.native, transform.native, out.native));
+}
+
 /** x ← (x − mean) / scale per column, in place, in one pass; x (rows, d) contiguous, mean and scale d entries. */
 export function normalizeColumns_(x: Tensor, mean: Tensor, scale: Tensor): void {
   native.normalizeColumns(x.native, mean.contiguous().native, scale.contiguous().native);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 // The native addon (native/*.cc), loaded once. Only src/torch talks to it.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -58,6 +59,7 @@ export interface NativeAddon {
   ): void;
   ffnSublayers(xs: NativeTensor[], ffn: NativeTensor): void;
   columnMoments(x: NativeTensor, relu: boolean): NativeTensor;
+  linearReluMoments(x: NativeTensor, transform: NativeTensor, out: NativeTensor): NativeTensor;
   normalizeColumns(x: NativeTensor, mean: NativeTensor, scale: NativeTensor): void;
   sumAndDifference(
     a: NativeTensor,
@@ -106,7 +108,24 @@ function load(): NativeAddon {
   // loop. 2^4 cycles puts them to sleep at once. Measured on 2 cores, interleaved: training steps 15–25% faster,
   // the QNLI-shape fit 7%, the covtype MLP fit 13%. An explicit value is left alone.
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
+  // ATen's thread count goes to libgomp as OMP_NUM_THREADS before libtorch loads rather than through
+  // at::set_num_threads: once that has been called, each thread's first ATen op calls it again, and every call
+  // rebuilds libtorch's pthreadpool, whose fresh worker then spins ~30 ms on a core. Three such rebuilds (the main
+  // thread, then each OpenMP worker at its first op) fell inside the first covtype MLP fit of a process.
+  process.env.OMP_NUM_THREADS = String(defaultNumThreads());
   return createRequire(import.meta.url)(found) as NativeAddon;
+}
+
+/** ATen's intra-op threads: CFINIT_NUM_THREADS, else every core. */
+export function defaultNumThreads(): number {
+  const fromEnv = process.env.CFINIT_NUM_THREADS;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const n = Number(fromEnv);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`CFINIT_NUM_THREADS must be a positive integer, got '${fromEnv}'`);
+    return n;
+  }
+  return os.availableParallelism();
 }
 
 export const native: NativeAddon = load();

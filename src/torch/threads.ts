@@ -1,6 +1,7 @@
-// ATen intra-op threads: CFINIT_NUM_THREADS, else every core. Set once at load, changeable later.
-import os from 'node:os';
-import { native } from './native.ts';
+// ATen intra-op threads: CFINIT_NUM_THREADS, else every core (native.ts passes it to libgomp), changeable later.
+import { defaultNumThreads, native } from './native.ts';
+
+export { defaultNumThreads };
 
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: need a positive integer, got ${n}`);
@@ -31,15 +32,5 @@ export function withBlasThreads<T>(n: number, fn: () => T): T {
   }
 }
 
-export function defaultNumThreads(): number {
-  const fromEnv = process.env.CFINIT_NUM_THREADS;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 1)
-      throw new RangeError(`CFINIT_NUM_THREADS must be a positive integer, got '${fromEnv}'`);
-    return n;
-  }
-  return os.availableParallelism();
-}
-
-setNumThreads(defaultNumThreads());
+// native.ts passed the count to libgomp; set it here only if libgomp had started before with another one
+if (getNumThreads() !== defaultNumThreads()) setNumThreads(defaultNumThreads());

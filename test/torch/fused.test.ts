@@ -166,6 +166,39 @@ for (const dtype of ['float32', 'float64'] as const) {
   });
 }
 
+test('linearReluMoments writes ReLU(x·A) and returns its column moments, the same bits on any thread count', () => {
+  const g = new Generator(12);
+  // widths around the kernel's 16/8/4-column tiles and its masked tail; rows around the 256-row blocks
+  for (const [rows, k, d] of [
+    [1, 5, 3],
+    [255, 54, 54],
+    [256, 7, 13],
+    [1000, 64, 64],
+    [513, 20, 1],
+  ]) {
+    const x = randn([rows, k], { generator: g, dtype: 'float64' });
+    const a = randn([k, d], { generator: g, dtype: 'float64' });
+    const out = empty([rows, d], { dtype: 'float64' });
+    const moments = fused.linearReluMoments(x, a, out);
+    const want = x.mm(a).relu();
+    assert.ok(maxAbsDiff(out, want) < 1e-12 * k, `product, ${rows}×${k}×${d}`);
+    const wantMoments = fused.columnMoments(want.clone());
+    assert.ok(maxAbsDiff(moments, wantMoments) < 1e-9 * rows, `moments, ${rows}×${k}×${d}`);
+    const threads = getNumThreads();
+    setNumThreads(1);
+    try {
+      const serialOut = empty([rows, d], { dtype: 'float64' });
+      assert.equal(maxAbsDiff(fused.linearReluMoments(x, a, serialOut), moments), 0, 'moments on one thread');
+      assert.equal(maxAbsDiff(serialOut, out), 0, 'product on one thread');
+    } finally {
+      setNumThreads(threads);
+    }
+  }
+  const x = randn([10, 4], { generator: g, dtype: 'float64' });
+  assert.throws(() => fused.linearReluMoments(x, randn([5, 3], { dtype: 'float64' }), empty([10, 3])), /transform/);
+  assert.throws(() => fused.linearReluMoments(x, randn([4, 4], { dtype: 'float64' }), x), /share storage/);
+});
+
 test('fused kernels reject mismatched shapes and dtypes with the culprit named', () => {
   const x = randn([2, 4, 8]);
   assert.throws(

@@ -37,22 +37,20 @@ export function jointNormalize(streams: readonly Tensor[]): { normalized: Tensor
   return { normalized, norm: jointNormalize_(normalized) };
 }
 
-/**
- * jointNormalize over the arrays' own storage (contiguous), with xⱼ ← max(xⱼ, 0) first when relu.
- */
-function jointNormalize_(streams: readonly Tensor[], relu = false): Normalizer {
+/** jointNormalize over the arrays' own storage (contiguous). */
+function jointNormalize_(streams: readonly Tensor[]): Normalizer {
   if (streams.length === 0) throw new Error('jointNormalize: need at least one array');
   return tidy(() =>
     normalizeByMoments_(
       streams,
-      streams.map((x) => fused.columnMoments(x, { relu })),
+      streams.map((x) => fused.columnMoments(x).to(x.dtype)),
     ),
   );
 }
 
 /**
- * The joint normalisation from each array's column mean mⱼ and centred squares M₂ⱼ (float64 (2, d) [mⱼ | M₂ⱼ], as
- * fused.columnMoments returns them): colmean((Xⱼ − m)²) = M₂ⱼ/nⱼ + (mⱼ − m)².
+ * The joint normalisation from each array's column mean mⱼ and centred squares M₂ⱼ ((2, d) [mⱼ | M₂ⱼ] in the
+ * arrays' dtype, as fused.columnMoments or fused.linearReluMoments give them): colmean((Xⱼ − m)²) = M₂ⱼ/nⱼ + (mⱼ − m)².
  */
 function normalizeByMoments_(streams: readonly Tensor[], moments: readonly Tensor[]): Normalizer {
   return tidy(() => {

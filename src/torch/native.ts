@@ -1,5 +1,5 @@
-import os from 'node:os';
 // The native addon (native/*.cc), loaded once. Only src/torch talks to it.
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, eye, Generator, linalg, tensor, type DType, type Tensor } from '../../src/torch/index.ts';
+import { getBlasThreads, withBlasThreads } from '../../src/torch/threads.ts';
 import { assertClose, maxAbs } from '../helpers.ts';
 
 const TOL: Record<string, number> = { float64: 1e-10, float32: 2e-4 };
@@ -77,4 +78,23 @@ test('linear algebra rejects bad input with clear errors', () => {
     () => linalg.solve(eye(2, { dtype: 'float64' }), randn([3, 1], { dtype: 'float64' })),
     /shape|size|incompatible/i,
   );
+});
+
+test("withBlasThreads sets OpenBLAS's thread count for its callback and restores it, also when the callback throws", () => {
+  const before = getBlasThreads();
+  if (before === 0) return; // libtorch on another BLAS: the setting is a documented no-op
+  assert.equal(
+    withBlasThreads(1, () => getBlasThreads()),
+    1,
+  );
+  assert.equal(getBlasThreads(), before);
+  assert.throws(
+    () =>
+      withBlasThreads(1, () => {
+        throw new Error('inside');
+      }),
+    /inside/,
+  );
+  assert.equal(getBlasThreads(), before);
+  assert.throws(() => withBlasThreads(0, () => 0), /positive integer/);
 });

@@ -7,7 +7,7 @@
 //
 //   node --import tsx bench/closedform-fit-size.ts [--scenarios cifar100_transformer,qnli_transformer] [--seed 7]
 import { fitTransformerEncoder, applyTransformerEncoder } from '../src/closedform/index.ts';
-import { loadScenario, resolveCacheDir, resolveDataDir } from '../src/data/index.ts';
+import { loadScenario } from '../src/data/index.ts';
 import type { Scenario } from '../src/data/scenario.ts';
 import { REFERENCE } from '../src/reference.ts';
 import { Generator, eye, getNumThreads, keep, linalg, ones, tidy, type Tensor } from '../src/torch/index.ts';
@@ -46,9 +46,7 @@ async function main(): Promise<void> {
   const seed = Number(arg('seed', '7'));
   const rows: string[] = [];
   for (const name of names) {
-    const scenario = await loadScenario(name as Scenario['name'], resolveDataDir(undefined), resolveCacheDir(), {
-      [name]: { seed },
-    });
+    const scenario = await loadScenario(name, { seed });
     const [o1, o2] = REFERENCE.seedOffsets.trainViews;
     const { view1, view2, base, test } = tidy(() => ({
       view1: keep(scenario.encode(scenario.augment(scenario.train.raw, new Generator(seed + o1)))),

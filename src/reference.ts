@@ -25,11 +25,6 @@ export const SCENARIO_SHAPES = {
   },
 } as const;
 
-/** The four models of the benchmark: backprop from scratch, closed-form init + fine-tune, closed-form init +
- * cross-entropy head on frozen features, and the closed-form classifier with no gradient steps. */
-export const MODELS = ['backprop', 'cf-finetune', 'cf-ce-head', 'cf-ridge'] as const;
-export type ModelName = (typeof MODELS)[number];
-
 export const REFERENCE = {
   seeds: [7, 11, 19],
   /** torch.optim.AdamW settings shared by every gradient-trained model; constant lr, no clipping. */
@@ -43,6 +38,12 @@ export const REFERENCE = {
     mlp: { depth: 3, lambda: 1 },
     transformer: { depth: 3, lambda: 1, heads: 2, landmarks: 8 },
   },
+  /**
+   * Fit size (beyond the reference): a fit on a fraction f < 1 takes its statistics on ⌈f·N⌉ rows drawn by
+   * seed + seedOffsets.fitSubset; 'auto' stops when Σ̄ and Δ change by less than `tolerance` between doubling
+   * chunks (src/closedform/fitsize.ts).
+   */
+  fitSize: { tolerance: 0.05 },
   /** Frozen encoder + cross-entropy head on concatenated pooled features. */
   ceHead: { epochs: 24, maxBatch: 512, lr: 5e-3, weightDecay: 1e-4 },
   /** Residual ridge read-outs of the no-gradient classifier: W = (XᵀX + λI)⁻¹ Xᵀ(Y − Ŷ). */
@@ -64,6 +65,8 @@ export const REFERENCE = {
     lowData: 7000,
     /** cf-ridge next-token temperature: the ≤ 4096 train rows it is fitted on, seed + 1701. */
     temperatureRows: 1701,
+    /** Rows of a fit on a fraction of the data (and the adaptive probe's order): seed + 4000. */
+    fitSubset: 4000,
   },
   /** Regimes of the benchmark. */
   regimes: {
@@ -75,8 +78,6 @@ export const REFERENCE = {
     targetAccuracyRatio: 0.95,
     targetCrossEntropyRatio: 1.05,
   },
-  /** FLOPs proxy constants: MLP dims (nominal width), transformer rank r, analytic heads, FFN width f = 2d. */
-  proxy: { mlpDims: [54, 507, 507, 507], rank: 16, analyticHeads: 2, ffnRatio: 2, depth: 3 },
   /**
    * The reference's published matched-budget finals (primary metric: accuracy, or validation
    * cross-entropy for wikitext) for backprop / CF + fine-tune / CF + CE head.

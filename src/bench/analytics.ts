@@ -1,11 +1,15 @@
 // Job results → the tables of results.json: aggregates over seeds, compute-to-target, matched-budget finals,
 // seed spread, OOD, low-data, transfer (shared cost paid once) and Pareto fronts. Pure functions of rows.
-import { MODELS, REFERENCE, SCENARIOS, type ModelName, type ReferenceScenario } from '../reference.ts';
+import { REFERENCE_SCENARIOS, scenarioEntry } from '../data/index.ts';
+import { REFERENCE } from '../reference.ts';
+import { BASELINE_MODEL, MODEL_NAMES } from '../train/index.ts';
 import type {
   CheckpointRow,
   CheckpointSummary,
   ComputeToTargetDetail,
   ComputeToTargetSummary,
+  FitFraction,
+  FitSizeRow,
   MatchedSummary,
   OodRow,
   OodSummary,
@@ -53,20 +57,32 @@ function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]>
   return m;
 }
 
-const scenarioOrder = (s: ReferenceScenario) => SCENARIOS.indexOf(s);
-const modelOrder = (m: ModelName) => MODELS.indexOf(m);
-type Keyed = { scenario: ReferenceScenario; model: ModelName };
+/** Reference scenarios in their order, then any other (a user's data) after them. */
+const scenarioOrder = (s: string) => {
+  const i = REFERENCE_SCENARIOS.findIndex((e) => e.name === s);
+  return i < 0 ? REFERENCE_SCENARIOS.length : i;
+};
+const modelOrder = (m: string) => MODEL_NAMES.indexOf(m);
+/** Fit fractions from the full fit down, 'auto' last. */
+export const fitOrder = (f: FitFraction): number => (f === 'auto' ? 1 : -f);
+type Keyed = { scenario: string; model: string; fit_fraction: FitFraction };
 const byScenarioModel = (a: Keyed, b: Keyed) =>
-  scenarioOrder(a.scenario) - scenarioOrder(b.scenario) || modelOrder(a.model) - modelOrder(b.model);
+  scenarioOrder(a.scenario) - scenarioOrder(b.scenario) ||
+  (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : 0) ||
+  modelOrder(a.model) - modelOrder(b.model) ||
+  fitOrder(a.fit_fraction) - fitOrder(b.fit_fraction);
+/** The series of a row: its model at its fit fraction. */
+const series = (r: { model: string; fit_fraction: FitFraction }): string => `${r.model}|${r.fit_fraction}`;
 
 /** Per (scenario, model, data_fraction, checkpoint_label) over seeds, in scenario/model/budget order. */
 export function checkpointSummary(rows: readonly CheckpointRow[]): CheckpointSummary[] {
-  const groups = groupBy(rows, (r) => `${r.scenario}|${r.model}|${r.data_fraction}|${r.checkpoint_label}`);
+  const groups = groupBy(rows, (r) => `${r.scenario}|${series(r)}|${r.data_fraction}|${r.checkpoint_label}`);
   const out = [...groups.values()].map((g): CheckpointSummary => {
     const r = g[0]!;
     return {
       scenario: r.scenario,
       model: r.model,
+      fit_fraction: r.fit_fraction,
       data_fraction: r.data_fraction,
       checkpoint_label: r.checkpoint_label,
       budget_fraction: stats(g.map((x) => x.budget_fraction)).mean,
@@ -86,14 +102,14 @@ export function checkpointSummary(rows: readonly CheckpointRow[]): CheckpointSum
 
 /** The last checkpoint of every run (one per scenario, model, seed, data fraction). */
 export function finalRows(rows: readonly CheckpointRow[]): CheckpointRow[] {
-  const runs = groupBy(rows, (r) => `${r.scenario}|${r.model}|${r.seed}|${r.data_fraction}`);
+  const runs = groupBy(rows, (r) => `${r.scenario}|${series(r)}|${r.seed}|${r.data_fraction}`);
   const later = (a: CheckpointRow, b: CheckpointRow) =>
     b.step > a.step || (b.step === a.step && a.checkpoint_label === 'init') ? b : a;
   return [...runs.values()].map((g) => g.reduce(later));
 }
 
 export function targets(rows: readonly CheckpointRow[]): TargetRow[] {
-  const finals = finalRows(rows).filter((r) => r.model === 'backprop' && r.data_fraction === 1);
+  const finals = finalRows(rows).filter((r) => r.model === BASELINE_MODEL && r.data_fraction === 1);
   return [...groupBy(finals, (r) => r.scenario).values()]
     .map((g) => {
       const mean = stats(g.map((r) => r.metric_value)).mean;
@@ -116,7 +132,7 @@ export function computeToTargetDetail(
 ): ComputeToTargetDetail[] {
   const target = new Map(tgts.map((t) => [t.scenario, t]));
   const full = rows.filter((r) => r.data_fraction === 1 && target.has(r.scenario));
-  const runs = groupBy(full, (r) => `${r.scenario}|${r.model}|${r.seed}`);
+  const runs = groupBy(full, (r) => `${r.scenario}|${series(r)}|${r.seed}`);
   return [...runs.values()]
     .map((g) => {
       const r0 = g[0]!;
@@ -129,6 +145,7 @@ export function computeToTargetDetail(
         dataset: r0.dataset,
         architecture: r0.architecture,
         model: r0.model,
+        fit_fraction: r0.fit_fraction,
         seed: r0.seed,
         data_fraction: r0.data_fraction,
         reached: hit !== undefined,
@@ -144,12 +161,13 @@ export function computeToTargetDetail(
 const meanOrNull = (xs: number[]): number | null => (xs.length ? stats(xs).mean : null);
 
 export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[]): ComputeToTargetSummary[] {
-  const groups = groupBy(detail, (d) => `${d.scenario}|${d.model}`);
+  const groups = groupBy(detail, (d) => `${d.scenario}|${series(d)}`);
   const base = [...groups.values()].map((g) => {
     const hit = g.filter((d) => d.reached);
     return {
       scenario: g[0]!.scenario,
       model: g[0]!.model,
+      fit_fraction: g[0]!.fit_fraction,
       reach_rate: hit.length / g.length,
       seeds: g.length,
       total_compute_proxy_mean: meanOrNull(hit.map((d) => d.total_compute_proxy!)),
@@ -158,7 +176,7 @@ export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[])
     };
   });
   return base.map((s): ComputeToTargetSummary => {
-    const bp = base.find((x) => x.scenario === s.scenario && x.model === 'backprop');
+    const bp = base.find((x) => x.scenario === s.scenario && x.model === BASELINE_MODEL);
     const ratio = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
     return {
       ...s,
@@ -170,13 +188,15 @@ export function computeToTargetSummary(detail: readonly ComputeToTargetDetail[])
 
 export function matchedSummary(rows: readonly CheckpointRow[]): MatchedSummary[] {
   const finals = finalRows(rows).filter((r) => r.data_fraction === 1);
-  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()]
+  return [...groupBy(finals, (r) => `${r.scenario}|${series(r)}`).values()]
     .map((g): MatchedSummary => {
       const r = g[0]!;
-      const published = (REFERENCE.published[r.scenario] as Partial<Record<ModelName, number>>)[r.model] ?? null;
+      // the reference fitted on all rows: its published value sits beside the full-fit series only
+      const published = r.fit_fraction === 1 ? (publishedOf(r.scenario)[r.model] ?? null) : null;
       return {
         scenario: r.scenario,
         model: r.model,
+        fit_fraction: r.fit_fraction,
         metric_name: r.metric_name,
         metric: stats(g.map((x) => x.metric_value)),
         accuracy: stats(g.map((x) => x.accuracy)),
@@ -195,7 +215,7 @@ export function matchedSummary(rows: readonly CheckpointRow[]): MatchedSummary[]
 
 export function seedSummary(rows: readonly CheckpointRow[]): SeedSummary[] {
   const finals = finalRows(rows).filter((r) => r.data_fraction === 1);
-  return [...groupBy(finals, (r) => `${r.scenario}|${r.model}`).values()]
+  return [...groupBy(finals, (r) => `${r.scenario}|${series(r)}`).values()]
     .map((g): SeedSummary => {
       const values = [...g]
         .sort((a, b) => a.seed - b.seed)
@@ -203,16 +223,17 @@ export function seedSummary(rows: readonly CheckpointRow[]): SeedSummary[] {
       const v = values.map((x) => x.metric_value);
       const min = Math.min(...v);
       const max = Math.max(...v);
-      const { scenario, model, metric_name } = g[0]!;
-      return { scenario, model, metric_name, values, min, max, range: max - min, std: stats(v).std };
+      const { scenario, model, fit_fraction, metric_name } = g[0]!;
+      return { scenario, model, fit_fraction, metric_name, values, min, max, range: max - min, std: stats(v).std };
     })
     .sort((a, b) => byScenarioModel(a, b));
 }
 
 export function oodSummary(rows: readonly OodRow[]): OodSummary[] {
-  return [...groupBy(rows, (r) => `${r.scenario}|${r.model}|${r.variant}`).values()].map((g): OodSummary => ({
+  return [...groupBy(rows, (r) => `${r.scenario}|${series(r)}|${r.variant}`).values()].map((g): OodSummary => ({
     scenario: g[0]!.scenario,
     model: g[0]!.model,
+    fit_fraction: g[0]!.fit_fraction,
     variant: g[0]!.variant,
     metric_name: g[0]!.metric_name,
     metric: stats(g.map((r) => r.metric_value)),
@@ -229,13 +250,14 @@ interface TransferInput {
 
 /** Per (scenario, model, seed): mean metric over fractions; total = shared cost once + every fraction's own. */
 export function transferSeedSummary(items: readonly TransferInput[]): TransferSeedSummary[] {
-  const groups = groupBy(items, (t) => `${t.row.scenario}|${t.row.model}|${t.row.seed}`);
+  const groups = groupBy(items, (t) => `${t.row.scenario}|${series(t.row)}|${t.row.seed}`);
   return [...groups.values()]
     .map((g): TransferSeedSummary => {
       const first = [...g].sort((a, b) => a.row.data_fraction - b.row.data_fraction)[0]!;
       return {
         scenario: first.row.scenario,
         model: first.row.model,
+        fit_fraction: first.row.fit_fraction,
         seed: first.row.seed,
         metric_name: first.row.metric_name,
         mean_metric: stats(g.map((t) => t.row.metric_value)).mean,
@@ -247,9 +269,10 @@ export function transferSeedSummary(items: readonly TransferInput[]): TransferSe
 }
 
 export function transferSummary(seeds: readonly TransferSeedSummary[]): TransferSummary[] {
-  return [...groupBy(seeds, (s) => `${s.scenario}|${s.model}`).values()].map((g): TransferSummary => ({
+  return [...groupBy(seeds, (s) => `${s.scenario}|${series(s)}`).values()].map((g): TransferSummary => ({
     scenario: g[0]!.scenario,
     model: g[0]!.model,
+    fit_fraction: g[0]!.fit_fraction,
     metric_name: g[0]!.metric_name,
     mean_metric: stats(g.map((s) => s.mean_metric)),
     total_compute_proxy: stats(g.map((s) => s.total_compute_proxy)),
@@ -264,6 +287,7 @@ export function paretoRows(summary: readonly CheckpointSummary[]): ParetoRow[] {
     full.map((s): ParetoRow => ({
       scenario: s.scenario,
       model: s.model,
+      fit_fraction: s.fit_fraction,
       checkpoint_label: s.checkpoint_label,
       axis,
       x: axis === 'compute' ? s.total_compute_proxy.mean : s.wall_clock_sec.mean,
@@ -298,14 +322,24 @@ export function paretoFront(rows: readonly ParetoRow[]): ParetoRow[] {
  * fractions as the closed-form models'.
  */
 export function scratchTransfer(jobs: readonly JobResult[], fractions: readonly number[]): TransferInput[] {
-  const finals = jobs.filter((j) => j.job.model === 'backprop' && j.job.regime !== 'transfer' && j.rows.length > 0);
+  const finals = jobs.filter((j) => j.job.model === BASELINE_MODEL && j.job.regime !== 'transfer' && j.rows.length > 0);
   const groups = groupBy(finals, (j) => `${j.job.scenario}|${j.job.seed}`);
   return [...groups.values()].flatMap((g) => {
     const picked = fractions.map((f) => g.find((j) => j.job.fraction === f));
     if (picked.some((j) => j === undefined)) return [];
     return picked.map((j): TransferInput => {
-      const { budget_fraction, checkpoint_label, step, steps_total, trainable_params, total_params, ...row } =
-        j!.rows[j!.rows.length - 1]!;
+      const {
+        budget_fraction,
+        checkpoint_label,
+        step,
+        steps_total,
+        trainable_params,
+        total_params,
+        init_sec,
+        init_compute_proxy,
+        fit_rows,
+        ...row
+      } = j!.rows[j!.rows.length - 1]!;
       return { row, shared_compute_proxy: 0, shared_wall_clock_sec: 0 };
     });
   });
@@ -322,8 +356,36 @@ function jobOrder(a: JobResult, b: JobResult): number {
     x.seed - y.seed ||
     REGIME_ORDER.indexOf(x.regime) - REGIME_ORDER.indexOf(y.regime) ||
     y.fraction - x.fraction ||
-    modelOrder(x.model) - modelOrder(y.model)
+    modelOrder(x.model) - modelOrder(y.model) ||
+    fitOrder(x.fitFraction) - fitOrder(y.fitFraction)
   );
+}
+
+/** The reference's published finals of a scenario by model (none for a scenario it did not run). */
+function publishedOf(scenario: string): Readonly<Record<string, number>> {
+  return REFERENCE_SCENARIOS.some((e) => e.name === scenario) ? scenarioEntry(scenario).published : {};
+}
+
+/** Per (scenario, seed, data fraction, fit fraction): the rows the fit used and its seconds (from the jobs). */
+export function fitSizes(jobs: readonly JobResult[]): FitSizeRow[] {
+  const seen = new Map<string, FitSizeRow>();
+  for (const j of jobs) {
+    if (!j.fit || j.job.regime === 'transfer') continue;
+    const { scenario, seed, fraction, fitFraction } = j.job;
+    const key = `${scenario}|${seed}|${fraction}|${fitFraction}`;
+    if (seen.has(key)) continue;
+    seen.set(key, {
+      scenario,
+      seed,
+      data_fraction: fraction,
+      fit_fraction: fitFraction,
+      n_train: j.fit.n_train,
+      fit_rows: j.fit.fit_rows,
+      used_fraction: j.fit.fit_rows / j.fit.n_train,
+      fit_sec: j.fit.fit_sec,
+    });
+  }
+  return [...seen.values()];
 }
 
 /** Every table of results.json from job results (only the regimes asked for are filled). */
@@ -361,6 +423,7 @@ export function buildResults(results: readonly JobResult[], metadata: RunMetadat
     transfer_summary: transferSummary(transferSeeds),
     pareto_rows: pRows,
     pareto_front: paretoFront(pRows),
+    fit_sizes: fitSizes(jobs),
     metadata,
   };
 }

@@ -1,17 +1,30 @@
 // The benchmark's one configuration: defaults from REFERENCE, checked once, complete at construction.
 import { finiteNumber, nonNegativeInt, oneOf, positiveInt } from '../checks.ts';
+import { scenarioEntry } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
-import { MODELS, REFERENCE, SCENARIOS, type ModelName, type ReferenceScenario } from '../reference.ts';
+import { REFERENCE, SCENARIOS } from '../reference.ts';
+import { DEFAULT_MODELS, modelSpec, type FitOptions } from '../train/index.ts';
 
 export const REGIMES = ['anytime', 'low-data', 'transfer', 'ood'] as const;
 export type Regime = (typeof REGIMES)[number];
 
+import type { FitFraction } from './results.ts';
+export type { FitFraction };
+
+/** The closed-form encoder's shape and λ per scenario architecture (the fit's seed and rows come per job). */
+export type ClosedFormConfig = Record<'mlp' | 'transformer', Omit<FitOptions, 'seed' | 'fitRows'>>;
+
 export interface BenchConfig {
-  scenarios: ReferenceScenario[];
+  /** Scenario registry names. */
+  scenarios: string[];
   seeds: number[];
   regimes: Regime[];
-  models: ModelName[];
-  /** Train/test rows per scenario; null = the reference sizes (SCENARIO_SHAPES). */
+  /** Model registry names. */
+  models: string[];
+  /** Every model that reads a closed-form fit runs at each of these fit fractions. */
+  fitFractions: FitFraction[];
+  closedForm: ClosedFormConfig;
+  /** Train/test rows per scenario; null = the scenario's own sizes. */
   rows: { nTrain: number; nTest: number } | null;
   fractions: { anytime: number[]; lowData: number[]; lowDataCheckpoints: number[]; transfer: number[] };
   quick: boolean;
@@ -26,7 +39,12 @@ export function defaultConfig(quick = false): BenchConfig {
     scenarios: [...SCENARIOS],
     seeds: quick ? [REFERENCE.seeds[0]] : [...REFERENCE.seeds],
     regimes: [...REGIMES],
-    models: [...MODELS],
+    models: [...DEFAULT_MODELS],
+    fitFractions: [1],
+    closedForm: {
+      mlp: { ...REFERENCE.closedForm.mlp, tolerance: REFERENCE.fitSize.tolerance },
+      transformer: { ...REFERENCE.closedForm.transformer, tolerance: REFERENCE.fitSize.tolerance },
+    },
     rows: quick ? { ...QUICK_ROWS } : null,
     fractions: {
       anytime: [...r.anytimeFractions],
@@ -64,16 +82,18 @@ function fractions(values: readonly number[], name: string): number[] {
   );
 }
 
+/** `1`, `0.0625`, `1/16` or `auto` as a FitFraction (a ConfigError naming --fit-fractions otherwise). */
+export function parseFitFraction(text: string): FitFraction {
+  if (text === 'auto') return 'auto';
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const value = m ? Number(m[1]) / Number(m[2]) : /^\d*\.?\d+(e-?\d+)?$/.test(text) ? Number(text) : NaN;
+  return finiteNumber(value, `--fit-fractions ('${text}')`, { min: 0, max: 1, exclusiveMin: true });
+}
+
 /** Checks every field (one-line ConfigError naming the culprit) and returns the config. */
 export function checkConfig(c: BenchConfig): BenchConfig {
-  unique(
-    c.scenarios.map((s) => oneOf(s, '--scenarios', SCENARIOS)),
-    '--scenarios',
-  );
-  unique(
-    c.models.map((m) => oneOf(m, '--models', MODELS)),
-    '--models',
-  );
+  unique(c.scenarios, '--scenarios').forEach((s) => scenarioEntry(s, '--scenarios'));
+  unique(c.models, '--models').forEach((m) => modelSpec(m, '--models'));
   unique(
     c.regimes.map((r) => oneOf(r, '--regimes', REGIMES)),
     '--regimes',
@@ -84,6 +104,17 @@ export function checkConfig(c: BenchConfig): BenchConfig {
   );
   if (c.scenarios.length === 0 || c.models.length === 0 || c.regimes.length === 0 || c.seeds.length === 0) {
     throw new ConfigError('--scenarios, --models, --regimes and --seeds each need at least one value');
+  }
+  if (c.fitFractions.length === 0) throw new ConfigError('--fit-fractions: expected at least one fraction or auto');
+  unique(
+    c.fitFractions.map((f) =>
+      f === 'auto' ? f : finiteNumber(f, '--fit-fractions', { min: 0, max: 1, exclusiveMin: true }),
+    ),
+    '--fit-fractions',
+  );
+  for (const arch of ['mlp', 'transformer'] as const) {
+    positiveInt(c.closedForm[arch].depth, `closedForm.${arch}.depth`);
+    finiteNumber(c.closedForm[arch].lambda, `closedForm.${arch}.lambda`, { min: 0, exclusiveMin: true });
   }
   if (c.rows) {
     positiveInt(c.rows.nTrain, 'rows.nTrain');

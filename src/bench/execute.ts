@@ -1,24 +1,26 @@
 // Runs one job on the train floor. A group is one (scenario, seed): the scenario is loaded once, closed-form
-// fits and frozen features are cached per data fraction and shared by the group's jobs (each job is charged
-// the fit time, as the reference does), and everything is disposed before the next group loads.
+// fits are cached per (data fraction, fit fraction) and frozen features per fit, shared by the group's jobs
+// (each job is charged the fit time, as the reference does), and everything is disposed before the next group
+// loads. Which network, start and protocol a job runs is the model registry's business, not this file's.
 import {
   loadScenario,
   lowDataSeed,
   lowDataSubset,
   oodVariants,
+  scenarioEntry,
   subsetIndices,
   type Scenario,
-  type ScenarioOptions,
 } from '../data/index.ts';
-import { REFERENCE, type ModelName, type ReferenceScenario } from '../reference.ts';
 import { dispose, type Tensor } from '../torch/index.ts';
 import {
-  checkpointStepsFor,
-  defaultSteps,
   disposeFit,
   environment,
   extractFeatures,
   fitClosedForm,
+  fitRowsOf,
+  headSeedOf,
+  modelSpec,
+  runBudgets,
   runModel,
   type CheckpointRecord,
   type ClosedFormFit,
@@ -26,18 +28,10 @@ import {
   type Features,
   type RunRecord,
 } from '../train/index.ts';
-import type { BenchConfig } from './config.ts';
+import type { BenchConfig, FitFraction } from './config.ts';
 import type { Job } from './jobs.ts';
-import { backpropCompute, budgets, fineTuneCompute, proxyInputOf, type Budgets } from './proxy.ts';
 import type { CheckpointRow, Metrics, OodRow, RowKey } from './results.ts';
 import type { JobResult } from './store.ts';
-
-export const DATASET_OF: Record<ReferenceScenario, string> = {
-  covtype_mlp: 'covtype',
-  cifar100_transformer: 'cifar100',
-  qnli_transformer: 'qnli',
-  wikitext2_next_token_transformer: 'wikitext2',
-};
 
 /** Reports the current step of the job in flight. */
 export type StepListener = (step: number, steps: number) => void;
@@ -49,7 +43,7 @@ export interface JobGroup {
 }
 
 /** Opens the group of (scenario, seed): the real executor loads data; tests inject their own. */
-export type GroupOpener = (scenario: ReferenceScenario, seed: number) => Promise<JobGroup>;
+export type GroupOpener = (scenario: string, seed: number) => Promise<JobGroup>;
 
 export function metricsOf(m: EvalMetrics): Metrics {
   return {
@@ -67,54 +61,18 @@ function disposeScenarioTensors(s: Scenario, shared: boolean): void {
   if (!shared) dispose([s.test.raw, s.test.labels, ...Object.values(s.state)]);
 }
 
-/** Compute of a checkpoint of `model` at `step` of `steps` (MACs, forward only; fit included). */
-function checkpointCompute(model: ModelName, b: Budgets, step: number, steps: number): number {
-  switch (model) {
-    case 'backprop':
-      return backpropCompute(b, step);
-    case 'cf-finetune':
-      return fineTuneCompute(b, step);
-    case 'cf-ce-head':
-      return b.init + b.frozenEncode + (steps > 0 ? (b.ceHead * step) / steps : 0);
-    case 'cf-ridge':
-      return b.ridge;
-  }
-}
-
-function stepsOf(model: ModelName, s: Scenario, b: Budgets): number {
-  switch (model) {
-    case 'backprop':
-      return b.backpropSteps;
-    case 'cf-finetune':
-      return b.fineTuneSteps;
-    case 'cf-ce-head':
-      return defaultSteps(s, 'cf-ce-head');
-    case 'cf-ridge':
-      return 0;
-  }
-}
-
-function headSeedOf(model: ModelName, s: Scenario, seed: number, fraction: number): number | undefined {
-  const o = REFERENCE.seedOffsets;
-  const base = lowDataSeed(seed, fraction);
-  if (model === 'cf-finetune') return base + (s.architecture === 'mlp' ? o.mlpFineTuneHead : o.transformerFineTuneHead);
-  if (model === 'cf-ce-head') return base + o.ceHead;
-  return undefined;
-}
-
 /** The real executor: loads the scenario from dataDir (rows per config) with the group's seed. */
 export function scenarioGroupOpener(config: BenchConfig, dataDir: string, cacheDir: string): GroupOpener {
   return async (name, seed) => {
-    const options: ScenarioOptions = { [name]: { seed, ...(config.rows ?? {}) } };
-    const scenario = await loadScenario(name, dataDir, cacheDir, options);
+    const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
     return new ScenarioGroup(scenario, seed, config);
   };
 }
 
 class ScenarioGroup implements JobGroup {
   private readonly subsets = new Map<number, Scenario>();
-  private readonly fits = new Map<number, ClosedFormFit>();
-  private readonly features = new Map<number, Features>();
+  private readonly fits = new Map<string, ClosedFormFit>();
+  private readonly features = new Map<string, Features>();
   private ood: Record<string, Tensor> | null = null;
 
   constructor(
@@ -130,24 +88,33 @@ class ScenarioGroup implements JobGroup {
     return s;
   }
 
-  private fit(fraction: number): ClosedFormFit {
-    let f = this.fits.get(fraction);
-    if (!f) this.fits.set(fraction, (f = fitClosedForm(this.at(fraction), { seed: this.seed })));
+  /** The fit of (data fraction, fit fraction), fitted once. */
+  private fit(fraction: number, fitFraction: FitFraction): ClosedFormFit {
+    const key = `${fraction}|${fitFraction}`;
+    let f = this.fits.get(key);
+    if (!f) {
+      const s = this.at(fraction);
+      const fitRows = fitRowsOf(fitFraction, s.train.labels.size(0));
+      const options = { seed: this.seed, ...this.config.closedForm[s.architecture], fitRows };
+      this.fits.set(key, (f = fitClosedForm(s, options)));
+    }
     return f;
   }
 
-  private feats(fraction: number): Features {
-    let f = this.features.get(fraction);
-    if (!f) this.features.set(fraction, (f = extractFeatures(this.fit(fraction), this.at(fraction))));
+  private feats(fraction: number, fitFraction: FitFraction): Features {
+    const key = `${fraction}|${fitFraction}`;
+    let f = this.features.get(key);
+    if (!f) this.features.set(key, (f = extractFeatures(this.fit(fraction, fitFraction), this.at(fraction))));
     return f;
   }
 
   private key(job: Job): RowKey {
     return {
       scenario: job.scenario,
-      dataset: DATASET_OF[job.scenario],
+      dataset: scenarioEntry(job.scenario).dataset,
       architecture: this.scenario.architecture,
       model: job.model,
+      fit_fraction: job.fitFraction,
       seed: job.seed,
       data_fraction: job.fraction,
     };
@@ -157,23 +124,19 @@ class ScenarioGroup implements JobGroup {
     const started = performance.now();
     const onProgress = (step: number, steps: number) => onStep(step, steps);
     if (job.regime === 'transfer') return this.transfer(job, onProgress, started);
+    const spec = modelSpec(job.model);
     const s = this.at(job.fraction);
-    const b = budgets(proxyInputOf(s));
-    const steps = stepsOf(job.model, s, b);
     const { anytime, lowDataCheckpoints } = this.config.fractions;
-    const fractions = job.regime === 'anytime' ? anytime : lowDataCheckpoints;
-    const cf = job.model !== 'backprop';
     if (job.regime === 'anytime' && !this.ood) this.ood = oodVariants(this.scenario, this.seed);
     const rec = runModel(s, job.model, {
       seed: this.seed,
-      steps,
-      checkpointSteps: checkpointStepsFor(steps, fractions),
-      fit: cf ? this.fit(job.fraction) : undefined,
-      features: job.model === 'cf-ce-head' || job.model === 'cf-ridge' ? this.feats(job.fraction) : undefined,
+      checkpointFractions: job.regime === 'anytime' ? anytime : lowDataCheckpoints,
+      fit: spec.usesFit ? this.fit(job.fraction, job.fitFraction) : undefined,
+      features: spec.usesFit && spec.protocol !== 'finetune' ? this.feats(job.fraction, job.fitFraction) : undefined,
       extraEval: job.regime === 'anytime' ? this.ood! : undefined,
       onProgress,
     });
-    const rows = rec.checkpoints.map((c) => this.row(job, rec, c, checkpointCompute(job.model, b, c.step, steps)));
+    const rows = rec.checkpoints.map((c) => this.row(job, rec, c, c.computeProxy));
     const final = rows[rows.length - 1]!;
     const ood: OodRow[] = Object.entries(rec.extra).map(([variant, m]) => ({
       ...this.key(job),
@@ -185,20 +148,28 @@ class ScenarioGroup implements JobGroup {
     return this.result(job, rows, null, ood, rec, started);
   }
 
+  /**
+   * Transfer: the full-data fit (at the job's fit fraction) is shared by every data fraction and charged once
+   * per (model, seed); each fraction pays its own head, read-out or fine-tune steps, matched as if the init had
+   * been fitted on the subset.
+   */
   private transfer(job: Job, onProgress: (step: number, steps: number) => void, started: number): JobResult {
+    const spec = modelSpec(job.model);
     const sub = this.at(job.fraction);
-    const full = budgets(proxyInputOf(this.scenario));
-    const b = budgets(proxyInputOf(sub)); // steps matched as if init had been fitted on the subset
-    const fit = this.fit(1);
-    const headSeed = headSeedOf(job.model, this.scenario, this.seed, job.fraction);
+    const fit = this.fit(1, job.fitFraction);
+    const full = runBudgets(this.scenario, fit);
+    const subsetRows =
+      typeof job.fitFraction === 'number' ? Math.ceil(job.fitFraction * sub.train.labels.size(0)) : undefined;
+    const b = runBudgets(sub, { ...fit, fitRows: subsetRows ?? fit.fitRows }); // steps matched as if fitted on the subset
+    const headSeed = headSeedOf(spec, this.scenario, lowDataSeed(this.seed, job.fraction)) ?? undefined;
     let features: Features | undefined;
     let compute: number, sharedCompute: number, sharedWall: number;
-    if (job.model === 'cf-finetune') {
+    if (spec.protocol === 'finetune') {
       compute = b.fineTuneSteps * b.fineTuneStepCost;
       sharedCompute = full.init;
       sharedWall = fit.fitSeconds;
     } else {
-      const cached = this.feats(1);
+      const cached = this.feats(1, job.fitFraction);
       const train =
         job.fraction >= 1
           ? cached.train
@@ -209,16 +180,15 @@ class ScenarioGroup implements JobGroup {
         seconds: 0,
       };
       if (job.fraction < 1) dispose([train]);
-      compute = job.model === 'cf-ce-head' ? b.ceHead : b.ridge - b.init;
+      compute = spec.protocol === 'head' ? b.ceHead : b.ridge - b.init;
       sharedCompute = full.init + full.frozenEncode;
       sharedWall = fit.fitSeconds + cached.seconds;
     }
-    const steps =
-      job.model === 'cf-finetune' ? b.fineTuneSteps : job.model === 'cf-ce-head' ? defaultSteps(sub, 'cf-ce-head') : 0;
+    const steps = spec.protocol === 'finetune' ? b.fineTuneSteps : spec.steps(sub, b, b.init);
     try {
       const rec = runModel(sub, job.model, {
         seed: this.seed,
-        steps,
+        steps: steps > 0 ? steps : undefined,
         checkpointSteps: steps > 0 ? [steps] : [],
         fit,
         chargeFit: false,
@@ -252,6 +222,9 @@ class ScenarioGroup implements JobGroup {
       wall_clock_sec: c.wallClockSec,
       trainable_params: rec.trainableParams,
       total_params: rec.totalParams,
+      init_sec: rec.timing.initSec,
+      init_compute_proxy: rec.initComputeProxy,
+      fit_rows: rec.fit?.fitRows ?? null,
     };
   }
 
@@ -270,12 +243,20 @@ class ScenarioGroup implements JobGroup {
       transfer,
       ood,
       timing: {
-        fit_sec: t.fitSec,
+        init_sec: t.initSec,
         feature_sec: t.featureSec,
         train_sec: t.trainSec,
         eval_sec: t.evalSec,
         job_sec: (performance.now() - started) / 1000,
       },
+      fit: rec.fit
+        ? {
+            fit_rows: rec.fit.fitRows,
+            probe_rows: rec.fit.probeRows,
+            fit_sec: rec.fit.fitSeconds,
+            n_train: rec.config.nTrain as number,
+          }
+        : null,
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       config: rec.config,
       environment: environment(),

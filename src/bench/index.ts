@@ -36,6 +36,7 @@ export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: numbe
       transfer: config.fractions.transfer,
     },
     quick: config.quick,
+    fit_fractions: config.fitFractions,
     versions: { cfinit: packageVersion(), libtorch: versions().torch, node: process.version },
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',

@@ -1,67 +1,102 @@
-// Jobs: every (scenario, regime, model, seed, data fraction) run, with a stable id, an estimated cost and a
-// deterministic shard. OOD rows come from the anytime jobs (the full-data final models), so the `ood` regime
-// adds no jobs of its own.
+// Jobs: every (scenario, regime, model, seed, data fraction, fit fraction) run, with a stable id, an estimated
+// cost and a deterministic shard. OOD rows come from the anytime jobs (the full-data final models), so the `ood`
+// regime adds no jobs of its own. A model that reads the closed-form fit runs once per fit fraction; the others
+// once (fit fraction 1). A model whose initializer does not apply to a scenario's architecture is skipped.
+import { REFERENCE_SCENARIOS, scenarioEntry } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
-import { SCENARIOS, type ModelName, type ReferenceScenario } from '../reference.ts';
-import type { BenchConfig } from './config.ts';
-import { budgets, referenceProxyInput } from './proxy.ts';
+import { modelSpec, budgets, appliesTo } from '../train/index.ts';
+import type { BenchConfig, FitFraction } from './config.ts';
+import { referenceProxyInput } from './proxy.ts';
 
 export type JobRegime = 'anytime' | 'low-data' | 'transfer';
 
 export interface Job {
   id: string;
-  scenario: ReferenceScenario;
+  /** Scenario registry name. */
+  scenario: string;
   regime: JobRegime;
-  model: ModelName;
+  /** Model registry name. */
+  model: string;
   seed: number;
   /** Fraction of the training rows (1 for anytime). */
   fraction: number;
+  /** Fraction of those rows the closed-form fit's statistics use (1: all; 'auto': adaptive). */
+  fitFraction: FitFraction;
 }
 
+/** `<scenario>.<regime>.<model>.seed<s>.frac<f>`, then `.fit<g>` when the fit fraction is not 1. */
 export function jobId(j: Omit<Job, 'id'>): string {
-  return `${j.scenario}.${j.regime}.${j.model}.seed${j.seed}.frac${j.fraction}`;
+  const base = `${j.scenario}.${j.regime}.${j.model}.seed${j.seed}.frac${j.fraction}`;
+  return j.fitFraction === 1 ? base : `${base}.fit${j.fitFraction}`;
 }
 
-/** The transfer regime reuses a full-data closed-form state, so it has no backprop job. */
-const TRANSFER_MODELS: readonly ModelName[] = ['cf-finetune', 'cf-ce-head', 'cf-ridge'];
+/** A model left out of a scenario because its initializer does not apply there. */
+export interface SkippedModel {
+  scenario: string;
+  model: string;
+  reason: string;
+}
 
 /** Every job of the config, grouped by (scenario, seed) then fraction so caches can be dropped as a run goes. */
 export function enumerateJobs(c: BenchConfig): Job[] {
+  return planJobs(c).jobs;
+}
+
+/** The jobs of the config and the (scenario, model) pairs skipped as not applicable. */
+export function planJobs(c: BenchConfig): { jobs: Job[]; skipped: SkippedModel[] } {
   const jobs: Job[] = [];
-  const add = (j: Omit<Job, 'id'>) => jobs.push({ id: jobId(j), ...j });
-  const scenarios = SCENARIOS.filter((s) => c.scenarios.includes(s));
-  for (const scenario of scenarios) {
+  const skipped: SkippedModel[] = [];
+  const reference = REFERENCE_SCENARIOS.map((e) => e.name);
+  const ordered = [
+    ...reference.filter((s) => c.scenarios.includes(s)),
+    ...c.scenarios.filter((s) => !reference.includes(s)),
+  ];
+  for (const scenario of ordered) {
+    const architecture = scenarioEntry(scenario).architecture;
+    const models = c.models.filter((m) => {
+      if (appliesTo(modelSpec(m), architecture)) return true;
+      skipped.push({
+        scenario,
+        model: m,
+        reason: `${m} has no ${architecture} form (${scenario} is a ${architecture})`,
+      });
+      return false;
+    });
+    // (model, fit fraction) pairs: every fit fraction for a model that reads the fit, else 1
+    const variants = models.flatMap((model) =>
+      modelSpec(model).usesFit
+        ? c.fitFractions.map((fitFraction) => ({ model, fitFraction }))
+        : [{ model, fitFraction: 1 }],
+    );
+    const add = (j: Omit<Job, 'id'>) => jobs.push({ id: jobId(j), ...j });
     for (const seed of c.seeds) {
       if (c.regimes.includes('anytime') || c.regimes.includes('ood')) {
-        for (const model of c.models) add({ scenario, regime: 'anytime', model, seed, fraction: 1 });
+        for (const v of variants) add({ scenario, regime: 'anytime', seed, fraction: 1, ...v });
       }
       if (c.regimes.includes('low-data')) {
         for (const fraction of c.fractions.lowData) {
-          for (const model of c.models) add({ scenario, regime: 'low-data', model, seed, fraction });
+          for (const v of variants) add({ scenario, regime: 'low-data', seed, fraction, ...v });
         }
       }
       if (c.regimes.includes('transfer')) {
+        // the transfer regime reuses a full-data closed-form state, so only models that read one have jobs
         for (const fraction of c.fractions.transfer) {
-          for (const model of c.models) {
-            if (TRANSFER_MODELS.includes(model)) add({ scenario, regime: 'transfer', model, seed, fraction });
+          for (const v of variants) {
+            if (modelSpec(v.model).usesFit) add({ scenario, regime: 'transfer', seed, fraction, ...v });
           }
         }
       }
     }
   }
-  return jobs;
+  return { jobs, skipped };
 }
 
-/** Estimated cost: the job's FLOPs proxy at the reference sizes (gradient models ≈ backprop's budget). */
+/** Estimated cost: the job's FLOPs proxy at the scenario's registered sizes (1 when only loading tells). */
 export function estimatedCost(j: Job): number {
-  const b = budgets(referenceProxyInput(j.scenario));
-  const perModel = {
-    backprop: b.backprop,
-    'cf-finetune': b.backprop,
-    'cf-ce-head': b.init + b.frozenEncode + b.ceHead,
-    'cf-ridge': b.ridge + b.frozenEncode,
-  }[j.model];
-  return perModel * j.fraction;
+  if (!scenarioEntry(j.scenario).sizes) return j.fraction;
+  const input = referenceProxyInput(j.scenario);
+  const fitRows = typeof j.fitFraction === 'number' ? Math.ceil(j.fitFraction * input.nTrain) : input.nTrain;
+  return modelSpec(j.model).estimate(budgets({ ...input, fitRows })) * j.fraction;
 }
 
 /** Parses `i/n` (1 ≤ i ≤ n). */

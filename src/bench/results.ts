@@ -1,17 +1,25 @@
 // The benchmark's results.json: one object of tables (arrays of flat rows) plus run metadata. Field names
 // follow the reference benchmark (snake_case). The report floor reads only this shape.
-import type { ModelName, ReferenceScenario } from '../reference.ts';
-
-export { MODELS, type ModelName } from '../reference.ts';
 export type PrimaryMetric = 'accuracy' | 'validation_cross_entropy';
+/** A scenario registry name. */
+type ScenarioName = string;
+/** A model registry name. */
+type ModelName = string;
+/** Fraction of the rows the closed-form fit used (1: all, the reference's; 'auto': the adaptive size). */
+export type FitFraction = number | 'auto';
+
+/** What identifies a model's series: its registry name and the fit fraction of its start. */
+export interface SeriesKey {
+  model: ModelName;
+  fit_fraction: FitFraction;
+}
 
 /** What every measured row carries. */
-export interface RowKey {
-  scenario: ReferenceScenario;
-  /** covtype | cifar100 | qnli | wikitext2 */
+export interface RowKey extends SeriesKey {
+  scenario: ScenarioName;
+  /** covtype | cifar100 | qnli | wikitext2 | the user's data */
   dataset: string;
   architecture: 'mlp' | 'transformer';
-  model: ModelName;
   seed: number;
   /** Fraction of the training rows used (1 = full data). */
   data_fraction: number;
@@ -44,6 +52,11 @@ export interface CheckpointRow extends RowKey, Metrics {
   wall_clock_sec: number;
   trainable_params: number;
   total_params: number;
+  /** What the start cost: seconds (a charged fit or the initializer) and MACs (0 for the default start). */
+  init_sec: number;
+  init_compute_proxy: number;
+  /** Rows the closed-form fit's statistics used (null: the model reads no fit). */
+  fit_rows: number | null;
 }
 
 export interface SummaryStats {
@@ -55,8 +68,9 @@ export interface SummaryStats {
 
 /** anytime_summary / low_data_summary: per (scenario, model, data_fraction, checkpoint_label), over seeds. */
 export interface CheckpointSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   data_fraction: number;
   checkpoint_label: string;
   budget_fraction: number;
@@ -67,7 +81,7 @@ export interface CheckpointSummary {
 }
 
 export interface TargetRow {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   metric_name: PrimaryMetric;
   /** mean backprop final × 0.95 (accuracy) or × 1.05 (cross-entropy). */
   target: number;
@@ -83,8 +97,9 @@ export interface ComputeToTargetDetail extends RowKey {
 }
 
 export interface ComputeToTargetSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   reach_rate: number;
   seeds: number;
   /** Over the seeds that reached the target (null when none did). */
@@ -98,8 +113,9 @@ export interface ComputeToTargetSummary {
 
 /** matched_summary: final checkpoints at full data, per (scenario, model), over seeds. */
 export interface MatchedSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   metric_name: PrimaryMetric;
   metric: SummaryStats;
   accuracy: SummaryStats;
@@ -116,8 +132,9 @@ export interface MatchedSummary {
 
 /** seed_summary: spread of the final metric over seeds per (scenario, model). */
 export interface SeedSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   metric_name: PrimaryMetric;
   values: { seed: number; metric_value: number }[];
   min: number;
@@ -133,8 +150,9 @@ export interface OodRow extends RowKey, Metrics {
 }
 
 export interface OodSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   variant: string;
   metric_name: PrimaryMetric;
   metric: SummaryStats;
@@ -152,8 +170,9 @@ export interface TransferRow extends RowKey, Metrics {
 
 /** Per (scenario, model, seed): the mean metric over fractions and the total compute/time (shared cost paid once). */
 export interface TransferSeedSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   seed: number;
   metric_name: PrimaryMetric;
   mean_metric: number;
@@ -162,8 +181,9 @@ export interface TransferSeedSummary {
 }
 
 export interface TransferSummary {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   metric_name: PrimaryMetric;
   mean_metric: SummaryStats;
   total_compute_proxy: SummaryStats;
@@ -172,8 +192,9 @@ export interface TransferSummary {
 
 /** pareto_rows: mean (over seeds) points of the anytime curves; pareto_front: the kept ones. */
 export interface ParetoRow {
-  scenario: ReferenceScenario;
+  scenario: ScenarioName;
   model: ModelName;
+  fit_fraction: FitFraction;
   checkpoint_label: string;
   /** 'compute' (x = mean total_compute_proxy) or 'wall_clock' (x = mean wall_clock_sec). */
   axis: 'compute' | 'wall_clock';
@@ -185,7 +206,7 @@ export interface ParetoRow {
 
 export interface RunMetadata {
   seeds: number[];
-  scenarios: ReferenceScenario[];
+  scenarios: ScenarioName[];
   models: ModelName[];
   regimes: string[];
   fractions: { anytime: number[]; low_data: number[]; low_data_checkpoints: number[]; transfer: number[] };
@@ -196,6 +217,22 @@ export interface RunMetadata {
   runtime_sec: number;
   started_at: string;
   jobs: number;
+  fit_fractions: FitFraction[];
+}
+
+/** fit_sizes: per (scenario, seed, data fraction, fit fraction) the rows the fit used and its seconds. */
+export interface FitSizeRow {
+  scenario: ScenarioName;
+  seed: number;
+  data_fraction: number;
+  fit_fraction: FitFraction;
+  /** Training rows available, and the rows the statistics used (for 'auto', where the probe stopped). */
+  n_train: number;
+  fit_rows: number;
+  /** fit_rows / n_train */
+  used_fraction: number;
+  /** Seconds of the fit (probe included), as charged to the anytime/low-data runs. */
+  fit_sec: number;
 }
 
 export interface Results {
@@ -215,5 +252,6 @@ export interface Results {
   transfer_summary: TransferSummary[];
   pareto_rows: ParetoRow[];
   pareto_front: ParetoRow[];
+  fit_sizes: FitSizeRow[];
   metadata: RunMetadata;
 }

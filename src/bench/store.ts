@@ -17,7 +17,10 @@ export interface JobResult {
   /** transfer: this fraction's row, and the cost shared by every fraction (paid once per model and seed) */
   transfer: { row: TransferRow; shared_compute_proxy: number; shared_wall_clock_sec: number } | null;
   ood: OodRow[];
-  timing: { fit_sec: number; feature_sec: number; train_sec: number; eval_sec: number; job_sec: number };
+  /** init_sec: the start (a charged fit, or the initializer). */
+  timing: { init_sec: number; feature_sec: number; train_sec: number; eval_sec: number; job_sec: number };
+  /** The closed-form fit the job read: rows it used (of n_train), the adaptive probe's rows, its seconds. */
+  fit: { fit_rows: number; probe_rows: number; fit_sec: number; n_train: number } | null;
   peak_rss_mb: number;
   config: Record<string, unknown>;
   environment: Record<string, unknown>;

@@ -1,6 +1,11 @@
 // The summary printed at the end of a run: matched-budget finals per scenario and model (next to the
 // reference's published values) and who reaches the target first in wall-clock. Reads results only.
-import type { Results } from './results.ts';
+import { fitFractionText } from '../train/index.ts';
+import type { FitFraction, Results } from './results.ts';
+
+/** model, or model@fit for a fit-fraction variant. */
+const name = (r: { model: string; fit_fraction: FitFraction }): string =>
+  r.fit_fraction === 1 ? r.model : `${r.model}@fit ${fitFractionText(r.fit_fraction)}`;
 
 const fmt = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
@@ -24,7 +29,7 @@ export function summaryText(r: Results): string {
         header,
         r.matched_summary.map((m) => [
           m.scenario,
-          m.model,
+          name(m),
           fmt(m.metric.mean),
           fmt(m.metric.ci95),
           fmt(m.published),
@@ -42,7 +47,7 @@ export function summaryText(r: Results): string {
         header,
         r.compute_to_target_summary.map((c) => [
           c.scenario,
-          c.model,
+          name(c),
           `${Math.round(c.reach_rate * 100)}%`,
           secs(c.wall_clock_sec_mean),
           fmt(c.wall_clock_ratio_to_backprop, 2),
@@ -54,7 +59,7 @@ export function summaryText(r: Results): string {
     for (const s of scenarios) {
       const reached = r.compute_to_target_summary.filter((c) => c.scenario === s && c.wall_clock_sec_mean !== null);
       const first = reached.sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!)[0];
-      const who = first ? `${first.model} (${secs(first.wall_clock_sec_mean)} s)` : 'none';
+      const who = first ? `${name(first)} (${secs(first.wall_clock_sec_mean)} s)` : 'none';
       out.push(`first to target in wall-clock on ${s}: ${who}`);
     }
   }

@@ -63,3 +63,4 @@ export {
   StateFileError,
 } from './state.ts';
 export { FitInputError } from './validate.ts';
+export { probeFitRows, type FitSizeOptions, type FitSizeProbe } from './fitsize.ts';

@@ -15,6 +15,7 @@ export * from './views.ts';
 export { sampleIndices, shuffledBatches } from './sampling.ts';
 export * from './scenario.ts';
 export * from './scenarios.ts';
+export * from './registry.ts';
 export { lowDataSeed, subsetIndices, lowDataSubset } from './subsets.ts';
 export { oodVariants, pixelNoise, centerMask, truncateHalf } from './ood.ts';
 export { tensorChecksum } from './checksum.ts';

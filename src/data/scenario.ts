@@ -3,8 +3,7 @@
 import { Generator, tidy, type Tensor } from '../torch/index.ts';
 import type { AffineRanges } from './views.ts';
 
-export { SCENARIOS as SCENARIO_NAMES, type ReferenceScenario as ScenarioName } from '../reference.ts';
-import type { ReferenceScenario as ScenarioName } from '../reference.ts';
+export { SCENARIOS as SCENARIO_NAMES } from '../reference.ts';
 import { REFERENCE } from '../reference.ts';
 
 const { trainViews: TRAIN_VIEWS, testViews: TEST_VIEWS } = REFERENCE.seedOffsets;
@@ -25,7 +24,8 @@ export interface ScenarioSplit {
 }
 
 export interface Scenario {
-  name: ScenarioName;
+  /** The scenario's registry name (a reference scenario, or `<kind>:<argument>`). */
+  name: string;
   architecture: 'mlp' | 'transformer';
   modality: 'tabular' | 'image' | 'text';
   task: 'classification' | 'next_token';

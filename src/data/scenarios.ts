@@ -7,7 +7,7 @@ import { patchify } from './patches.ts';
 import { sincos1d, sincos2d } from './positional.ts';
 import { loadQnli, QNLI_LABELS, type QnliData } from './qnli.ts';
 import { sampleIndices } from './sampling.ts';
-import type { Scenario, ScenarioName } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { embedTokens, fixedTokenEmbedding } from './text-embedding.ts';
 import { tokenize, Vocabulary } from './tokenizer.ts';
 import { DEFAULT_AFFINE, randomAffine, tabularView, tokenDropout, type AffineRanges } from './views.ts';
@@ -333,38 +333,4 @@ export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptio
       validWindowsAvailable: test.available,
     },
   };
-}
-
-// ---- loading from a data dir ----------------------------------------------------------------------
-
-export interface ScenarioOptions {
-  covtype_mlp?: CovtypeOptions;
-  cifar100_transformer?: CifarOptions;
-  qnli_transformer?: QnliOptions;
-  wikitext2_next_token_transformer?: WikiTextOptions;
-}
-
-/** Loads one scenario's dataset from dataDir (archives extracted into cacheDir) and builds the scenario. */
-export async function loadScenario(
-  name: ScenarioName,
-  dataDir: string,
-  cacheDir: string,
-  options: ScenarioOptions = {},
-): Promise<Scenario> {
-  switch (name) {
-    case 'covtype_mlp':
-      return buildCovtypeScenario(loadCovtype(dataDir), options.covtype_mlp);
-    case 'cifar100_transformer': {
-      const data = await loadCifar(dataDir, cacheDir, 'cifar100');
-      try {
-        return buildCifarScenario(data, options.cifar100_transformer);
-      } finally {
-        dispose([data.train, data.test]);
-      }
-    }
-    case 'qnli_transformer':
-      return buildQnliScenario(await loadQnli(dataDir, cacheDir), options.qnli_transformer);
-    case 'wikitext2_next_token_transformer':
-      return buildWikiTextScenario(await loadWikiText2(dataDir, cacheDir), options.wikitext2_next_token_transformer);
-  }
 }

@@ -1,11 +1,15 @@
-// Basic layers with PyTorch's parameter layout and default initialisation.
-import { F, ones, zeros, type DType, type Generator, type Tensor } from '../torch/index.ts';
+// Basic layers with PyTorch's parameter layout and default initialisation. Each allocates its parameters, then
+// fills them in place with resetParameters (as PyTorch's reset_parameters); `init: false` leaves them zero for a
+// parent or an initializer to fill.
+import { F, zeros, type DType, type Generator, type Tensor } from '../torch/index.ts';
 import { Module } from './module.ts';
-import { linearDefaultBound, normal, uniform } from './init.ts';
+import { linearDefaultBound, normal_, ones_, uniform_, zeros_ } from './init.ts';
 
 export interface LayerOptions {
   dtype?: DType;
   generator?: Generator;
+  /** false: allocate zero-filled and draw nothing (the caller initialises in place). Default true. */
+  init?: boolean;
 }
 
 /** y = x Wᵀ + b, W of shape (out, in). */
@@ -19,15 +23,17 @@ export class Linear extends Module {
     options: LayerOptions & { bias?: boolean } = {},
   ) {
     super();
-    const bound = linearDefaultBound(inFeatures);
-    this.weight = this.registerParameter(
-      'weight',
-      uniform([outFeatures, inFeatures], -bound, bound, options.generator, options.dtype),
-    );
-    this.bias =
-      options.bias === false
-        ? null
-        : this.registerParameter('bias', uniform([outFeatures], -bound, bound, options.generator, options.dtype));
+    const dtype = options.dtype;
+    this.weight = this.registerParameter('weight', zeros([outFeatures, inFeatures], { dtype }));
+    this.bias = options.bias === false ? null : this.registerParameter('bias', zeros([outFeatures], { dtype }));
+    if (options.init !== false) this.resetParameters(options.generator);
+  }
+
+  /** PyTorch's default: W then b from U(±1/√in) (kaiming_uniform with a = √5, in draw order). */
+  override resetParameters(generator?: Generator): void {
+    const bound = linearDefaultBound(this.inFeatures);
+    uniform_(this.weight, -bound, bound, generator);
+    if (this.bias) uniform_(this.bias, -bound, bound, generator);
   }
 
   forward(x: Tensor): Tensor {
@@ -39,6 +45,7 @@ export class Linear extends Module {
 export class LayerNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
+  readonly eps: number;
 
   constructor(
     readonly dim: number,
@@ -47,10 +54,15 @@ export class LayerNorm extends Module {
     super();
     this.eps = options.eps ?? 1e-5;
     const affine = options.elementwiseAffine ?? true;
-    this.weight = affine ? this.registerParameter('weight', ones([dim], { dtype: options.dtype })) : null;
+    this.weight = affine ? this.registerParameter('weight', zeros([dim], { dtype: options.dtype })) : null;
     this.bias = affine ? this.registerParameter('bias', zeros([dim], { dtype: options.dtype })) : null;
+    this.resetParameters();
   }
-  readonly eps: number;
+
+  override resetParameters(): void {
+    if (this.weight) ones_(this.weight);
+    if (this.bias) zeros_(this.bias);
+  }
 
   forward(x: Tensor): Tensor {
     return F.layerNorm(x, [this.dim], this.weight, this.bias, this.eps);
@@ -67,10 +79,12 @@ export class Embedding extends Module {
     options: LayerOptions = {},
   ) {
     super();
-    this.weight = this.registerParameter(
-      'weight',
-      normal([numEmbeddings, embeddingDim], 0, 1, options.generator, options.dtype),
-    );
+    this.weight = this.registerParameter('weight', zeros([numEmbeddings, embeddingDim], { dtype: options.dtype }));
+    if (options.init !== false) this.resetParameters(options.generator);
+  }
+
+  override resetParameters(generator?: Generator): void {
+    normal_(this.weight, 0, 1, generator);
   }
 
   forward(indices: Tensor): Tensor {

@@ -1,5 +1,5 @@
 // Modules own named parameters and child modules; parameters are kept out of tidy() scopes.
-import { keep, noGrad, type Tensor } from '../torch/index.ts';
+import { keep, noGrad, type Generator, type Tensor } from '../torch/index.ts';
 
 export abstract class Module {
   training = true;
@@ -67,6 +67,22 @@ export abstract class Module {
       const missing = Object.keys(own).filter((k) => !(k in state));
       if (missing.length > 0) throw new Error(`loadStateDict: missing keys ${missing.join(', ')}`);
     }
+  }
+
+  /**
+   * Fills the parameters in place with the module's default initialisation, drawing from generator (the global
+   * stream when absent). The base resets the children in registration order (PyTorch's draw order); modules
+   * with parameters of their own override it.
+   */
+  resetParameters(generator?: Generator): void {
+    for (const child of this.children.values()) child.resetParameters(generator);
+  }
+
+  /** The child modules in registration order, with their dotted names, this module first (as named_modules). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.children) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
   }
 
   numParameters(): number {

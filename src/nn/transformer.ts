@@ -3,10 +3,10 @@
 // TokenTransformerClassifier). It reads token sequences (B, T, d) directly: no input projection,
 // no final norm. Parameter names follow the PyTorch state_dict, so weights move between the two
 // through safetensors unchanged.
-import { F, Generator, noGrad, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
+import { F, tidy, zeros, type DType, type Generator, type Tensor } from '../torch/index.ts';
 import { Module } from './module.ts';
-import { LayerNorm, Linear } from './layers.ts';
-import { xavierUniform } from './init.ts';
+import { LayerNorm, Linear, type LayerOptions } from './layers.ts';
+import { xavierUniform_, zeros_ } from './init.ts';
 import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -50,22 +50,25 @@ export class SelfAttention extends Module {
   constructor(
     readonly dim: number,
     readonly numHeads: number,
-    options: { generator?: Generator; dtype?: DType } = {},
+    options: LayerOptions = {},
   ) {
     super();
     if (!Number.isInteger(numHeads) || numHeads < 1 || dim % numHeads !== 0) {
       throw new RangeError(`SelfAttention: numHeads (${numHeads}) must be a positive divisor of tokenDim (${dim})`);
     }
     const dtype = options.dtype ?? 'float32';
-    // PyTorch builds out_proj (drawing its default init) before it draws in_proj_weight.
-    const outProj = new Linear(dim, dim, options);
-    noGrad(() => outProj.bias!.zero_());
-    this.in_proj_weight = this.registerParameter(
-      'in_proj_weight',
-      xavierUniform([3 * dim, dim], 1, options.generator, dtype),
-    );
+    this.in_proj_weight = this.registerParameter('in_proj_weight', zeros([3 * dim, dim], { dtype }));
     this.in_proj_bias = this.registerParameter('in_proj_bias', zeros([3 * dim], { dtype }));
-    this.out_proj = this.registerModule('out_proj', outProj);
+    this.out_proj = this.registerModule('out_proj', new Linear(dim, dim, { dtype, init: false }));
+    if (options.init !== false) this.resetParameters(options.generator);
+  }
+
+  // PyTorch builds out_proj (drawing its default init) before it draws in_proj_weight.
+  override resetParameters(generator?: Generator): void {
+    this.out_proj.resetParameters(generator);
+    zeros_(this.out_proj.bias!);
+    xavierUniform_(this.in_proj_weight, { generator });
+    zeros_(this.in_proj_bias);
   }
 
   // softmax(q kᵀ / √head_dim) v per head, heads concatenated, then out_proj. The attention core reads
@@ -86,14 +89,9 @@ export class EncoderLayer extends Module {
   readonly norm1: LayerNorm;
   readonly norm2: LayerNorm;
 
-  constructor(
-    dim: number,
-    numHeads: number,
-    ffnDim: number,
-    options: { generator?: Generator; dtype?: DType; eps?: number } = {},
-  ) {
+  constructor(dim: number, numHeads: number, ffnDim: number, options: LayerOptions & { eps?: number } = {}) {
     super();
-    const layer = { generator: options.generator, dtype: options.dtype };
+    const layer = { dtype: options.dtype, init: false };
     const norm = { eps: options.eps ?? 1e-5, dtype: options.dtype };
     // Registration (and so draw) order is PyTorch's: self_attn, linear1, linear2, norm1, norm2.
     this.self_attn = this.registerModule('self_attn', new SelfAttention(dim, numHeads, layer));
@@ -101,6 +99,7 @@ export class EncoderLayer extends Module {
     this.linear2 = this.registerModule('linear2', new Linear(ffnDim, dim, layer));
     this.norm1 = this.registerModule('norm1', new LayerNorm(dim, norm));
     this.norm2 = this.registerModule('norm2', new LayerNorm(dim, norm));
+    if (options.init !== false) this.resetParameters(options.generator);
   }
 
   // x ← x + attn(LN₁(x)); x ← x + W₂ gelu(W₁ LN₂(x) + b₁) + b₂
@@ -120,26 +119,31 @@ export class BaselineTransformer extends Module {
   readonly blocks: EncoderLayer[] = [];
   readonly output_heads: Linear[] = [];
 
-  constructor(config: TransformerConfig, options: { generator?: Generator } = {}) {
+  constructor(config: TransformerConfig, options: { generator?: Generator; init?: boolean } = {}) {
     super();
     this.config = checkConfig(config);
     const { tokenDim, numClasses, depth, numHeads, mlpRatio, layerNormEps, dtype } = this.config;
     const ffnDim = Math.max(Math.floor(tokenDim * mlpRatio), tokenDim);
-    // Like the reference (which deep-copies one nn.TransformerEncoderLayer), every block starts
-    // from the same initial weights; only the template draws from the generator.
-    const template = new EncoderLayer(tokenDim, numHeads, ffnDim, {
-      generator: options.generator,
-      dtype,
-      eps: layerNormEps,
-    });
+    const layer = { dtype, eps: layerNormEps, init: false };
     for (let i = 0; i < depth; i++) {
-      const block = i === 0 ? template : copyLayer(template, tokenDim, numHeads, ffnDim, layerNormEps, dtype);
-      this.blocks.push(this.registerModule(`blocks.${i}`, block));
+      this.blocks.push(this.registerModule(`blocks.${i}`, new EncoderLayer(tokenDim, numHeads, ffnDim, layer)));
     }
     for (let i = 0; i < depth; i++) {
-      const head = new Linear(tokenDim, numClasses, { generator: options.generator, dtype });
+      const head = new Linear(tokenDim, numClasses, { dtype, init: false });
       this.output_heads.push(this.registerModule(`output_heads.${i}`, head));
     }
+    if (options.init !== false) this.resetParameters(options.generator);
+  }
+
+  /**
+   * Like the reference (which deep-copies one nn.TransformerEncoderLayer), every block starts from the same
+   * weights: block 0 draws, the others copy it; then each head draws.
+   */
+  override resetParameters(generator?: Generator): void {
+    this.blocks[0]!.resetParameters(generator);
+    const first = this.blocks[0]!.stateDict();
+    for (const block of this.blocks.slice(1)) block.loadStateDict(first);
+    for (const head of this.output_heads) head.resetParameters(generator);
   }
 
   /** Tokens (B, T, d) → the cumulative logits (B, C) after each block, shallowest first. */
@@ -182,20 +186,6 @@ export class BaselineTransformer extends Module {
     // 3-4x slower than a packed (B, d) in the head's forward and both of its backward products.
     return this.config.pooling === 'mean' ? hidden.mean(1) : hidden.select(1, -1).contiguous();
   }
-}
-
-function copyLayer(
-  template: EncoderLayer,
-  dim: number,
-  heads: number,
-  ffnDim: number,
-  eps: number,
-  dtype: DType,
-): EncoderLayer {
-  // A throwaway stream fills the copy before it is overwritten, leaving the caller's stream untouched.
-  const layer = new EncoderLayer(dim, heads, ffnDim, { generator: new Generator(0), dtype, eps });
-  noGrad(() => layer.loadStateDict(template.stateDict()));
-  return layer;
 }
 
 function checkConfig(config: TransformerConfig): Required<TransformerConfig> {

@@ -1,8 +1,10 @@
 // Flat, display-ready points for the figures: one object per mark with the fields its tooltip shows. Reads the
 // benchmark's summary tables only; every aggregate (mean, 95% CI, front) was computed by the benchmark.
-import { MODELS, SCENARIOS, type ModelName, type ReferenceScenario } from '../reference.ts';
 import type { CheckpointSummary, PrimaryMetric, Results, SummaryStats } from '../bench/results.ts';
-import { MODEL_LABELS, SCENARIO_TITLES, fmt, fmtMeanCi } from './style.ts';
+import { fmt, fmtMeanCi, modelLabel, modelRank, scenarioRank, scenarioTitle } from './style.ts';
+
+type ModelName = string;
+type ReferenceScenario = string;
 
 /** One plotted point; `value`/`lo`/`hi` are the mean and its 95% CI band. */
 export interface Point {
@@ -32,17 +34,15 @@ export interface ScenarioInfo {
 export function scenariosOf(results: Results): ScenarioInfo[] {
   const metricOf = new Map<ReferenceScenario, PrimaryMetric>();
   for (const r of [...results.matched_summary, ...results.anytime_summary]) metricOf.set(r.scenario, r.metric_name);
-  return SCENARIOS.filter((s) => metricOf.has(s)).map((s) => ({
-    scenario: s,
-    title: SCENARIO_TITLES[s],
-    metric: metricOf.get(s)!,
-  }));
+  return [...metricOf.keys()]
+    .sort((a, b) => scenarioRank(a) - scenarioRank(b) || a.localeCompare(b))
+    .map((s) => ({ scenario: s, title: scenarioTitle(s), metric: metricOf.get(s)! }));
 }
 
 /** The models present in the results, in the reference's order. */
 export function modelsOf(results: Results): ModelName[] {
   const seen = new Set<ModelName>([...results.anytime_summary, ...results.matched_summary].map((r) => r.model));
-  return MODELS.filter((m) => seen.has(m));
+  return [...seen].sort((a, b) => modelRank(a) - modelRank(b));
 }
 
 export const meanCi = (s: SummaryStats): string => fmtMeanCi(s);
@@ -56,8 +56,8 @@ export function point(
   seconds: number,
 ): Point {
   return {
-    scenario: SCENARIO_TITLES[scenario],
-    model: MODEL_LABELS[model],
+    scenario: scenarioTitle(scenario),
+    model: modelLabel(model),
     seeds: metric.n,
     checkpoint,
     value: metric.mean,
@@ -78,7 +78,7 @@ const fromSummary = (r: CheckpointSummary): Point =>
 export function anytimePoints(results: Results, scenario: ReferenceScenario): Point[] {
   return results.anytime_summary
     .filter((r) => r.scenario === scenario && r.data_fraction === 1)
-    .sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.budget_fraction - b.budget_fraction)
+    .sort((a, b) => modelRank(a.model) - modelRank(b.model) || a.budget_fraction - b.budget_fraction)
     .map(fromSummary);
 }
 
@@ -156,7 +156,7 @@ export function lowDataPoints(results: Results, scenario: ReferenceScenario, bud
     if (d < dBest || (d === dBest && best && r.budget_fraction > best.budget_fraction)) nearest.set(k, r);
   }
   return [...nearest.values()]
-    .sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.data_fraction - b.data_fraction)
+    .sort((a, b) => modelRank(a.model) - modelRank(b.model) || a.data_fraction - b.data_fraction)
     .map((r) => ({ ...fromSummary(r), fraction: r.data_fraction }));
 }
 
@@ -171,7 +171,7 @@ export function oodPoints(results: Results, scenario: ReferenceScenario): OodPoi
   const matched = new Map(results.matched_summary.filter((r) => r.scenario === scenario).map((r) => [r.model, r]));
   return results.ood_summary
     .filter((r) => r.scenario === scenario)
-    .sort((a, b) => a.variant.localeCompare(b.variant) || MODELS.indexOf(a.model) - MODELS.indexOf(b.model))
+    .sort((a, b) => a.variant.localeCompare(b.variant) || modelRank(a.model) - modelRank(b.model))
     .map((r) => {
       const m = matched.get(r.model);
       return {
@@ -195,7 +195,7 @@ export function oodPoints(results: Results, scenario: ReferenceScenario): OodPoi
 export function transferPoints(results: Results, scenario: ReferenceScenario): Point[] {
   return results.transfer_summary
     .filter((r) => r.scenario === scenario)
-    .sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model))
+    .sort((a, b) => modelRank(a.model) - modelRank(b.model))
     .map((r) =>
       point(scenario, r.model, 'all fractions', r.mean_metric, r.total_compute_proxy.mean, r.total_wall_clock_sec.mean),
     );

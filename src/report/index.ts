@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from '../errors.ts';
 import { loadResults, resultsFile } from './load.ts';
+import { bySeries } from './style.ts';
 import { figureSpecs, type FigureSpec } from './specs.ts';
 import { compileSpec, renderSvg, svgToPng } from './render.ts';
 import { computeToTargetTable, matchedTable, tableMarkdown } from './tables.ts';
@@ -62,7 +63,7 @@ const svgSize = (svg: string): { width: number; height: number } => {
 
 export async function buildReport(options: ReportOptions): Promise<ReportRecord> {
   const file = resolve(resultsFile(options.results));
-  const results = loadResults(file);
+  const results = bySeries(loadResults(file)); // fit-fraction variants are series of their own
   const outDir = resolve(options.out ?? join(dirname(file), 'report'));
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new ConfigError(`--out: ${outDir} is a file (expected a directory to write the report into)`);

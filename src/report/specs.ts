@@ -1,7 +1,7 @@
 // Vega-Lite specs of the report's five figures. Each figure is one row per scenario (vconcat) of one or two
 // panels (hconcat), so every scenario gets its own y scale: cross-entropy rows are reversed (lower is better).
 // Colours are fixed per model (style.ts); every mark carries a tooltip.
-import { REFERENCE, type ReferenceScenario } from '../reference.ts';
+import { REFERENCE } from '../reference.ts';
 import type { Results } from '../bench/results.ts';
 import {
   anytimePoints,
@@ -332,7 +332,7 @@ export function transferSpec(results: Results): FigureSpec {
 
 /** All figures whose table has rows for at least one scenario. */
 export function figureSpecs(results: Results): FigureSpec[] {
-  const has = (rows: { scenario: ReferenceScenario }[]): boolean => rows.length > 0;
+  const has = (rows: { scenario: string }[]): boolean => rows.length > 0;
   return [
     has(results.anytime_summary) ? anytimeSpec(results) : null,
     has(results.pareto_rows) ? paretoSpec(results) : null,

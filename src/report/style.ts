@@ -1,28 +1,86 @@
 // How the report names and colours things: one label and one colour per model, one title per scenario, one axis
 // title per metric. Display strings only; the values they describe live in src/reference.ts.
-import { MODELS, type ModelName, type ReferenceScenario } from '../reference.ts';
-import type { PrimaryMetric } from '../bench/results.ts';
+import { REFERENCE_SCENARIOS, scenarioEntry } from '../data/index.ts';
+import type { FitFraction, PrimaryMetric, Results } from '../bench/results.ts';
+import { MODELS, seriesLabel } from '../train/index.ts';
 
-export const MODEL_LABELS: Record<ModelName, string> = {
-  backprop: 'backprop',
-  'cf-finetune': 'CF + fine-tune',
-  'cf-ce-head': 'CF + CE head',
-  'cf-ridge': 'closed-form ridge',
-};
+/**
+ * The report keys every series by one string: the model's registry name, with `@<fit fraction>` when the
+ * closed-form fit used a fraction of the rows (e.g. `cf-ce-head@0.0625`); labels and colours follow from it.
+ */
+export function seriesKey(r: { model: string; fit_fraction?: FitFraction }): string {
+  return r.fit_fraction === undefined || r.fit_fraction === 1 ? r.model : `${r.model}@${r.fit_fraction}`;
+}
 
-export const MODEL_COLORS: Record<ModelName, string> = {
-  backprop: '#1f77b4',
-  'cf-finetune': '#d62728',
-  'cf-ce-head': '#2ca02c',
-  'cf-ridge': '#9467bd',
-};
+function parseSeries(key: string): { model: string; fit: FitFraction } {
+  const at = key.indexOf('@');
+  if (at < 0) return { model: key, fit: 1 };
+  const fit = key.slice(at + 1);
+  return { model: key.slice(0, at), fit: fit === 'auto' ? 'auto' : Number(fit) };
+}
 
-export const SCENARIO_TITLES: Record<ReferenceScenario, string> = {
-  covtype_mlp: 'Covtype / MLP',
-  cifar100_transformer: 'CIFAR-100 / Transformer',
-  qnli_transformer: 'QNLI / Transformer',
-  wikitext2_next_token_transformer: 'WikiText-2 next token / Transformer',
-};
+/** Results with every row's `model` replaced by its series key (what the figures and tables group by). */
+export function bySeries(results: Results): Results {
+  const out: Record<string, unknown> = {};
+  for (const [table, rows] of Object.entries(results)) {
+    out[table] = Array.isArray(rows)
+      ? rows.map((r: { model?: string; fit_fraction?: FitFraction }) =>
+          r.model === undefined ? r : { ...r, model: seriesKey(r as { model: string; fit_fraction?: FitFraction }) },
+        )
+      : rows;
+  }
+  return out as unknown as Results;
+}
+
+/** Display label of a series key: 'CF + CE head (fit 1/16)'. */
+export function modelLabel(key: string): string {
+  const { model, fit } = parseSeries(key);
+  return seriesLabel(model, fit);
+}
+
+/** #rrggbb mixed with white by t ∈ [0, 1]. */
+function tint(hex: string, t: number): string {
+  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `#${c
+    .map((v) =>
+      Math.round(v + (255 - v) * t)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
+}
+
+/** The model's fixed registry colour; a fit-fraction variant a lighter tint of it (auto lighter still). */
+export function modelColor(key: string): string {
+  const { model, fit } = parseSeries(key);
+  const base = MODELS.find((m) => m.name === model)?.colour ?? '#7f7f7f';
+  return fit === 1 ? base : tint(base, fit === 'auto' ? 0.6 : 0.4);
+}
+
+/** Sort rank of a series key: registry order, then the full fit before fractions (largest first), auto last. */
+export function modelRank(key: string): number {
+  const { model, fit } = parseSeries(key);
+  const i = MODELS.findIndex((m) => m.name === model);
+  return (
+    (i < 0 ? MODELS.length : i) * 10 +
+    (fit === 1 ? 0 : fit === 'auto' ? 9 : Math.min(8, 1 + Math.round(-Math.log2(fit) / 2)))
+  );
+}
+
+/** Display title of a scenario (its registry title). */
+export function scenarioTitle(name: string): string {
+  try {
+    return scenarioEntry(name).title;
+  } catch {
+    return name;
+  }
+}
+
+/** Scenario order: the reference's four first, in their order, then the rest by name. */
+export function scenarioRank(name: string): number {
+  const i = REFERENCE_SCENARIOS.findIndex((e) => e.name === name);
+  return i < 0 ? REFERENCE_SCENARIOS.length : i;
+}
 
 /** Higher is better for accuracy, lower for cross-entropy. */
 export const lowerIsBetter = (metric: PrimaryMetric): boolean => metric === 'validation_cross_entropy';
@@ -40,10 +98,10 @@ export const metricShort = (metric: PrimaryMetric): string => (metric === 'accur
 export const COMPUTE_TITLE = 'FLOPs proxy (multiply-accumulates)';
 export const SECONDS_TITLE = 'Wall-clock (s)';
 
-/** Model order and colours as a Vega-Lite colour scale over the models that appear. */
-export function modelColorScale(models: readonly ModelName[]): { domain: string[]; range: string[] } {
-  const present = MODELS.filter((m) => models.includes(m));
-  return { domain: present.map((m) => MODEL_LABELS[m]), range: present.map((m) => MODEL_COLORS[m]) };
+/** Series order and colours as a Vega-Lite colour scale over the series that appear. */
+export function modelColorScale(models: readonly string[]): { domain: string[]; range: string[] } {
+  const present = [...models].sort((a, b) => modelRank(a) - modelRank(b));
+  return { domain: present.map(modelLabel), range: present.map(modelColor) };
 }
 
 /** `digits` significant digits; exponent form outside [1e-3, 1e5) (tables and tooltips). */

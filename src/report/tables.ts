@@ -1,11 +1,12 @@
 // The report's two tables as data (rows of display cells) plus HTML and Markdown renderings: matched-budget
 // finals beside the reference's published values, and compute-to-target with the wall-clock ratio to backprop.
-import { MODELS } from '../reference.ts';
 import type { Results } from '../bench/results.ts';
+import { BASELINE_MODEL } from '../train/index.ts';
 import { scenariosOf } from './data.ts';
 import {
-  MODEL_LABELS,
-  SCENARIO_TITLES,
+  modelLabel,
+  modelRank,
+  scenarioTitle,
   fmt,
   fmtMeanCi,
   fmtMetric,
@@ -28,8 +29,7 @@ export interface Cell {
 }
 
 const c = (text: string, mark?: Cell['mark']): Cell => (mark ? { text, mark } : { text });
-const order = <T extends { model: (typeof MODELS)[number] }>(a: T, b: T): number =>
-  MODELS.indexOf(a.model) - MODELS.indexOf(b.model);
+const order = <T extends { model: string }>(a: T, b: T): number => modelRank(a.model) - modelRank(b.model);
 
 /** Ours (mean ± CI over seeds) vs the reference's published final; Δ = ours − published, flagged when |Δ| > CI. */
 export function matchedTable(results: Results): Table {
@@ -39,8 +39,8 @@ export function matchedTable(results: Results): Table {
       const diff = r.published === null ? null : r.metric.mean - r.published;
       const outside = diff !== null && r.metric.n >= 2 && Math.abs(diff) > r.metric.ci95; // one seed: no CI
       rows.push([
-        c(SCENARIO_TITLES[r.scenario]),
-        c(MODEL_LABELS[r.model]),
+        c(scenarioTitle(r.scenario)),
+        c(modelLabel(r.model)),
         c(metricShort(r.metric_name)),
         c(fmtMeanCi(r.metric), 'headline'),
         c(String(r.metric.n)),
@@ -81,10 +81,10 @@ export function computeToTargetTable(results: Results): Table {
     const target = results.targets.find((t) => t.scenario === s.scenario);
     for (const r of results.compute_to_target_summary.filter((m) => m.scenario === s.scenario).sort(order)) {
       const ratio = r.wall_clock_ratio_to_backprop;
-      const mark = r.model === 'backprop' || ratio === null ? 'headline' : ratio < 1 ? 'good' : 'bad';
+      const mark = r.model === BASELINE_MODEL || ratio === null ? 'headline' : ratio < 1 ? 'good' : 'bad';
       rows.push([
-        c(SCENARIO_TITLES[r.scenario]),
-        c(MODEL_LABELS[r.model]),
+        c(scenarioTitle(r.scenario)),
+        c(modelLabel(r.model)),
         c(
           target
             ? `${metricShort(target.metric_name)} ${lowerIsBetter(target.metric_name) ? '≤' : '≥'} ` +
@@ -95,7 +95,7 @@ export function computeToTargetTable(results: Results): Table {
         c(fmt(r.total_compute_proxy_mean, 3)),
         c(fmtSeconds(r.wall_clock_sec_mean)),
         c(
-          r.model === 'backprop'
+          r.model === BASELINE_MODEL
             ? r.reach_rate > 0
               ? '1 (reference)'
               : '–'
@@ -105,7 +105,7 @@ export function computeToTargetTable(results: Results): Table {
           mark,
         ),
         c(
-          r.model === 'backprop' || r.compute_ratio_to_backprop === null
+          r.model === BASELINE_MODEL || r.compute_ratio_to_backprop === null
             ? '–'
             : `${fmt(r.compute_ratio_to_backprop, 3)}×`,
         ),

@@ -1,12 +1,15 @@
 // The report's short verdict, computed from the summary tables: who wins each scenario at matched budget, who
 // reaches the compute-to-target threshold first in wall-clock and by how much, and where our finals differ from
 // the reference's published values by more than their CI. Facts first (for JSON), sentences from the facts.
-import type { ModelName, ReferenceScenario } from '../reference.ts';
 import type { MatchedSummary, Results } from '../bench/results.ts';
+import { BASELINE_MODEL } from '../train/index.ts';
+
+type ModelName = string;
+type ReferenceScenario = string;
 import { scenariosOf } from './data.ts';
 import {
-  MODEL_LABELS,
-  SCENARIO_TITLES,
+  modelLabel,
+  scenarioTitle,
   fmt,
   fmtMeanCi,
   fmtMetric,
@@ -59,7 +62,7 @@ export function verdict(results: Results): Verdict {
   const reference_gaps: ReferenceGap[] = [];
   const sentences: string[] = [];
   for (const s of scenariosOf(results)) {
-    const title = SCENARIO_TITLES[s.scenario];
+    const title = scenarioTitle(s.scenario);
     const lower = lowerIsBetter(s.metric);
     const ranked = results.matched_summary
       .filter((m) => m.scenario === s.scenario)
@@ -70,7 +73,7 @@ export function verdict(results: Results): Verdict {
       const clear = withCi && Math.abs(best.metric.mean - second.metric.mean) > best.metric.ci95 + second.metric.ci95;
       const tie = second !== undefined && best.metric.mean === second.metric.mean;
       winners.push({ scenario: s.scenario, model: best.model, runner_up: second?.model ?? null, clear });
-      const versus = second ? ` vs ${MODEL_LABELS[second.model]} ${value(second)}` : '';
+      const versus = second ? ` vs ${modelLabel(second.model)} ${value(second)}` : '';
       const how = !second
         ? '.'
         : !withCi
@@ -80,9 +83,9 @@ export function verdict(results: Results): Verdict {
             : '; the CIs overlap, so not a clear win.';
       sentences.push(
         tie
-          ? `${title}: ${MODEL_LABELS[best.model]} and ${MODEL_LABELS[second!.model]} tie at matched budget ` +
+          ? `${title}: ${modelLabel(best.model)} and ${modelLabel(second!.model)} tie at matched budget ` +
               `(${metricShort(s.metric)} ${value(best)}).`
-          : `${title}: ${MODEL_LABELS[best.model]} wins at matched budget (${metricShort(s.metric)} ` +
+          : `${title}: ${modelLabel(best.model)} wins at matched budget (${metricShort(s.metric)} ` +
               `${value(best)}${versus})${how}`,
       );
     }
@@ -94,7 +97,7 @@ export function verdict(results: Results): Verdict {
       const never = reach.filter((r) => r.wall_clock_sec_mean === null).map((r) => r.model);
       const fast = reached[0];
       const next =
-        fast?.model === 'backprop' ? reached[1] : (reached.find((r) => r.model === 'backprop') ?? reached[1]);
+        fast?.model === BASELINE_MODEL ? reached[1] : (reached.find((r) => r.model === BASELINE_MODEL) ?? reached[1]);
       first_to_target.push({
         scenario: s.scenario,
         model: fast?.model ?? null,
@@ -103,7 +106,7 @@ export function verdict(results: Results): Verdict {
         compared_seconds: next?.wall_clock_sec_mean ?? null,
         never,
       });
-      const neverText = never.length ? ` ${never.map((m) => MODEL_LABELS[m]).join(', ')} never reached it.` : '';
+      const neverText = never.length ? ` ${never.map((m) => modelLabel(m)).join(', ')} never reached it.` : '';
       if (!fast) {
         sentences.push(`${title}: no model reaches the target.`);
       } else {
@@ -111,11 +114,11 @@ export function verdict(results: Results): Verdict {
         const partial = fast.reach_rate < 1 ? ` (in ${hits}/${fast.seeds} seeds)` : '';
         const by = next
           ? `, ${fmt(next.wall_clock_sec_mean! / fast.wall_clock_sec_mean!, 3)}× faster than ` +
-            `${MODEL_LABELS[next.model]} ` +
+            `${modelLabel(next.model)} ` +
             `(${fmtSeconds(next.wall_clock_sec_mean)})`
           : '';
         sentences.push(
-          `${title}: ${MODEL_LABELS[fast.model]} reaches the target first in wall-clock, ` +
+          `${title}: ${modelLabel(fast.model)} reaches the target first in wall-clock, ` +
             `${fmtSeconds(fast.wall_clock_sec_mean)}${partial}${by}.${neverText}`,
         );
       }
@@ -154,7 +157,7 @@ export function verdict(results: Results): Verdict {
             `${compared}: ${reference_gaps
               .map(
                 (g) =>
-                  `${SCENARIO_TITLES[g.scenario]} ${MODEL_LABELS[g.model]} ` +
+                  `${scenarioTitle(g.scenario)} ${modelLabel(g.model)} ` +
                   `(${fmtMeanCi({ mean: g.ours, ci95: g.ci95 })} vs ${fmtMetric(g.published)})`,
               )
               .join('; ')}.`,

@@ -12,6 +12,8 @@ const aten = {
   choleskySolve: op<Tensor>('aten::cholesky_solve'),
   inv: op<Tensor>('aten::linalg_inv'),
   slogdet: op<[Tensor, Tensor]>('aten::linalg_slogdet'),
+  qr: op<[Tensor, Tensor]>('aten::linalg_qr'),
+  svd: op<[Tensor, Tensor, Tensor]>('aten::linalg_svd'),
 };
 
 /** Throws unless every element is finite. */
@@ -85,6 +87,22 @@ export function slogdet(a: Tensor): { sign: Tensor; logabsdet: Tensor } {
   assertSquare(a, 'slogdet');
   const [sign, logabsdet] = aten.slogdet(a);
   return { sign, logabsdet };
+}
+
+/** Reduced QR: A = Q R with Q (m, k) orthonormal columns and R (k, n) upper triangular, k = min(m, n). */
+export function qr(a: Tensor): { q: Tensor; r: Tensor } {
+  if (a.ndim < 2) throw new Error(`qr: expected (batches of) matrices, got shape [${a.shape.join(', ')}]`);
+  assertFinite(a, 'qr');
+  const [q, r] = serialLapack(a, () => aten.qr(a, 'reduced'));
+  return { q, r };
+}
+
+/** Thin SVD: A = U diag(S) Vᴴ with U (m, k), S (k) descending, Vᴴ (k, n), k = min(m, n). */
+export function svd(a: Tensor): { u: Tensor; s: Tensor; vh: Tensor } {
+  if (a.ndim < 2) throw new Error(`svd: expected (batches of) matrices, got shape [${a.shape.join(', ')}]`);
+  assertFinite(a, 'svd');
+  const [u, s, vh] = serialLapack(a, () => aten.svd(a, false, null));
+  return { u, s, vh };
 }
 
 /** ½(A + Aᵀ) over the last two dims. */

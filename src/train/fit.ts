@@ -6,11 +6,14 @@ import {
   fitTransformerEncoder,
   keepMlpState,
   layerCompute,
+  probeFitRows,
 } from '../closedform/index.ts';
+import { nonNegativeInt, positiveInt } from '../checks.ts';
+import { ConfigError } from '../errors.ts';
 import { trainPairedViews, type Scenario } from '../data/index.ts';
 import { REFERENCE } from '../reference.ts';
 import { cat, dispose, empty, keep, noGrad, tidy, type Tensor } from '../torch/index.ts';
-import type { ClosedFormFit, Features } from './api.ts';
+import type { ClosedFormFit, Features, FitOptions } from './api.ts';
 import { poolTokens } from './models.ts';
 
 /** Disposes tensors made from a scenario, sparing the scenario's own (encode may return its input unchanged). */
@@ -28,25 +31,54 @@ export function releaseDerived(scenario: Scenario, tensors: readonly Tensor[]): 
 /** Rows per batch of feature extraction. */
 const FEATURE_BATCH_ROWS = 512;
 
+/** The rows a fit on a fraction of n training rows uses: ⌈f·n⌉ (all for 1), or 'auto' for the adaptive size. */
+export function fitRowsOf(fitFraction: number | 'auto', n: number): number | 'auto' {
+  return fitFraction === 'auto' ? 'auto' : Math.min(n, Math.ceil(fitFraction * n));
+}
+
+/** The rows a fit's statistics use: all for fitRows unset or ≥ N, else a count. */
+function resolvedRows(fitRows: FitOptions['fitRows'], n: number): number | 'auto' {
+  if (fitRows === undefined) return n;
+  if (fitRows === 'auto') return fitRows;
+  return Math.min(positiveInt(fitRows, 'fitRows'), n);
+}
+
 /**
- * Fits the scenario's closed-form encoder on its paired train views (seeds seed + 101, seed + 102, drawn
- * before the clock starts); fitSeconds is the fit alone.
+ * Fits the scenario's closed-form encoder on its paired train views (seeds seed + 101, seed + 102, drawn before
+ * the clock starts). A fit on fewer rows than N takes its statistics on the rows subsetRows(N, m, seed + 4000)
+ * and encodes nothing (the features are extracted separately); 'auto' first probes the size (timed with the
+ * fit). fitSeconds is the fit (and probe) alone.
  */
-export function fitClosedForm(scenario: Scenario, options: { seed?: number } = {}): ClosedFormFit {
-  const seed = options.seed ?? scenario.seed;
+export function fitClosedForm(scenario: Scenario, options: FitOptions): ClosedFormFit {
+  const { seed, depth, lambda } = options;
+  nonNegativeInt(seed, 'seed');
+  const n = scenario.train.labels.size(0);
+  const wanted = resolvedRows(options.fitRows, n);
+  const fitSeed = seed + REFERENCE.seedOffsets.fitSubset;
   const views = trainPairedViews({ ...scenario, seed });
   try {
+    const started = performance.now();
+    let probeRows = 0;
+    let rows = n;
+    if (wanted === 'auto') {
+      const tolerance = options.tolerance ?? REFERENCE.fitSize.tolerance;
+      rows = probeFitRows(views.view1, views.view2, { seed: fitSeed, tolerance }).rows;
+      probeRows = rows;
+    } else {
+      rows = wanted;
+    }
+    const subset = rows < n ? { fitRows: rows, fitSeed, propagate: false } : {};
     if (scenario.architecture === 'mlp') {
-      const { depth, lambda } = REFERENCE.closedForm.mlp;
-      const started = performance.now();
-      const { state, streams } = fitMlpEncoder(views, { depth, lambda });
+      const { state, streams } = fitMlpEncoder(views, { depth, lambda, ...subset });
       const fitSeconds = (performance.now() - started) / 1000;
       keepMlpState(state);
-      dispose([streams.base, streams.view1, streams.view2]);
-      return { kind: 'mlp', state, fitSeconds };
+      releaseDerived(scenario, [streams.base, streams.view1, streams.view2]);
+      return { kind: 'mlp', state, fitSeconds, fitRows: rows, probeRows };
     }
-    const { depth, lambda, heads, landmarks } = REFERENCE.closedForm.transformer;
-    const started = performance.now();
+    const { heads, landmarks } = options;
+    if (heads === undefined || landmarks === undefined) {
+      throw new ConfigError(`${scenario.name}: a transformer fit needs heads and landmarks`);
+    }
     const { state, streams } = fitTransformerEncoder(
       { view1: views.view1, view2: views.view2 },
       {
@@ -55,6 +87,7 @@ export function fitClosedForm(scenario: Scenario, options: { seed?: number } = {
         heads,
         landmarks,
         inPlace: true,
+        ...subset,
         seeds: {
           trainView1: seed + REFERENCE.seedOffsets.trainViews[0],
           trainView2: seed + REFERENCE.seedOffsets.trainViews[1],
@@ -69,7 +102,7 @@ export function fitClosedForm(scenario: Scenario, options: { seed?: number } = {
       keep(layer.ffn);
     }
     if (streams.view1 !== views.view1) dispose([streams.view1, streams.view2]);
-    return { kind: 'transformer', state, fitSeconds };
+    return { kind: 'transformer', state, fitSeconds, fitRows: rows, probeRows };
   } finally {
     releaseDerived(scenario, [views.base, views.view1, views.view2]);
   }

@@ -1,6 +1,16 @@
-// cfinit's train floor: the four model classes, the trainer and the metrics (contract in api.ts).
-export type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
-export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
+// cfinit's train floor: the model registry (architecture × initializer × protocol), the networks, the trainer,
+// the FLOPs proxy and the metrics (contract in api.ts).
+export type {
+  CheckpointRecord,
+  ClosedFormFit,
+  EvalMetrics,
+  Features,
+  FitCost,
+  FitOptions,
+  RunOptions,
+  RunRecord,
+} from './api.ts';
+export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm, fitRowsOf } from './fit.ts';
 export {
   ECE_BINS,
   PERPLEXITY_CE_CAP,
@@ -29,6 +39,46 @@ export {
   type DepthModel,
 } from './models.ts';
 export {
+  INITIALIZERS,
+  closedFormMlpInit,
+  closedFormTransformerInit,
+  fitMacs,
+  initializerEntry,
+  type InitContext,
+  type InitCost,
+  type Initializer,
+  type InitializerEntry,
+} from './initializers.ts';
+export {
+  BASELINE_MODEL,
+  DEFAULT_MODELS,
+  MODELS,
+  MODEL_NAMES,
+  appliesTo,
+  buildNetwork,
+  fitFractionText,
+  seriesLabel,
+  headSeedOf,
+  initializerFor,
+  modelSpec,
+  optimisationOf,
+  type Architecture,
+  type ModelName,
+  type ModelSpec,
+  type Optimisation,
+  type Protocol,
+} from './registry.ts';
+export {
+  backpropCompute,
+  backpropStepsAfter,
+  budgets,
+  fineTuneCompute,
+  proxyInputOf,
+  type Budgets,
+  type ClosedFormShape,
+  type ProxyInput,
+} from './proxy.ts';
+export {
   MAX_TEMPERATURE,
   fitReadouts,
   fitRidgeClassifier,
@@ -37,4 +87,4 @@ export {
   readoutLogits,
   type RidgeReadout,
 } from './ridge.ts';
-export { defaultSteps, environment, optimisationOf, runModel } from './run.ts';
+export { environment, runBudgets, runModel, stepsFor } from './run.ts';

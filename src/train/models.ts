@@ -5,7 +5,7 @@
 import type { MlpEncoderState, TransformerEncoderState } from '../closedform/index.ts';
 import { BaselineTransformer, Linear, Module, baselineConfig, type Pooling } from '../nn/index.ts';
 import { REFERENCE } from '../reference.ts';
-import { F, Generator, cat, empty, noGrad, tidy, zeros, type Tensor } from '../torch/index.ts';
+import { F, Generator, cat, noGrad, ones, tidy, zeros, type Tensor } from '../torch/index.ts';
 
 /** The interface the trainer needs: depth logits, parameters, and the state to save. */
 export interface DepthModel {
@@ -26,9 +26,6 @@ export function poolTokens(h: Tensor, pooling: Pooling): Tensor {
   return pooling === 'mean' ? h.mean(1) : h.select(1, -1);
 }
 
-/** A throwaway stream for weights that are overwritten right after allocation. */
-const scratch = (): Generator => new Generator(0);
-
 // ---- backprop MLP ---------------------------------------------------------------------------------
 
 /** features → width (×depth, bias-free Linear + ReLU) → Linear(width, C) with bias; PyTorch default init. */
@@ -44,10 +41,11 @@ export class BackpropMlp extends Module {
     super();
     const { width = REFERENCE.mlp.width, depth = REFERENCE.mlp.depth, generator } = options;
     for (let i = 0; i < depth; i++) {
-      const layer = new Linear(i === 0 ? features : width, width, { bias: false, generator });
+      const layer = new Linear(i === 0 ? features : width, width, { bias: false, init: false });
       this.hidden.push(this.registerModule(`hidden.${i}`, layer));
     }
-    this.head = this.registerModule('head', new Linear(width, classes, { generator }));
+    this.head = this.registerModule('head', new Linear(width, classes, { init: false }));
+    this.resetParameters(generator);
   }
 
   forward(x: Tensor): Tensor[] {
@@ -81,7 +79,7 @@ export class ClosedFormMlp extends Module {
   readonly normMeans: Tensor[] = [];
   readonly normScales: Tensor[] = [];
 
-  /** Heads ℓ drawn from Generator(headSeed + ℓ); everything else is filled by initClosedFormMlp. */
+  /** Heads ℓ drawn from Generator(headSeed + ℓ); the rest is allocated zero and filled by initClosedFormMlp. */
   constructor(
     readonly features: number,
     readonly classes: number,
@@ -89,13 +87,13 @@ export class ClosedFormMlp extends Module {
     headSeed: number,
   ) {
     super();
-    this.initialMean = this.registerBuffer('initial_mean', empty([1, features]));
-    this.initialScale = this.registerBuffer('initial_scale', empty([1, features]));
+    this.initialMean = this.registerBuffer('initial_mean', zeros([1, features]));
+    this.initialScale = this.registerBuffer('initial_scale', ones([1, features]));
     for (let l = 0; l < depth; l++) {
-      const layer = new Linear(features, features, { bias: false, generator: scratch() });
+      const layer = new Linear(features, features, { bias: false, init: false });
       this.hidden.push(this.registerModule(`hidden.${l}`, layer));
-      this.normMeans.push(this.registerBuffer(`norm_mean.${l}`, empty([1, features])));
-      this.normScales.push(this.registerBuffer(`norm_scale.${l}`, empty([1, features])));
+      this.normMeans.push(this.registerBuffer(`norm_mean.${l}`, zeros([1, features])));
+      this.normScales.push(this.registerBuffer(`norm_scale.${l}`, ones([1, features])));
     }
     for (let l = 0; l < depth; l++) {
       const head = new Linear(features, classes, { bias: false, generator: new Generator(headSeed + l) });
@@ -164,9 +162,9 @@ export class ClosedFormAttention extends Module {
     readonly headDim: number,
   ) {
     super();
-    this.sigma_inv_sqrt = this.registerParameter('sigma_inv_sqrt', empty([dim, dim]));
-    this.projection_heads = this.registerParameter('projection_heads', empty([heads, dim, headDim])); // (H, d, k)
-    this.output_map = this.registerParameter('output_map', empty([heads * dim, dim]));
+    this.sigma_inv_sqrt = this.registerParameter('sigma_inv_sqrt', zeros([dim, dim]));
+    this.projection_heads = this.registerParameter('projection_heads', zeros([heads, dim, headDim])); // (H, d, k)
+    this.output_map = this.registerParameter('output_map', zeros([heads * dim, dim]));
     this.mix_scale = this.registerParameter('mix_scale', zeros([]));
   }
 
@@ -191,7 +189,7 @@ export class ClosedFormBlock extends Module {
   constructor(dim: number, heads: number, headDim: number) {
     super();
     this.attention = this.registerModule('attention', new ClosedFormAttention(dim, heads, headDim));
-    this.ffn = this.registerModule('ffn', new Linear(dim, dim, { bias: false, generator: scratch() }));
+    this.ffn = this.registerModule('ffn', new Linear(dim, dim, { bias: false, init: false }));
   }
 
   forward(x: Tensor): Tensor {
@@ -222,7 +220,7 @@ export class ClosedFormTransformer extends Module {
   readonly blocks: ClosedFormBlock[] = [];
   readonly output_heads: Linear[] = [];
 
-  /** Heads ℓ drawn from Generator(headSeed + ℓ); the blocks are filled by initClosedFormTransformer. */
+  /** Heads ℓ drawn from Generator(headSeed + ℓ); the blocks are allocated zero and filled by initClosedFormTransformer. */
   constructor(
     readonly shape: ClosedFormTransformerShape,
     headSeed: number,

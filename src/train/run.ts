@@ -1,12 +1,14 @@
-// One run of one model on one scenario: build, train to a step budget, evaluate at checkpoints, and return
-// the JSON record. A flat loop; the wall-clock counts the charged fit, feature extraction and the training
-// steps (batch assembly included, as in the reference), never data loading, model construction or evaluation.
+// One run of one model on one scenario: allocate, initialise in place, train to a step budget, evaluate at
+// checkpoints, return the JSON record. A flat loop; the wall-clock counts the start (a charged closed-form fit or
+// the initializer), feature extraction and the training steps (batch assembly included, as in the reference),
+// never data loading, model construction or evaluation. The model's registry entry says which network, which
+// start and which protocol.
 import os from 'node:os';
-import { nonNegativeInt, oneOf, positiveInt } from '../checks.ts';
+import { nonNegativeInt, positiveInt } from '../checks.ts';
 import { shuffledBatches, trainingBatch, type Scenario } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { AdamW, trainStep } from '../nn/index.ts';
-import { MODELS, REFERENCE, type ModelName } from '../reference.ts';
+import { REFERENCE } from '../reference.ts';
 import {
   Generator,
   cat,
@@ -18,56 +20,25 @@ import {
   tidy,
   type Tensor,
 } from '../torch/index.ts';
-import type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
+import type {
+  CheckpointRecord,
+  ClosedFormFit,
+  EvalMetrics,
+  Features,
+  FitOptions,
+  RunOptions,
+  RunRecord,
+} from './api.ts';
 import { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
-import { checkpointLabel, evaluateLogits } from './metrics.ts';
-import {
-  BackpropMlp,
-  ClosedFormMlp,
-  ClosedFormTransformer,
-  FeatureHead,
-  backpropTransformer,
-  depthLoss,
-  encoderParamCount,
-  initClosedFormMlp,
-  initClosedFormTransformer,
-  type DepthModel,
-} from './models.ts';
+import { fitMacs, type InitContext } from './initializers.ts';
+import { checkpointLabel, checkpointStepsFor, evaluateLogits } from './metrics.ts';
+import { FeatureHead, depthLoss, encoderParamCount, type DepthModel } from './models.ts';
+import { budgets, proxyInputOf, type Budgets, type ClosedFormShape } from './proxy.ts';
+import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, type ModelSpec } from './registry.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
 /** Rows per forward pass when evaluating. */
 const EVAL_BATCH_ROWS = 256;
-
-interface Optimisation {
-  batch: number;
-  lr: number;
-  weightDecay: number;
-  epochs: number;
-}
-
-/** Batch, lr, weight decay and epochs of a gradient-trained model (cf-finetune trains like its backprop peer). */
-export function optimisationOf(scenario: Scenario, model: ModelName): Optimisation {
-  if (model === 'cf-ce-head') {
-    const { epochs, maxBatch, lr, weightDecay } = REFERENCE.ceHead;
-    return { batch: Math.min(maxBatch, scenario.train.labels.size(0)), lr, weightDecay, epochs };
-  }
-  const { batch, lr, weightDecay, epochs } = scenario.architecture === 'mlp' ? REFERENCE.mlp : REFERENCE.transformer;
-  return { batch, lr, weightDecay, epochs };
-}
-
-/**
- * The model's own reference budget: epochs × ceil(N / batch); 0 for cf-ridge. cf-finetune has none of its
- * own (the benchmark compute-matches it to backprop), so asking for it is an error.
- */
-export function defaultSteps(scenario: Scenario, model: ModelName): number {
-  oneOf(model, 'model', MODELS);
-  if (model === 'cf-ridge') return 0;
-  if (model === 'cf-finetune') {
-    throw new ConfigError("cf-finetune has no default step count: pass steps (the benchmark's compute-matched budget)");
-  }
-  const { batch, epochs } = optimisationOf(scenario, model);
-  return epochs * Math.ceil(scenario.train.labels.size(0) / batch);
-}
 
 /** Node, platform, cores and ATen threads: the environment a record was measured in. */
 export function environment(): Record<string, unknown> {
@@ -80,6 +51,31 @@ export function environment(): Record<string, unknown> {
     threads: getNumThreads(),
     loadAverage: os.loadavg(),
   };
+}
+
+/** The closed-form shape the proxy charges: the fit's, else the fit options', else none (no fit). */
+function closedFormShape(fit: ClosedFormFit | null, options: FitOptions | undefined): ClosedFormShape {
+  if (fit) return fit.state.config;
+  return options ?? { depth: 0 };
+}
+
+/** The FLOPs-proxy budgets of a run: the scenario's sizes, the fit's depth, rank and rows. */
+export function runBudgets(scenario: Scenario, fit: ClosedFormFit | null, options?: FitOptions): Budgets {
+  return budgets(proxyInputOf(scenario, closedFormShape(fit, options), fit ?? {}));
+}
+
+/**
+ * The step budget of a model on a scenario: the registry's (compute-matched for a finetune start, the CE head's
+ * 24 epochs, 0 for analytic), from the budgets and the start's MACs. A finetune start that uses up backprop's
+ * whole budget is a ConfigError (pass steps).
+ */
+export function stepsFor(scenario: Scenario, model: string, b: Budgets, initMacs: number): number {
+  const spec = modelSpec(model);
+  const steps = spec.steps(scenario, b, initMacs);
+  if (steps < 1 && spec.protocol !== 'analytic') {
+    throw new ConfigError(`the start of ${model} on ${scenario.name} uses up backprop's whole budget: pass steps`);
+  }
+  return steps;
 }
 
 /** Last-depth logits of a model on inputs, in batches without gradients. (N, C) */
@@ -99,86 +95,55 @@ function predict(model: DepthModel, inputs: Tensor): Tensor {
   });
 }
 
-function encodedTest(scenario: Scenario, raw: Tensor): Tensor {
-  return tidy(() => scenario.encode(raw));
-}
-
-/**
- * Allocates the model of a run and initialises it: backprop from the run's generator; cf-finetune copied from
- * the fit with heads from seed + their offset + ℓ; cf-ce-head a Linear(F, C) head from seed + 3000.
- */
-function buildModel(
-  scenario: Scenario,
-  model: Exclude<ModelName, 'cf-ridge'>,
-  draw: { seed: number; generator: Generator; fit: ClosedFormFit | null; features: Features | null; headSeed?: number },
-): { net: DepthModel; headSeed: number | null } {
-  const { seed, generator, fit, features } = draw;
-  const classes = scenario.numClasses;
-  const pooling = scenario.pooling === 'last' ? 'last' : 'mean';
-  const dim = scenario.inputShape[scenario.inputShape.length - 1]!; // features (MLP) or token width d
-  if (model === 'backprop') {
-    const net =
-      scenario.architecture === 'mlp'
-        ? new BackpropMlp(dim, classes, { generator })
-        : backpropTransformer(dim, classes, pooling, generator);
-    return { net, headSeed: null };
+function checkOptions(spec: ModelSpec, options: RunOptions): void {
+  nonNegativeInt(options.seed, 'seed');
+  if (spec.protocol === 'analytic') {
+    if (options.steps !== undefined && options.steps !== 0) {
+      throw new ConfigError(`steps of ${spec.name} must be 0 (it takes no gradient steps), got ${options.steps}`);
+    }
+  } else if (options.steps !== undefined) {
+    positiveInt(options.steps, 'steps');
   }
-  if (model === 'cf-ce-head') {
-    const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.ceHead;
-    return { net: new FeatureHead(features!.train.size(1), classes, headSeed), headSeed };
-  }
-  if (fit!.kind === 'mlp') {
-    const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.mlpFineTuneHead;
-    const net = initClosedFormMlp(new ClosedFormMlp(dim, classes, fit!.state.layers.length, headSeed), fit!.state);
-    return { net, headSeed };
-  }
-  const headSeed = draw.headSeed ?? seed + REFERENCE.seedOffsets.transformerFineTuneHead;
-  const { depth, heads, landmarks } = fit!.state.config;
-  const shape = { dim, classes, depth, heads, landmarks, pooling } as const;
-  return { net: initClosedFormTransformer(new ClosedFormTransformer(shape, headSeed), fit!.state), headSeed };
+  for (const s of options.checkpointSteps ?? []) nonNegativeInt(s, 'checkpoint step');
 }
 
 /** Trains (or solves) one model on one scenario; see RunOptions. */
-export function runModel(scenario: Scenario, model: ModelName, options: RunOptions): RunRecord {
-  oneOf(model, 'model', MODELS);
-  const seed = nonNegativeInt(options.seed, 'seed');
-  const closedForm = model !== 'backprop';
-  const steps = model === 'cf-ridge' ? 0 : options.steps === undefined ? defaultSteps(scenario, model) : options.steps;
-  if (model !== 'cf-ridge') positiveInt(steps, 'steps');
-  else if (options.steps !== undefined && options.steps !== 0) {
-    throw new ConfigError(`steps of cf-ridge must be 0 (it takes no gradient steps), got ${options.steps}`);
-  }
-  for (const s of options.checkpointSteps ?? []) nonNegativeInt(s, 'checkpoint step');
+export function runModel(scenario: Scenario, model: string, options: RunOptions): RunRecord {
+  const spec = modelSpec(model);
+  checkOptions(spec, options);
+  const initializer = initializerFor(spec, scenario);
+  if (!initializer) throw new ConfigError(`${model} does not apply to ${scenario.name} (a ${scenario.architecture})`);
+  const seed = options.seed;
   const chargeFit = options.chargeFit ?? true;
 
   const owned: unknown[] = [];
-  let fit: ClosedFormFit | null = null;
+  let fit: ClosedFormFit | null = options.fit ?? null;
   let ownFit = false;
   try {
-    // Closed-form fit and frozen features (their seconds are charged; their construction is not a data load).
-    if (closedForm) {
-      fit = options.fit ?? fitClosedForm(scenario, { seed });
-      ownFit = options.fit === undefined;
-      const want = scenario.architecture === 'mlp' ? 'mlp' : 'transformer';
-      if (fit.kind !== want) {
-        throw new ConfigError(`the closed-form fit is for an ${fit.kind}; ${scenario.name} needs a ${want}`);
-      }
+    // The closed-form fit, when the model reads one (its seconds are charged through the start).
+    const getFit = (): ClosedFormFit => {
+      if (fit) return fit;
+      if (!options.fitOptions) throw new ConfigError(`${model} needs a closed-form fit: pass fit or fitOptions`);
+      fit = fitClosedForm(scenario, options.fitOptions);
+      ownFit = true;
+      return fit;
+    };
+    if (spec.usesFit) {
+      const f = getFit();
+      const want = scenario.architecture;
+      if (f.kind !== want)
+        throw new ConfigError(`the closed-form fit is for an ${f.kind}; ${scenario.name} needs a ${want}`);
     }
-    const fitSec = fit && chargeFit ? fit.fitSeconds : 0;
-    let features: Features | null = null;
-    if (model === 'cf-ce-head' || model === 'cf-ridge') {
-      features = options.features ?? extractFeatures(fit!, scenario);
-      if (!options.features) owned.push(features.train, features.test);
-    }
-    const featureSec = features?.seconds ?? 0;
-    const timing = { fitSec, featureSec, trainSec: 0, evalSec: 0 };
+    const b = runBudgets(scenario, fit, options.fitOptions);
+    const timing = { initSec: 0, featureSec: 0, trainSec: 0, evalSec: 0 };
     const config: Record<string, unknown> = {
       scenario: scenario.name,
       model,
+      architecture: spec.architecture,
+      initializer: spec.initializer,
+      protocol: spec.protocol,
       seed,
-      steps,
       chargeFit,
-      checkpointSteps: options.checkpointSteps ?? [],
       nTrain: scenario.train.labels.size(0),
       nTest: scenario.test.labels.size(0),
       inputShape: scenario.inputShape,
@@ -186,20 +151,45 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
       pooling: scenario.pooling,
       dataSeed: scenario.seed,
     };
-    if (fit) config.closedForm = fit.kind === 'mlp' ? fit.state.config : { ...fit.state.config };
-    const wall = () => timing.fitSec + timing.featureSec + timing.trainSec;
-    const labelsTest = scenario.test.labels;
+    if (fit) {
+      const f: ClosedFormFit = fit;
+      config.closedForm = { ...f.state.config, fitRows: f.fitRows, probeRows: f.probeRows };
+    }
+    const fitCost = fit ? { fitSeconds: fit.fitSeconds, fitRows: fit.fitRows, probeRows: fit.probeRows } : null;
 
-    if (model === 'cf-ridge') return runRidge(scenario, fit!, features!, { seed, options, timing, config });
+    let features: Features | null = null;
+    if (spec.protocol !== 'finetune') {
+      features = options.features ?? extractFeatures(fit!, scenario);
+      if (!options.features) owned.push(features.train, features.test);
+      timing.featureSec = features.seconds;
+    }
+    if (spec.protocol === 'analytic') {
+      timing.initSec = chargeFit ? fit!.fitSeconds : 0;
+      return runRidge(scenario, spec, fit!, features!, { seed, options, timing, config, b, fitCost });
+    }
 
-    // ---- gradient-trained models ----
+    // ---- gradient-trained models: allocate, initialise in place, train ----
     const generator = new Generator(seed);
-    const opt = optimisationOf(scenario, model);
-    const draw = { seed, generator, fit, features, headSeed: options.headSeed };
-    const { net, headSeed } = buildModel(scenario, model, draw);
+    const ctx: InitContext = { scenario, seed, fit: getFit, chargeFit };
+    const headSeed = options.headSeed ?? headSeedOf(spec, scenario, seed);
+    let net: DepthModel;
+    let initMacs: number;
+    if (spec.protocol === 'head') {
+      net = new FeatureHead(features!.train.size(1), scenario.numClasses, headSeed!);
+      initMacs = fitMacs(scenario, fit!);
+      timing.initSec = chargeFit ? fit!.fitSeconds : 0;
+    } else {
+      const closedForm = closedFormShape(fit, options.fitOptions);
+      net = buildNetwork(spec.architecture, scenario, { generator, headSeed, closedForm });
+      const cost = initializer.init_(net, ctx);
+      initMacs = cost.macs;
+      timing.initSec = cost.seconds;
+    }
     owned.push(net.stateDict());
+    const steps = options.steps ?? stepsFor(scenario, model, b, initMacs);
+    const opt = optimisationOf(scenario, spec.protocol);
     const trainableParams = net.parameters().reduce((n, p) => n + p.numel(), 0);
-    const totalParams = trainableParams + (model === 'cf-ce-head' ? encoderParamCount(fit!) : 0);
+    const totalParams = trainableParams + (spec.protocol === 'head' ? encoderParamCount(fit!) : 0);
 
     const optimizer = new AdamW(net.parameters(), {
       lr: opt.lr,
@@ -207,27 +197,36 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
       betas: REFERENCE.adamw.betas,
       eps: REFERENCE.adamw.eps,
     });
-    const trainRows = model === 'cf-ce-head' ? features!.train : null;
+    const trainRows = features?.train ?? null;
     const batchOf = (indices: Tensor): { inputs: Tensor; labels: Tensor } =>
       trainRows
         ? { inputs: trainRows.indexSelect(0, indices), labels: scenario.train.labels.indexSelect(0, indices) }
         : trainingBatch(scenario, indices, generator);
 
-    // Evaluation inputs (not timed): encoded test inputs, or the test features.
-    const testInputs = model === 'cf-ce-head' ? features!.test : encodedTest(scenario, scenario.test.raw);
-    if (model !== 'cf-ce-head' && testInputs !== scenario.test.raw) owned.push(testInputs);
+    // Evaluation inputs (not timed): the test features, or the encoded test inputs.
+    const testInputs = features?.test ?? tidy(() => scenario.encode(scenario.test.raw));
+    if (!features && testInputs !== scenario.test.raw) owned.push(testInputs);
     const evaluate = (): EvalMetrics => {
       const started = performance.now();
-      const metrics = tidy(() => evaluateLogits(predict(net, testInputs), labelsTest, scenario.task));
+      const metrics = tidy(() => evaluateLogits(predict(net, testInputs), scenario.test.labels, scenario.task));
       releaseFreeMemory(); // the test-set pass's temporaries would otherwise stay resident
       timing.evalSec += (performance.now() - started) / 1000;
       return metrics;
     };
+    const wall = () => timing.initSec + timing.featureSec + timing.trainSec;
     const checkpoints: CheckpointRecord[] = [];
-    if (model === 'cf-finetune') {
-      checkpoints.push({ step: 0, label: 'init', budgetFraction: 0, wallClockSec: wall(), metrics: evaluate() });
-    }
-    const wanted = new Set((options.checkpointSteps ?? []).filter((s) => s >= 1 && s <= steps));
+    const record = (step: number, label: string, budgetFraction: number) => {
+      const computeProxy = spec.compute(b, initMacs, step, steps);
+      const c = { step, label, budgetFraction, wallClockSec: wall(), computeProxy, metrics: evaluate() };
+      checkpoints.push(c);
+      options.onCheckpoint?.(c);
+    };
+    if (spec.protocol === 'finetune' && spec.initializer !== 'default') record(0, 'init', 0);
+    const wanted = new Set(
+      (options.checkpointSteps ?? checkpointStepsFor(steps, options.checkpointFractions ?? [])).filter(
+        (s) => s >= 1 && s <= steps,
+      ),
+    );
     wanted.add(steps);
 
     const n = scenario.train.labels.size(0);
@@ -250,15 +249,7 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
         });
         timing.trainSec += (performance.now() - started) / 1000;
         options.onProgress?.(step, steps, loss);
-        if (wanted.has(step)) {
-          checkpoints.push({
-            step,
-            label: checkpointLabel(step, steps),
-            budgetFraction: step / steps,
-            wallClockSec: wall(),
-            metrics: evaluate(),
-          });
-        }
+        if (wanted.has(step)) record(step, checkpointLabel(step, steps), step / steps);
       }
     } finally {
       dispose(order);
@@ -270,12 +261,12 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
     for (const [name, raw] of Object.entries(options.extraEval ?? {})) {
       extra[name] = tidy(() => {
         const encoded = scenario.encode(raw);
-        const inputs = model === 'cf-ce-head' ? encodeFeatures(fit!, encoded, scenario.pooling) : encoded;
+        const inputs = features ? encodeFeatures(fit!, encoded, scenario.pooling) : encoded;
         return evaluateLogits(predict(net, inputs), scenario.test.labels, scenario.task);
       });
     }
     timing.evalSec += (performance.now() - evalStart) / 1000;
-    options.onWeights?.({ ...net.stateDict(), ...(model === 'cf-ce-head' ? encoderTensors(fit!) : {}) }, {});
+    options.onWeights?.({ ...net.stateDict(), ...(features ? encoderTensors(fit!) : {}) }, {});
     return {
       scenario: scenario.name,
       model,
@@ -286,9 +277,13 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
       checkpoints,
       extra,
       timing,
+      initComputeProxy: initMacs,
+      fit: fitCost,
       finalLoss: loss,
       config: {
         ...config,
+        steps,
+        checkpointSteps: [...wanted].sort((x, y) => x - y),
         batch: opt.batch,
         lr: opt.lr,
         weightDecay: opt.weightDecay,
@@ -296,7 +291,7 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
         betas: REFERENCE.adamw.betas,
         eps: REFERENCE.adamw.eps,
         headSeed,
-        augmentTrainingBatches: model !== 'cf-ce-head' && scenario.augmentTrainingBatches,
+        augmentTrainingBatches: !features && scenario.augmentTrainingBatches,
       },
       environment: environment(),
     };
@@ -306,14 +301,22 @@ export function runModel(scenario: Scenario, model: ModelName, options: RunOptio
   }
 }
 
-/** cf-ridge: the read-outs are its whole training (charged as trainSec); one 'init' checkpoint. */
+/** The analytic protocol: the read-outs are its whole training (charged as trainSec); one 'init' checkpoint. */
 function runRidge(
   scenario: Scenario,
+  spec: ModelSpec,
   fit: ClosedFormFit,
   features: Features,
-  run: { seed: number; options: RunOptions; timing: RunRecord['timing']; config: Record<string, unknown> },
+  run: {
+    seed: number;
+    options: RunOptions;
+    timing: RunRecord['timing'];
+    config: Record<string, unknown>;
+    b: Budgets;
+    fitCost: RunRecord['fit'];
+  },
 ): RunRecord {
-  const { seed, options, timing, config } = run;
+  const { seed, options, timing, config, b } = run;
   const started = performance.now();
   const trainInputs = readoutInputs(fit, features.train);
   const readout = fitRidgeClassifier(trainInputs, scenario.train.labels, scenario, seed);
@@ -334,19 +337,31 @@ function runRidge(
     timing.evalSec = (performance.now() - evalStart) / 1000;
     const readouts = Object.fromEntries(readout.weights.map((w, l) => [`readouts.${l}`, w]));
     options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature });
-    const wallClockSec = timing.fitSec + timing.featureSec + timing.trainSec;
+    const wallClockSec = timing.initSec + timing.featureSec + timing.trainSec;
+    const initMacs = fitMacs(scenario, fit);
+    const checkpoint: CheckpointRecord = {
+      step: 0,
+      label: 'init',
+      budgetFraction: 0,
+      wallClockSec,
+      computeProxy: spec.compute(b, initMacs, 0, 0),
+      metrics,
+    };
+    options.onCheckpoint?.(checkpoint);
     return {
       scenario: scenario.name,
-      model: 'cf-ridge',
+      model: spec.name,
       seed,
       stepsTotal: 0,
       trainableParams: 0,
       totalParams: encoderParamCount(fit) + readout.weights.reduce((n, w) => n + w.numel(), 0),
-      checkpoints: [{ step: 0, label: 'init', budgetFraction: 0, wallClockSec, metrics }],
+      checkpoints: [checkpoint],
       extra,
       timing,
+      initComputeProxy: initMacs,
+      fit: run.fitCost,
       finalLoss: null,
-      config: { ...config, lambda: REFERENCE.ridge.lambda, temperature: readout.temperature },
+      config: { ...config, steps: 0, lambda: REFERENCE.ridge.lambda, temperature: readout.temperature },
       environment: environment(),
     };
   } finally {

@@ -30,6 +30,7 @@ function row(
     dataset: 'covtype',
     architecture: 'mlp',
     model,
+    fit_fraction: 1,
     seed,
     data_fraction: 1,
     metric_name: 'accuracy',
@@ -46,6 +47,9 @@ function row(
     wall_clock_sec: wall,
     trainable_params: 10,
     total_params: 20,
+    init_sec: 0,
+    init_compute_proxy: 0,
+    fit_rows: null,
   };
 }
 
@@ -108,6 +112,7 @@ test('Pareto front keeps a point only if it beats the best quality so far (per a
   const p = (model: ParetoRow['model'], x: number, v: number, metric: Metric = 'accuracy'): ParetoRow => ({
     scenario: 'covtype_mlp',
     model,
+    fit_fraction: 1,
     checkpoint_label: 'x',
     axis: 'compute',
     x,
@@ -146,6 +151,7 @@ test('transfer seed summary pays the shared cost once', () => {
       dataset: 'covtype',
       architecture: 'mlp' as const,
       model: 'cf-ce-head' as const,
+      fit_fraction: 1,
       seed: 7,
       data_fraction: fraction,
       metric_name: 'accuracy' as const,
@@ -168,14 +174,23 @@ test('transfer seed summary pays the shared cost once', () => {
 
 test('backprop transfer rows are the final checkpoints of its low-data and full runs, only when all fractions exist', () => {
   const result = (regime: 'anytime' | 'low-data', seed: number, fraction: number, metric: number): JobResult => ({
-    job: { id: `${regime}.${seed}.${fraction}`, scenario: 'covtype_mlp', regime, model: 'backprop', seed, fraction },
+    job: {
+      id: `${regime}.${seed}.${fraction}`,
+      scenario: 'covtype_mlp',
+      regime,
+      model: 'backprop',
+      seed,
+      fraction,
+      fitFraction: 1,
+    },
     rows: [
       { ...row('backprop', seed, 1, 4, 0.1, 1, 0.1), data_fraction: fraction },
       { ...row('backprop', seed, 4, 4, metric, 40 * fraction, 4 * fraction), data_fraction: fraction },
     ],
     transfer: null,
     ood: [],
-    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    timing: { init_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    fit: null,
     peak_rss_mb: 0,
     config: {},
     environment: {},

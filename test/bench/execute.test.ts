@@ -40,9 +40,10 @@ test('real jobs on covtype: matched compute, complete rows, no tensors left afte
     nTest: 30,
     classes: 7,
     tokens: 0,
-    dim: 0,
-    readoutDim: 54,
-    depth: 3,
+    dim: 54,
+    closedForm: { depth: 3, heads: 0, landmarks: 0 },
+    fitRows: 60,
+    probeRows: 0,
   });
   const bp = anytime('backprop').rows;
   assert.equal(bp[bp.length - 1]!.step, b.backpropSteps);

@@ -44,6 +44,7 @@ function fakeResult(job: Job): JobResult {
     dataset: job.scenario.split('_')[0]!,
     architecture: job.scenario === 'covtype_mlp' ? ('mlp' as const) : ('transformer' as const),
     model: job.model,
+    fit_fraction: job.fitFraction,
     seed: job.seed,
     data_fraction: job.fraction,
   };
@@ -62,6 +63,9 @@ function fakeResult(job: Job): JobResult {
           wall_clock_sec: step * h,
           trainable_params: 5,
           total_params: 9,
+          init_sec: 0,
+          init_compute_proxy: 0,
+          fit_rows: null,
         }));
   return {
     job,
@@ -78,7 +82,8 @@ function fakeResult(job: Job): JobResult {
             shared_wall_clock_sec: 1,
           }
         : null,
-    timing: { fit_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    timing: { init_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
+    fit: null,
     peak_rss_mb: 1,
     config: {},
     environment: {},

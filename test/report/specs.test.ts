@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { figureSpecs, compileSpec } from '../../src/report/index.ts';
 import { anytimePoints, lowDataPoints } from '../../src/report/data.ts';
-import { MODEL_COLORS } from '../../src/report/style.ts';
+import { MODELS } from '../../src/train/index.ts';
 import { makeResults } from './fixture.ts';
 
 const vlDir = dirname(createRequire(import.meta.url).resolve('vega-lite'));
@@ -51,17 +51,18 @@ test('every figure is schema-valid Vega-Lite and compiles without warnings, one 
   assert.equal(validate({ mark: 'no-such-mark', data: { values: [] } }), false);
 });
 
-test("colours are the issue's per model and every point mark carries the full tooltip", () => {
+test("colours are each model's registry colour and every point mark carries the full tooltip", () => {
   const [anytime] = figureSpecs(makeResults());
   const color = layers(anytime!.spec).find((l) => l.encoding.color)!.encoding.color;
   const byLabel = Object.fromEntries(color.scale.domain.map((d: string, i: number) => [d, color.scale.range[i]]));
+  const colour = (name: string) => MODELS.find((m) => m.name === name)!.colour;
   assert.deepEqual(byLabel, {
-    backprop: MODEL_COLORS.backprop,
-    'CF + fine-tune': '#d62728',
-    'CF + CE head': '#2ca02c',
-    'closed-form ridge': '#9467bd',
+    backprop: colour('backprop'),
+    'CF + fine-tune': colour('cf-finetune'),
+    'CF + CE head': colour('cf-ce-head'),
+    'closed-form ridge': colour('cf-ridge'),
   });
-  assert.equal(MODEL_COLORS.backprop, '#1f77b4');
+  assert.equal(new Set(MODELS.map((m) => m.colour)).size, MODELS.length, 'one distinct colour per model');
   for (const f of figureSpecs(makeResults())) {
     const tipped = layers(f.spec).filter((l) => l.encoding.tooltip);
     assert.ok(tipped.length > 0, `${f.name} has tooltips`);

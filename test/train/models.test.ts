@@ -65,7 +65,11 @@ test('CF MLP at step 0 reproduces the fitted encoder: streams and features (floa
     const model = initClosedFormMlp(new ClosedFormMlp(6, 3, 3, 0), state);
     const { features } = model.layers(s.train.raw);
     assertClose(features[3]!, streams.base.float(), { rtol: 1e-5, atol: 1e-5, what: 'h3 vs the fit base stream' });
-    const expected = encodeFeatures({ kind: 'mlp', state, fitSeconds: 0 }, s.train.raw, 'none');
+    const expected = encodeFeatures(
+      { kind: 'mlp', state, fitSeconds: 0, fitRows: 240, probeRows: 0 },
+      s.train.raw,
+      'none',
+    );
     assertClose(cat(features, 1), expected, { rtol: 1e-5, atol: 1e-5, what: 'features' });
     // weights are copies: changing the model leaves the state alone
     noGrad(() => model.hidden[0]!.weight.zero_());
@@ -85,7 +89,11 @@ test('CF transformer at step 0 reproduces the fitted encoder: token streams, poo
     for (const block of model.blocks) h = block.forward(h);
     assertClose(h, streams.base!, { rtol: 1e-5, atol: 1e-5, what: 'token stream after 3 blocks' });
     const { features, depthLogits } = model.layers(s.train.raw);
-    const expected = encodeFeatures({ kind: 'transformer', state, fitSeconds: 0 }, s.train.raw, 'mean');
+    const expected = encodeFeatures(
+      { kind: 'transformer', state, fitSeconds: 0, fitRows: 96, probeRows: 0 },
+      s.train.raw,
+      'mean',
+    );
     assertClose(cat(features, 1), expected, { rtol: 1e-5, atol: 1e-5, what: 'pooled features' });
     // forward (which skips the unused last block) gives the same logits as layers()
     assertClose(model.forward(s.train.raw)[2]!, depthLogits[2]!, { rtol: 1e-6, atol: 1e-6, what: 'logits' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { REFERENCE } from '../../src/reference.ts';
 import { Generator, F, fromTypedArray, randn, tensor, tidy, type Tensor } from '../../src/torch/index.ts';
 import { fitReadouts, fitTemperature, readoutLogits, runModel } from '../../src/train/index.ts';
-import { disposeScenario, tabularScenario } from './tiny.ts';
+import { disposeScenario, fitOptions, tabularScenario } from './tiny.ts';
 
 type Mat = number[][];
 const fromTensor = (t: Tensor): Mat => t.double().tolist() as Mat;
@@ -87,7 +87,7 @@ test('cf-ridge reaches 100% on a linearly separable tabular set, with no gradien
     6,
     3,
   );
-  const record = runModel(s, 'cf-ridge', { seed: 7 });
+  const record = runModel(s, 'cf-ridge', { seed: 7, fitOptions: fitOptions(s, 7) });
   assert.equal(record.stepsTotal, 0);
   assert.equal(record.trainableParams, 0);
   assert.equal(record.checkpoints.length, 1);

@@ -1,5 +1,7 @@
 // Tiny hand-built scenarios for the train tests: a learnable rule, seeded, a few hundred rows.
 import type { Scenario } from '../../src/data/index.ts';
+import { REFERENCE } from '../../src/reference.ts';
+import type { FitOptions } from '../../src/train/index.ts';
 import { tabularView } from '../../src/data/index.ts';
 import { Generator, randn, tidy, type Tensor } from '../../src/torch/index.ts';
 
@@ -91,4 +93,9 @@ export function tinyTokens(
 
 export function disposeScenario(s: Scenario): void {
   for (const t of [s.train.raw, s.train.labels, s.test.raw, s.test.labels]) t.dispose();
+}
+
+/** The reference's closed-form fit options for a scenario's architecture, with a seed. */
+export function fitOptions(s: Scenario, seed: number): FitOptions {
+  return { seed, ...REFERENCE.closedForm[s.architecture] };
 }

@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import {
   checkConfig,
   defaultConfig,
-  enumerateJobs,
   listFlag,
   mergeResults,
+  parseFitFraction,
   parseShard,
+  planJobs,
   runJobs,
   runMetadata,
   scenarioGroupOpener,
@@ -21,7 +22,7 @@ import {
 } from '../../bench/index.ts';
 import { resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
-import type { ModelName, ReferenceScenario } from '../../reference.ts';
+import { MODELS, MODEL_NAMES } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 
 interface BenchFlags {
@@ -29,6 +30,7 @@ interface BenchFlags {
   seeds?: string;
   regimes?: string;
   models?: string;
+  fitFractions?: string;
   dataDir?: string;
   out: string;
   shard?: string;
@@ -69,10 +71,11 @@ function intList(value: string, name: string): number[] {
 
 export function configFromFlags(flags: BenchFlags): BenchConfig {
   const c = defaultConfig(Boolean(flags.quick));
-  if (flags.scenarios) c.scenarios = listFlag(flags.scenarios, '--scenarios') as ReferenceScenario[];
+  if (flags.scenarios) c.scenarios = listFlag(flags.scenarios, '--scenarios');
   if (flags.seeds) c.seeds = intList(flags.seeds, '--seeds');
   if (flags.regimes) c.regimes = listFlag(flags.regimes, '--regimes') as Regime[];
-  if (flags.models) c.models = listFlag(flags.models, '--models') as ModelName[];
+  if (flags.models) c.models = flags.models.trim() === 'all' ? [...MODEL_NAMES] : listFlag(flags.models, '--models');
+  if (flags.fitFractions) c.fitFractions = listFlag(flags.fitFractions, '--fit-fractions').map(parseFitFraction);
   if (flags.rows) {
     const [nTrain, nTest, ...rest] = intList(flags.rows, '--rows');
     if (nTrain === undefined || nTest === undefined || rest.length) {
@@ -90,7 +93,18 @@ export function registerBench(program: Command): void {
     .option('--scenarios <list>', 'comma-separated scenarios (default: all four)')
     .option('--seeds <list>', 'comma-separated seeds (default: 7,11,19; --quick: 7)')
     .option('--regimes <list>', 'comma-separated of anytime, low-data, transfer, ood (default: all)')
-    .option('--models <list>', 'comma-separated of backprop, cf-finetune, cf-ce-head, cf-ridge (default: all)')
+    .option(
+      '--models <list>',
+      `comma-separated of ${MODELS.map((m) => m.name).join(', ')}, or all ` +
+        `(default: ${MODELS.filter((m) => m.byDefault)
+          .map((m) => m.name)
+          .join(', ')}); a model that does not apply to a scenario is skipped with a line`,
+    )
+    .option(
+      '--fit-fractions <list>',
+      'fractions of the training rows the closed-form fit uses, each a run of every model that reads the fit ' +
+        '(e.g. 1,1/16,auto; default 1, the reference)',
+    )
     .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
     .option('--out <dir>', 'results folder', 'results')
     .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
@@ -104,7 +118,12 @@ export function registerBench(program: Command): void {
       const config = configFromFlags(flags);
       const shard = flags.shard ? parseShard(flags.shard) : null;
       const dataDir = benchDataDir(flags.dataDir, config.quick);
-      const all = enumerateJobs(config);
+      const plan = planJobs(config);
+      const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
+      if (named)
+        for (const skip of plan.skipped)
+          process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
+      const all = plan.jobs;
       const jobs = shard ? shardJobs(all, shard) : all;
       const started = new Date();
       const t0 = performance.now();

@@ -15,7 +15,6 @@ import {
   WIKITEXT2_DOWNLOAD,
   type DownloadSpec,
   type Scenario,
-  type ScenarioName,
 } from '../../data/index.ts';
 import { dispose, tidy, type Tensor } from '../../torch/index.ts';
 import { nonNegativeInt, oneOf } from '../../checks.ts';
@@ -80,18 +79,13 @@ export function registerData(program: Command): void {
       );
       console.log(`data dir ${dataDir}; cache dir ${cacheDir}`);
       const started = performance.now();
-      const failed: ScenarioName[] = [];
+      const failed: string[] = [];
       for (const [i, name] of names.entries()) {
         process.stderr.write(`[${i + 1}/${names.length}] loading ${name} ...\n`);
         const t0 = performance.now();
         let scenario: Scenario;
         try {
-          scenario = await loadScenario(name, dataDir, cacheDir, {
-            covtype_mlp: { seed },
-            cifar100_transformer: { seed },
-            qnli_transformer: { seed },
-            wikitext2_next_token_transformer: { seed },
-          });
+          scenario = await loadScenario(name, { dataDir, cacheDir, seed });
         } catch (err) {
           if (!(err instanceof CfinitError)) throw err; // a bug: stop and show it
           console.error(`cfinit: ${name}: ${err.message}`);

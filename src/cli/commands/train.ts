@@ -3,13 +3,12 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { budgets, proxyInputOf } from '../../bench/proxy.ts';
-import { oneOf } from '../../checks.ts';
-import { loadScenario, resolveCacheDir, resolveDataDir, type Scenario } from '../../data/index.ts';
+import { parseFitFraction } from '../../bench/index.ts';
+import { loadScenario, resolveCacheDir, resolveDataDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
-import { MODELS, REFERENCE, SCENARIOS, type ModelName, type ReferenceScenario } from '../../reference.ts';
+import { REFERENCE } from '../../reference.ts';
 import { serialize, type Tensor } from '../../torch/index.ts';
-import { checkpointStepsFor, defaultSteps, runModel, type RunRecord } from '../../train/index.ts';
+import { MODELS, fitRowsOf, modelSpec, runModel, type ModelSpec, type RunRecord } from '../../train/index.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
 interface TrainFlags {
@@ -17,6 +16,7 @@ interface TrainFlags {
   model: string;
   seed: string;
   steps?: string;
+  fitFraction: string;
   dataDir?: string;
   out?: string;
 }
@@ -30,31 +30,14 @@ function intFlag(value: string, flag: string, min = 0): number {
   return n;
 }
 
-/** --steps checked before any data is read: cf-ridge takes 0 (or none), the others a positive count. */
-function stepsFlag(model: ModelName, flag: string | undefined): number | undefined {
+/** --steps checked before any data is read: an analytic model takes 0 (or none), the others a positive count. */
+function stepsFlag(spec: ModelSpec, flag: string | undefined): number | undefined {
   if (flag === undefined) return undefined;
-  if (model !== 'cf-ridge') return intFlag(flag, '--steps', 1);
+  if (spec.protocol !== 'analytic') return intFlag(flag, '--steps', 1);
   if (intFlag(flag, '--steps') !== 0) {
-    throw new ConfigError(`--steps of cf-ridge must be 0 (it takes no gradient steps), got '${flag}'`);
+    throw new ConfigError(`--steps of ${spec.name} must be 0 (it takes no gradient steps), got '${flag}'`);
   }
   return 0;
-}
-
-/** The step budget: --steps, else the model's own, else (cf-finetune) the benchmark's compute-matched count. */
-function resolveSteps(scenario: Scenario, model: ModelName, flag: number | undefined): number {
-  if (model === 'cf-ridge') return 0;
-  if (flag !== undefined) return flag;
-  if (model === 'cf-finetune') return computeMatchedSteps(scenario);
-  return defaultSteps(scenario, model);
-}
-
-/** floor((backprop − init) / fine-tune step cost) in the benchmark's FLOPs proxy. */
-function computeMatchedSteps(scenario: Scenario): number {
-  const steps = budgets(proxyInputOf(scenario)).fineTuneSteps;
-  if (steps < 1) {
-    throw new ConfigError(`the closed-form fit of ${scenario.name} uses up backprop's whole budget: pass --steps`);
-  }
-  return steps;
 }
 
 /**
@@ -89,42 +72,49 @@ function summary(record: RunRecord): string {
     m.metricName === 'accuracy'
       ? `accuracy ${m.accuracy.toFixed(4)}`
       : `validation cross-entropy ${m.nll.toFixed(4)} (perplexity ${m.perplexity!.toFixed(1)})`;
-  const { fitSec, featureSec, trainSec } = record.timing;
+  const { initSec, featureSec, trainSec } = record.timing;
   return (
     `${record.scenario} ${record.model} seed ${record.seed}: ${metric}, nll ${m.nll.toFixed(4)}, ` +
     `ece ${m.ece.toFixed(4)} ` +
     `after ${record.stepsTotal} steps; wall-clock ${last.wallClockSec.toFixed(2)} s ` +
-    `(fit ${fitSec.toFixed(2)} s, features ${featureSec.toFixed(2)} s, train ${trainSec.toFixed(2)} s)`
+    `(start ${initSec.toFixed(2)} s, features ${featureSec.toFixed(2)} s, train ${trainSec.toFixed(2)} s)`
   );
 }
 
 export function registerTrain(program: Command): void {
+  const models = MODELS.map((m) => `${m.name} (${m.description})`).join('; ');
   program
     .command('train')
     .description('train one model on one scenario; writes <out>/weights.safetensors and <out>/metrics.json')
-    .requiredOption('--scenario <name>', `one of ${SCENARIOS.join(', ')}`)
-    .requiredOption('--model <name>', `one of ${MODELS.join(', ')}`)
+    .requiredOption('--scenario <name>', `one of ${REFERENCE_SCENARIOS.map((e) => e.name).join(', ')}`)
+    .requiredOption('--model <name>', `one of: ${models}`)
     .option('--seed <n>', 'seed of every random draw of the run', String(REFERENCE.seeds[0]))
-    .option('--steps <n>', "step budget (default: the model's reference budget; cf-finetune: compute-matched)")
+    .option('--steps <n>', "step budget (default: the model's own; a finetune start: compute-matched to backprop)")
+    .option('--fit-fraction <f>', 'fraction of the training rows the closed-form fit uses (1, 0.0625, 1/16, auto)', '1')
     .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
     .option('--out <dir>', 'output folder (default: runs/<scenario>-<model>-seed<seed>)')
     .action(async (flags: TrainFlags) => {
-      const name = oneOf(flags.scenario, '--scenario', SCENARIOS) as ReferenceScenario;
-      const model = oneOf(flags.model, '--model', MODELS);
+      const entry = scenarioEntry(flags.scenario, '--scenario');
+      const spec = modelSpec(flags.model, '--model');
+      const model = spec.name;
+      const name = entry.name;
       const seed = intFlag(flags.seed, '--seed');
-      const stepsGiven = stepsFlag(model, flags.steps);
-      const out = flags.out ?? join('runs', `${name}-${model}-seed${seed}`);
+      const steps = stepsFlag(spec, flags.steps);
+      const fitFraction = parseFitFraction(flags.fitFraction);
+      const out = flags.out ?? join('runs', `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`);
       // The run's seed also draws the train/test rows, as the benchmark does for each seed.
-      const scenario = await loadScenario(name, resolveDataDir(flags.dataDir), resolveCacheDir(), { [name]: { seed } });
-      const steps = resolveSteps(scenario, model, stepsGiven);
+      const dataDir = resolveDataDir(flags.dataDir);
+      const scenario = await loadScenario(name, { dataDir, cacheDir: resolveCacheDir(), seed });
+      const fitRows = fitRowsOf(fitFraction, scenario.train.labels.size(0));
 
       let weights: Buffer | null = null;
       let progress: Progress | null = null;
       let started = 0;
       const record = runModel(scenario, model, {
         seed,
-        steps: model === 'cf-ridge' ? undefined : steps,
-        checkpointSteps: checkpointStepsFor(steps, REFERENCE.regimes.anytimeFractions),
+        steps,
+        checkpointFractions: REFERENCE.regimes.anytimeFractions,
+        fitOptions: { seed, ...REFERENCE.closedForm[scenario.architecture], fitRows },
         onProgress: (step, total, loss) => {
           if (!progress) {
             progress = createProgress(`${name} ${model}`, total);

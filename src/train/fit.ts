@@ -62,7 +62,7 @@ export function fitClosedForm(scenario: Scenario, options: FitOptions): ClosedFo
     let rows = n;
     if (wanted === 'auto') {
       const tolerance = options.tolerance ?? REFERENCE.fitSize.tolerance;
-      rows = probeFitRows(views.view1, views.view2, { seed: fitSeed, tolerance }).rows;
+      rows = probeFitRows(views.view1, views.view2, { seed: fitSeed, tolerance, lambda }).rows;
       probeRows = rows;
     } else {
       rows = wanted;

@@ -63,7 +63,8 @@ export interface RunOptions {
   extraEval?: Record<string, Tensor>;
   onProgress?: (step: number, steps: number, loss: number) => void;
   /**
-   * Called once with the final model's tensors (state-dict names; frozen encoder tensors under `encoder.`)
+   * Called once with the final model's tensors (state-dict names; a frozen encoder under `encoder.` in the
+   * fine-tuned model's layout, see layout.ts)
    * and scalar extras (cf-ridge: its temperature), before they are released: save them here.
    */
   onWeights?: (weights: Record<string, Tensor>, scalars: Record<string, number>) => void;

@@ -21,6 +21,7 @@ import {
 import type { CheckpointRecord, ClosedFormFit, EvalMetrics, Features, RunOptions, RunRecord } from './api.ts';
 import { disposeFit, encodeFeatures, extractFeatures, fitClosedForm } from './fit.ts';
 import { checkpointLabel, evaluateLogits } from './metrics.ts';
+import { encoderTensors } from './layout.ts';
 import {
   BackpropMlp,
   ClosedFormMlp,
@@ -352,26 +353,4 @@ function runRidge(
   } finally {
     dispose(readout.weights);
   }
-}
-
-/** The frozen encoder's tensors under `encoder.` names (saved beside a head so the file is a whole model). */
-function encoderTensors(fit: ClosedFormFit): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  if (fit.kind === 'mlp') {
-    out['encoder.initial_mean'] = fit.state.initial.mean;
-    out['encoder.initial_scale'] = fit.state.initial.scale;
-    fit.state.layers.forEach((l, i) => {
-      out[`encoder.layers.${i}.transform`] = l.transform;
-      out[`encoder.layers.${i}.norm_mean`] = l.norm.mean;
-      out[`encoder.layers.${i}.norm_scale`] = l.norm.scale;
-    });
-  } else {
-    fit.state.layers.forEach((l, i) => {
-      out[`encoder.layers.${i}.sigma_inv_sqrt`] = l.attention.sigmaInvSqrt;
-      out[`encoder.layers.${i}.heads`] = l.attention.heads;
-      out[`encoder.layers.${i}.output_map`] = l.attention.outputMap;
-      out[`encoder.layers.${i}.ffn`] = l.ffn;
-    });
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import { CfinitError } from '../errors.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerData } from './commands/data.ts';
+import { registerExport } from './commands/export.ts';
 import { registerReport } from './commands/report.ts';
 import { registerTrain } from './commands/train.ts';
 
@@ -34,6 +35,7 @@ program
 registerBench(program);
 registerInfo(program);
 registerData(program);
+registerExport(program);
 registerReport(program);
 registerTrain(program);
 

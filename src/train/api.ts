@@ -100,7 +100,8 @@ export interface RunOptions {
   /** Called after each evaluated checkpoint (the init row included). */
   onCheckpoint?: (checkpoint: CheckpointRecord) => void;
   /**
-   * Called once with the final model's tensors (state-dict names; frozen encoder tensors under `encoder.`)
+   * Called once with the final model's tensors (state-dict names; a frozen encoder under `encoder.` in the
+   * fine-tuned model's layout, see layout.ts)
    * and scalar extras (cf-ridge: its temperature), before they are released: save them here.
    */
   onWeights?: (weights: Record<string, Tensor>, scalars: Record<string, number>) => void;

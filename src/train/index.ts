@@ -12,6 +12,19 @@ export type {
 } from './api.ts';
 export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm, fitRowsOf } from './fit.ts';
 export {
+  RunFileError,
+  TORCH_EXPORT_FORMAT,
+  TORCH_EXPORT_VERSION,
+  exportRun,
+  readRun,
+  serializeTorchExport,
+  torchExport,
+  type RunFiles,
+  type RunSummary,
+  type TorchExport,
+} from './export.ts';
+export { encoderTensors } from './layout.ts';
+export {
   ECE_BINS,
   PERPLEXITY_CE_CAP,
   accuracy,

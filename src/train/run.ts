@@ -35,6 +35,7 @@ import { checkpointLabel, checkpointStepsFor, evaluateLogits } from './metrics.t
 import { FeatureHead, depthLoss, encoderParamCount, type DepthModel } from './models.ts';
 import { budgets, proxyInputOf, type Budgets, type ClosedFormShape } from './proxy.ts';
 import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, type ModelSpec } from './registry.ts';
+import { encoderTensors } from './layout.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
 /** Rows per forward pass when evaluating. */
@@ -266,7 +267,8 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       });
     }
     timing.evalSec += (performance.now() - evalStart) / 1000;
-    options.onWeights?.({ ...net.stateDict(), ...(features ? encoderTensors(fit!) : {}) }, {});
+    // encoderTensors makes new handles (transposed views, α scalars): released with the scope
+    tidy(() => options.onWeights?.({ ...net.stateDict(), ...(features ? encoderTensors(fit!) : {}) }, {}));
     return {
       scenario: scenario.name,
       model,
@@ -336,7 +338,7 @@ function runRidge(
     }
     timing.evalSec = (performance.now() - evalStart) / 1000;
     const readouts = Object.fromEntries(readout.weights.map((w, l) => [`readouts.${l}`, w]));
-    options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature });
+    tidy(() => options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature }));
     const wallClockSec = timing.initSec + timing.featureSec + timing.trainSec;
     const initMacs = fitMacs(scenario, fit);
     const checkpoint: CheckpointRecord = {
@@ -367,26 +369,4 @@ function runRidge(
   } finally {
     dispose(readout.weights);
   }
-}
-
-/** The frozen encoder's tensors under `encoder.` names (saved beside a head so the file is a whole model). */
-function encoderTensors(fit: ClosedFormFit): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  if (fit.kind === 'mlp') {
-    out['encoder.initial_mean'] = fit.state.initial.mean;
-    out['encoder.initial_scale'] = fit.state.initial.scale;
-    fit.state.layers.forEach((l, i) => {
-      out[`encoder.layers.${i}.transform`] = l.transform;
-      out[`encoder.layers.${i}.norm_mean`] = l.norm.mean;
-      out[`encoder.layers.${i}.norm_scale`] = l.norm.scale;
-    });
-  } else {
-    fit.state.layers.forEach((l, i) => {
-      out[`encoder.layers.${i}.sigma_inv_sqrt`] = l.attention.sigmaInvSqrt;
-      out[`encoder.layers.${i}.heads`] = l.attention.heads;
-      out[`encoder.layers.${i}.output_map`] = l.attention.outputMap;
-      out[`encoder.layers.${i}.ffn`] = l.ffn;
-    });
-  }
-  return out;
 }

@@ -56,6 +56,7 @@ test('npm pack, install into a fresh project: addon builds, npx cfinit --help ru
     'binding.gyp',
     'native/addon.cc',
     'scripts/libtorch.cjs',
+    'python/cfinit_torch.py',
     'LICENSE',
     'README.md',
   ];

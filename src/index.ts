@@ -4,3 +4,5 @@ export * as nn from './nn/index.ts';
 export * as closedform from './closedform/index.ts';
 export * as data from './data/index.ts';
 export * as train from './train/index.ts';
+export * as bench from './bench/index.ts';
+export { REFERENCE, SCENARIOS, SCENARIO_SHAPES } from './reference.ts';

@@ -63,5 +63,23 @@ export function summaryText(r: Results): string {
       out.push(`first to target in wall-clock on ${s}: ${who}`);
     }
   }
+  const sizes = r.fit_sizes.filter((f) => f.data_fraction === 1);
+  if (sizes.some((f) => f.fit_fraction !== 1)) {
+    out.push('', 'Closed-form fit sizes (full data): rows the statistics used and the fit seconds');
+    const header = ['scenario', 'fit', 'seed', 'rows', 'of N', 'fit s'];
+    out.push(
+      table(
+        header,
+        sizes.map((f) => [
+          f.scenario,
+          fitFractionText(f.fit_fraction),
+          String(f.seed),
+          String(f.fit_rows),
+          `${(100 * f.used_fraction).toFixed(1)}%`,
+          secs(f.fit_sec),
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }

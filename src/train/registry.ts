@@ -139,7 +139,7 @@ export function modelSpec(name: string, flag = 'model'): ModelSpec {
 
 /** A fit fraction as people write it: 1/16 for 0.0625, 0.3 otherwise, 'auto'. */
 export function fitFractionText(f: number | 'auto'): string {
-  if (f === 'auto') return 'auto';
+  if (f === 'auto' || f === 1) return String(f);
   const inverse = 1 / f;
   return Number.isInteger(inverse) ? `1/${inverse}` : String(f);
 }

@@ -38,8 +38,8 @@ import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, ty
 import { encoderTensors } from './layout.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
-/** Rows per forward pass when evaluating. */
-const EVAL_BATCH_ROWS = 256;
+/** Rows per forward pass when evaluating (no autograd, so activations of one batch only). */
+const EVAL_BATCH_ROWS = 1024;
 
 /** Node, platform, cores and ATen threads: the environment a record was measured in. */
 export function environment(): Record<string, unknown> {
@@ -87,6 +87,7 @@ function predict(model: DepthModel, inputs: Tensor): Tensor {
       const x = inputs.narrow(0, start, Math.min(EVAL_BATCH_ROWS, inputs.size(0) - start));
       parts.push(
         tidy(() => {
+          if (model.predict) return model.predict(x);
           const logits = model.forward(x);
           return logits[logits.length - 1]!;
         }),

@@ -129,3 +129,19 @@ test('gradients reach every trainable parameter that reaches the loss, and none 
   });
   disposeScenario(s);
 });
+
+test('CF transformer predict (fused kernels, no autograd) equals forward to float32 rounding, α clamped', () => {
+  const s = tinyTokens();
+  tidy(() => {
+    const views = trainPairedViews(s);
+    const { depth, lambda, heads, landmarks } = REFERENCE.closedForm.transformer;
+    const { state } = fitTransformerEncoder({ ...views }, { depth, lambda, heads, landmarks });
+    const model = initClosedFormTransformer(new ClosedFormTransformer(cfShape(16, 2, 'mean'), 3), state);
+    for (const alpha of [0.3, 1.4]) {
+      noGrad(() => model.blocks.forEach((b) => b.attention.mix_scale.fill_(alpha)));
+      const plain = noGrad(() => model.forward(s.test.raw).at(-1)!);
+      assertClose(model.predict(s.test.raw), plain, { rtol: 1e-5, atol: 1e-5, what: `logits at α ${alpha}` });
+    }
+  });
+  disposeScenario(s);
+});

@@ -22,6 +22,7 @@ import {
   modelSpec,
   runBudgets,
   runModel,
+  warmUp,
   type CheckpointRecord,
   type ClosedFormFit,
   type EvalMetrics,
@@ -65,6 +66,7 @@ function disposeScenarioTensors(s: Scenario, shared: boolean): void {
 export function scenarioGroupOpener(config: BenchConfig, dataDir: string, cacheDir: string): GroupOpener {
   return async (name, seed) => {
     const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
+    warmUp(scenario, config.closedForm[scenario.architecture]); // before the first timed job (not charged)
     return new ScenarioGroup(scenario, seed, config);
   };
 }

@@ -101,3 +101,4 @@ export {
   type RidgeReadout,
 } from './ridge.ts';
 export { environment, runBudgets, runModel, stepsFor } from './run.ts';
+export { warmUp } from './warmup.ts';

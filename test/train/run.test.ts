@@ -103,3 +103,13 @@ test('next-token runs pool the last token, report cross-entropy and perplexity; 
   assert.ok(ft.checkpoints.every((c) => c.metrics.perplexity !== null));
   disposeScenario(s);
 });
+
+test('warmUp runs every network on a few rows and leaves no tensor behind', () => {
+  for (const s of [tinyTabular(), tinyTokens()]) {
+    const before = liveTensors();
+    const seconds = warmUp(s, REFERENCE.closedForm[s.architecture]);
+    assert.ok(seconds >= 0);
+    assert.equal(liveTensors(), before);
+    disposeScenario(s);
+  }
+});

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REFERENCE } from '../../src/reference.ts';
 import { liveTensors, tidy } from '../../src/torch/index.ts';
-import { MODEL_NAMES, disposeFit, fitClosedForm, runBudgets, runModel, stepsFor } from '../../src/train/index.ts';
+import {
+  MODEL_NAMES,
+  disposeFit,
+  fitClosedForm,
+  runBudgets,
+  runModel,
+  stepsFor,
+  warmUp,
+} from '../../src/train/index.ts';
 import { disposeScenario, fitOptions, tinyTabular, tinyTokens } from './tiny.ts';
 
 test('a short run lowers the test loss for every gradient-trained model, on an MLP and a transformer scenario', () => {

@@ -2,7 +2,7 @@
 // header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__":
 // {string: string}}, then the raw little-endian tensor bytes, every byte covered exactly once.
 import { readFileSync } from 'node:fs';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../fsio.ts';
 import { native } from './native.ts';
 import { BYTES_PER_ELEMENT, dtypeCode, type DType } from './dtype.ts';
 import { Tensor } from './tensor.ts';
@@ -59,13 +59,13 @@ export function serialize(tensors: TensorMap, metadata: Metadata = {}): Buffer {
   return out;
 }
 
-/** Writes the file atomically (temp file + rename): a crash never leaves a half-written file. */
+/** Writes the file atomically and completely (src/fsio.ts): a crash or a full disk never leaves a short file. */
 export async function saveSafetensors(path: string, tensors: TensorMap, metadata: Metadata = {}): Promise<void> {
-  await writeFileAtomic(path, serialize(tensors, metadata));
+  writeFileAtomic(path, serialize(tensors, metadata));
 }
 
 export function saveSafetensorsSync(path: string, tensors: TensorMap, metadata: Metadata = {}): void {
-  writeFileAtomic.sync(path, serialize(tensors, metadata));
+  writeFileAtomic(path, serialize(tensors, metadata));
 }
 
 function fail(source: string, message: string): never {

@@ -1,15 +1,16 @@
 // cfinit's benchmark floor: jobs, the FLOPs proxy, the job loop, analytics and results.json.
 import { cpus, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { getNumThreads, versions } from '../torch/index.ts';
 import { buildResults } from './analytics.ts';
-import type { BenchConfig } from './config.ts';
+import type { Regime } from './config.ts';
+import { packageVersion } from './identity.ts';
 import type { Results, RunMetadata } from './results.ts';
-import { readJobResults, writeResults, type JobResult } from './store.ts';
+import { readJobResults, writeResults, type ReadJobsOptions, type StoredJob } from './store.ts';
 
 export * from './analytics.ts';
 export * from './config.ts';
 export * from './execute.ts';
+export * from './identity.ts';
 export * from './jobs.ts';
 export * from './proxy.ts';
 export * from './run.ts';
@@ -17,37 +18,56 @@ export * from './store.ts';
 export { summaryText } from './summary.ts';
 export type * from './results.ts';
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
+const byNumber = (a: number, b: number) => a - b;
 
-/** Seeds, fractions, versions, machine and threads of a run (runtime filled in by the caller). */
-export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: number, startedAt: Date): RunMetadata {
+/**
+ * What was aggregated, from the jobs themselves (not from the command line): their seeds, scenarios, models,
+ * fractions, --quick (any quick job makes the whole quick: a quick result is never a full run), versions and
+ * machine; runtime_sec is the jobs' own seconds summed (a re-run that computes nothing leaves it as it was),
+ * started_at the earliest job's start. `regimes` defaults to those the jobs cover (anytime implies ood).
+ */
+export function runMetadata(jobs: readonly StoredJob[], regimes?: readonly Regime[]): RunMetadata {
+  const of = (r: string) => jobs.filter((j) => j.job.regime === r);
+  const env = (k: string) => unique(jobs.map((j) => j.environment[k]).filter((v) => v !== undefined));
+  const ids = jobs.map((j) => j.identity);
+  const covered: Regime[] = [
+    ...(of('anytime').length ? (['anytime', 'ood'] as const) : []),
+    ...(of('low-data').length ? (['low-data'] as const) : []),
+    ...(of('transfer').length ? (['transfer'] as const) : []),
+  ];
+  const starts = jobs.map((j) => Date.parse(j.finished_at) - j.timing.job_sec * 1000).filter(Number.isFinite);
+  const threads = env('threads').filter((t): t is number => typeof t === 'number');
+  const cpu = env('cpuModel');
+  const cores = env('cpus').filter((c): c is number => typeof c === 'number');
   return {
-    seeds: config.seeds,
-    scenarios: config.scenarios,
-    models: config.models,
-    regimes: config.regimes,
+    seeds: unique(jobs.map((j) => j.job.seed)).sort(byNumber),
+    scenarios: unique(jobs.map((j) => j.job.scenario)),
+    models: unique(jobs.map((j) => j.job.model)),
+    regimes: regimes ? [...regimes] : covered,
     fractions: {
-      anytime: config.fractions.anytime,
-      low_data: config.fractions.lowData,
-      low_data_checkpoints: config.fractions.lowDataCheckpoints,
-      transfer: config.fractions.transfer,
+      anytime: unique(ids.flatMap((i) => i.checkpoints.anytime)).sort(byNumber),
+      low_data: unique(of('low-data').map((j) => j.job.fraction)).sort(byNumber),
+      low_data_checkpoints: unique(ids.flatMap((i) => i.checkpoints.lowData)).sort(byNumber),
+      transfer: unique(of('transfer').map((j) => j.job.fraction)).sort(byNumber),
     },
-    quick: config.quick,
-    fit_fractions: config.fitFractions,
-    versions: { cfinit: packageVersion(), libtorch: versions().torch, node: process.version },
+    quick: ids.some((i) => i.quick),
+    fit_fractions: unique(jobs.map((j) => j.job.fitFraction)),
+    versions: {
+      cfinit: unique(ids.map((i) => i.cfinit)).join(', ') || packageVersion(),
+      libtorch: unique(ids.map((i) => i.libtorch)).join(', ') || versions().torch,
+      node: (env('node') as string[]).join(', ') || process.version,
+    },
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
+      cpu: (cpu as string[]).join(', ') || (cpus()[0]?.model ?? 'unknown'),
+      cores: cores.length ? Math.max(...cores) : cpus().length,
       memory_gb: totalmem() / 2 ** 30,
-      platform: process.platform,
+      platform: (env('platform') as string[]).join(', ') || process.platform,
     },
-    threads: getNumThreads(),
-    runtime_sec: runtimeSec,
-    started_at: startedAt.toISOString(),
-    jobs,
+    threads: threads.length ? Math.max(...threads) : getNumThreads(),
+    runtime_sec: jobs.reduce((a, j) => a + j.timing.job_sec, 0),
+    started_at: new Date(starts.length ? Math.min(...starts) : 0).toISOString(),
+    jobs: jobs.length,
   };
 }
 
@@ -55,13 +75,14 @@ export function runMetadata(config: BenchConfig, jobs: number, runtimeSec: numbe
 export function mergeResults(
   dirs: readonly string[],
   outDir: string,
-  metadata: (jobs: JobResult[]) => RunMetadata,
+  options: ReadJobsOptions & { regimes?: readonly Regime[] } = {},
 ): {
   results: Results;
   file: string;
-  jobs: JobResult[];
+  jobs: StoredJob[];
 } {
-  const jobs = readJobResults(dirs);
-  const results = buildResults(jobs, metadata(jobs));
+  const jobs = readJobResults(dirs, options);
+  const results = buildResults(jobs, runMetadata(jobs, options.regimes));
   return { results, file: writeResults(outDir, results), jobs };
 }
+export * from './lock.ts';

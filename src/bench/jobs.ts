@@ -99,13 +99,16 @@ export function estimatedCost(j: Job): number {
   return modelSpec(j.model).estimate(budgets({ ...input, fitRows })) * j.fraction;
 }
 
-/** Parses `i/n` (1 ≤ i ≤ n). */
+/** At most this many shards (more than any plan has jobs; keeps `n` a plain integer). */
+export const MAX_SHARDS = 1_000_000;
+
+/** Parses `i/n` (1 ≤ i ≤ n ≤ MAX_SHARDS; a shard past the job count runs nothing and merges as empty). */
 export function parseShard(value: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const m = /^(\d{1,7})\/(\d{1,7})$/.exec(value.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new ConfigError(`--shard: expected i/n with 1 ≤ i ≤ n (e.g. 2/3), got '${value}'`);
+  if (!m || count < 1 || index < 1 || index > count || count > MAX_SHARDS) {
+    throw new ConfigError(`--shard: expected i/n with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/3), got '${value}'`);
   }
   return { index, count };
 }
@@ -116,11 +119,13 @@ export function parseShard(value: string): { index: number; count: number } {
  */
 export function shardJobs(jobs: readonly Job[], shard: { index: number; count: number }): Job[] {
   const order = [...jobs].sort((a, b) => estimatedCost(b) - estimatedCost(a) || (a.id < b.id ? -1 : 1));
-  const load = new Array<number>(shard.count).fill(0);
+  // shards past the job count get nothing: only min(n, jobs) of them are ever loaded
+  const used = Math.min(shard.count, jobs.length);
+  const load = new Array<number>(used).fill(0);
   const owner = new Map<string, number>();
   for (const j of order) {
     let best = 0;
-    for (let s = 1; s < shard.count; s++) if (load[s]! < load[best]!) best = s;
+    for (let s = 1; s < used; s++) if (load[s]! < load[best]!) best = s;
     load[best] = load[best]! + estimatedCost(j);
     owner.set(j.id, best);
   }

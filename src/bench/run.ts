@@ -1,8 +1,10 @@
-// The job loop: skip finished jobs, open each (scenario, seed) group once, run its jobs in order, write each
-// result atomically as it finishes, close the group before the next one loads.
+// The job loop: skip finished jobs (a valid file of the same fingerprint), open each (scenario, seed) group
+// once, run its jobs in order, write each result atomically as it finishes, close the group before the next
+// one loads. A job file of another configuration, format or a damaged one is recomputed, and the run says so.
 import type { GroupOpener, JobGroup } from './execute.ts';
+import { configFingerprint, type JobIdentity } from './identity.ts';
 import type { Job } from './jobs.ts';
-import { finishedJobIds, writeJobResult, type JobResult } from './store.ts';
+import { jobFile, readJobFile, writeJobResult, type StoredJob } from './store.ts';
 
 /** Where the loop reports position and step (the CLI passes its progress display). */
 export interface ProgressSink {
@@ -12,15 +14,36 @@ export interface ProgressSink {
 export interface RunJobsOptions {
   outDir: string;
   open: GroupOpener;
+  /** The identity (configuration, data, version) of a job's numbers under this run. */
+  identity: (job: Job) => JobIdentity;
   progress?: ProgressSink;
+  /** Called for each job whose existing file is not reused, with why (the CLI prints it). */
+  onRecompute?: (job: Job, reason: string) => void;
   /** Called after each job's file is written. */
-  onJobDone?: (result: JobResult, index: number, total: number) => void;
+  onJobDone?: (result: StoredJob, index: number, total: number) => void;
+}
+
+/** Whether the job's file is a finished job of this identity; else why not (null: no file). */
+export function jobStatus(outDir: string, job: Job, identity: JobIdentity): { done: boolean; reason: string | null } {
+  const read = readJobFile(jobFile(outDir, job.id), job.id);
+  if (read.state === 'absent') return { done: false, reason: null };
+  if (read.state === 'invalid') return { done: false, reason: `its file ${read.reason}` };
+  if (read.stored.fingerprint !== configFingerprint(identity)) {
+    const diff = (Object.keys(identity) as (keyof JobIdentity)[]).filter(
+      (k) => JSON.stringify(identity[k]) !== JSON.stringify(read.stored.identity[k]),
+    );
+    return { done: false, reason: `its file was computed under another configuration (${diff.join(', ')} differ)` };
+  }
+  return { done: true, reason: null };
 }
 
 /** Runs the jobs not yet finished in outDir; returns the ids it ran. */
 export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Promise<string[]> {
-  const done = finishedJobIds(options.outDir);
-  const todo = jobs.filter((j) => !done.has(j.id));
+  const todo = jobs.filter((j) => {
+    const status = jobStatus(options.outDir, j, options.identity(j));
+    if (status.reason) options.onRecompute?.(j, status.reason);
+    return !status.done;
+  });
   const skipped = jobs.length - todo.length;
   const ran: string[] = [];
   let group: JobGroup | null = null;
@@ -40,10 +63,10 @@ export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Pr
         const label = `${position}/${jobs.length} ${job.id}`;
         options.progress?.update(position - 1, { job: label, step: `${step}/${steps}` });
       });
-      writeJobResult(options.outDir, result);
+      const stored = writeJobResult(options.outDir, result, options.identity(job));
       ran.push(job.id);
       options.progress?.update(position, { job: `${position}/${jobs.length} ${job.id}` });
-      options.onJobDone?.(result, position, jobs.length);
+      options.onJobDone?.(stored, position, jobs.length);
     }
   } finally {
     group?.close();

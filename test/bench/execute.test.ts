@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import {
+  benchIdentity,
   budgets,
   checkConfig,
   defaultConfig,
@@ -29,7 +30,11 @@ test('real jobs on covtype: matched compute, complete rows, no tensors left afte
   });
   const jobs = enumerateJobs(config);
   const live = liveTensors();
-  await runJobs(jobs, { outDir: tmp, open: scenarioGroupOpener(config, join(root, 'samples'), join(tmp, 'cache')) });
+  await runJobs(jobs, {
+    outDir: tmp,
+    open: scenarioGroupOpener(config, join(root, 'samples'), join(tmp, 'cache')),
+    identity: benchIdentity(config, join(root, 'samples')),
+  });
   assert.equal(liveTensors(), live, 'tensors left alive after the jobs');
   const results = readJobResults([tmp]);
   assert.equal(results.length, jobs.length);

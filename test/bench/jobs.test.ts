@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
+  benchIdentity,
   buildResults,
   checkConfig,
   defaultConfig,
@@ -16,98 +17,17 @@ import {
   runMetadata,
   shardJobs,
   validateResults,
-  type CheckpointRow,
-  type GroupOpener,
-  type Job,
-  type JobResult,
 } from '../../src/bench/index.ts';
-import { checkpointLabel } from '../../src/train/index.ts';
+import { fakeOpener } from './fake.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cfinit-bench-jobs-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A deterministic stand-in for a trained job: metric and compute depend only on the job. */
-function fakeResult(job: Job): JobResult {
-  const h = [...job.id].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 997, 7) / 997;
-  const cls = job.scenario !== 'wikitext2_next_token_transformer';
-  const metric = (x: number) => ({
-    metric_name: cls ? ('accuracy' as const) : ('validation_cross_entropy' as const),
-    metric_value: cls ? x : 5 + x,
-    accuracy: x,
-    nll: 1 + x,
-    ece: 0.1,
-    perplexity: cls ? null : Math.exp(5 + x),
-  });
-  const key = {
-    scenario: job.scenario,
-    dataset: job.scenario.split('_')[0]!,
-    architecture: job.scenario === 'covtype_mlp' ? ('mlp' as const) : ('transformer' as const),
-    model: job.model,
-    fit_fraction: job.fitFraction,
-    seed: job.seed,
-    data_fraction: job.fraction,
-  };
-  const steps = 4;
-  const rows: CheckpointRow[] =
-    job.regime === 'transfer'
-      ? []
-      : [1, 2, 4].map((step) => ({
-          ...key,
-          ...metric((h * step) / 4),
-          budget_fraction: step / steps,
-          checkpoint_label: checkpointLabel(step, steps),
-          step,
-          steps_total: steps,
-          total_compute_proxy: 100 * step,
-          wall_clock_sec: step * h,
-          trainable_params: 5,
-          total_params: 9,
-          init_sec: 0,
-          init_compute_proxy: 0,
-          fit_rows: null,
-        }));
-  return {
-    job,
-    rows,
-    ood:
-      job.regime === 'anytime'
-        ? [{ ...key, ...metric(h / 2), variant: 'noise', in_distribution_value: h, delta: -h / 2 }]
-        : [],
-    transfer:
-      job.regime === 'transfer'
-        ? {
-            row: { ...key, ...metric(h), total_compute_proxy: 10, wall_clock_sec: h },
-            shared_compute_proxy: 50,
-            shared_wall_clock_sec: 1,
-          }
-        : null,
-    timing: { init_sec: 0, feature_sec: 0, train_sec: 0, eval_sec: 0, job_sec: 0 },
-    fit: null,
-    peak_rss_mb: 1,
-    config: {},
-    environment: {},
-  };
-}
-
-/** An opener that records every job it runs and every group it opens; `failOn` throws inside that job. */
-function fakeOpener(log: { ran: string[]; opened: string[]; closed: number }, failOn?: string): GroupOpener {
-  return async (scenario, seed) => {
-    log.opened.push(`${scenario}/${seed}`);
-    return {
-      run: (job, onStep) => {
-        onStep(1, 4);
-        if (job.id === failOn) throw new Error('killed inside the job');
-        log.ran.push(job.id);
-        return fakeResult(job);
-      },
-      close: () => void log.closed++,
-    };
-  };
-}
-
 const config = checkConfig({ ...defaultConfig(), seeds: [7, 11] });
 const jobs = enumerateJobs(config);
+const samples = join(import.meta.dirname, '..', '..', 'samples');
+const identity = benchIdentity(config, samples);
 
 test('jobs: one per (scenario, regime, model, seed, fraction), stable unique ids, grouped by scenario and seed', () => {
   // anytime 4 models + low-data 2 fractions × 4 + transfer 3 fractions × 3 cf models, per scenario and seed
@@ -126,7 +46,7 @@ test('resume: a failure inside a job keeps every finished file whole and the rer
   const out = join(tmp, 'resume');
   const subset = jobs.slice(0, 10);
   const first = { ran: [] as string[], opened: [] as string[], closed: 0 };
-  const failing = runJobs(subset, { outDir: out, open: fakeOpener(first, subset[6]!.id) });
+  const failing = runJobs(subset, { outDir: out, identity, open: fakeOpener(first, subset[6]!.id) });
   await assert.rejects(failing, /killed inside the job/);
   assert.equal(first.closed, first.opened.length, 'the group is closed even when a job fails');
   const files = readdirSync(join(out, 'jobs'));
@@ -139,14 +59,14 @@ test('resume: a failure inside a job keeps every finished file whole and the rer
   );
   for (const f of files) JSON.parse(readFileSync(join(out, 'jobs', f), 'utf8'));
   const second = { ran: [] as string[], opened: [] as string[], closed: 0 };
-  await runJobs(subset, { outDir: out, open: fakeOpener(second) });
+  await runJobs(subset, { outDir: out, identity, open: fakeOpener(second) });
   assert.deepEqual(
     second.ran,
     subset.slice(6).map((j) => j.id),
     'only the unfinished jobs run again',
   );
   const third = { ran: [] as string[], opened: [] as string[], closed: 0 };
-  await runJobs(subset, { outDir: out, open: fakeOpener(third) });
+  await runJobs(subset, { outDir: out, identity, open: fakeOpener(third) });
   assert.deepEqual([third.ran, third.opened], [[], []], 'a complete dir runs nothing and loads nothing');
 });
 
@@ -158,12 +78,11 @@ test('shards 1/3, 2/3, 3/3 cover every job once, balance cost, and merge to the 
   assert.ok(shards.every((s) => s.length > 0));
   const dirs = [1, 2, 3].map((i) => join(tmp, `shard${i}`));
   for (const [i, s] of shards.entries()) {
-    await runJobs(s, { outDir: dirs[i]!, open: fakeOpener({ ran: [], opened: [], closed: 0 }) });
+    await runJobs(s, { outDir: dirs[i]!, identity, open: fakeOpener({ ran: [], opened: [], closed: 0 }) });
   }
-  await runJobs(jobs, { outDir: join(tmp, 'whole'), open: fakeOpener({ ran: [], opened: [], closed: 0 }) });
-  const meta = runMetadata(config, jobs.length, 0, new Date(0));
-  const merged = buildResults(readJobResults(dirs), meta);
-  const whole = buildResults(readJobResults([join(tmp, 'whole')]), meta);
+  await runJobs(jobs, { outDir: join(tmp, 'whole'), identity, open: fakeOpener({ ran: [], opened: [], closed: 0 }) });
+  const merged = buildResults(readJobResults(dirs), runMetadata(readJobResults(dirs)));
+  const whole = buildResults(readJobResults([join(tmp, 'whole')]), runMetadata(readJobResults(dirs)));
   validateResults(JSON.parse(JSON.stringify(whole)));
   assert.deepEqual(merged, whole);
   assert.ok(whole.transfer_seed_summary.length > 0 && whole.compute_to_target_summary.length > 0);

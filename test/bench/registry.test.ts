@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import {
+  benchIdentity,
   checkConfig,
   defaultConfig,
   enumerateJobs,
@@ -45,7 +46,11 @@ test('seed-7 covtype quick run: the four reference models give the recorded fina
   assert.deepEqual(jobs.map((j) => j.id).sort(), Object.keys(fixture.jobs).sort(), 'job ids unchanged');
   const out = join(tmp, 'regression');
   const live = liveTensors();
-  await runJobs(jobs, { outDir: out, open: scenarioGroupOpener(config, join(root, 'samples'), join(tmp, 'cache')) });
+  await runJobs(jobs, {
+    outDir: out,
+    open: scenarioGroupOpener(config, join(root, 'samples'), join(tmp, 'cache')),
+    identity: benchIdentity(config, join(root, 'samples')),
+  });
   assert.equal(liveTensors(), live, 'tensors left alive after the jobs');
   for (const r of readJobResults([out])) {
     const want = fixture.jobs[r.job.id]!;
@@ -111,6 +116,7 @@ test('a 1/16 fit uses ⌈N/16⌉ rows, costs less in the proxy and leaves cf-fin
   await runJobs(enumerateJobs(config), {
     outDir: out,
     open: scenarioGroupOpener(config, join(root, 'samples'), join(tmp, 'cache')),
+    identity: benchIdentity(config, join(root, 'samples')),
   });
   const results = readJobResults([out]);
   const job = (model: string, f: number | 'auto'): JobResult =>

@@ -2,9 +2,11 @@
 // `cfinit bench merge <dirs…>`: the analytics over job files from several (sharded) runs.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  acquireLock,
+  benchIdentity,
   checkConfig,
   defaultConfig,
   listFlag,
@@ -13,15 +15,16 @@ import {
   parseShard,
   planJobs,
   runJobs,
-  runMetadata,
   scenarioGroupOpener,
   shardJobs,
   summaryText,
+  JOBS_DIR,
   type BenchConfig,
   type Regime,
 } from '../../bench/index.ts';
 import { resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
+import { makeDir } from '../../fsio.ts';
 import { MODELS, MODEL_NAMES } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 
@@ -116,36 +119,47 @@ export function registerBench(program: Command): void {
     )
     .action(async (flags: BenchFlags) => {
       const config = configFromFlags(flags);
-      const shard = flags.shard ? parseShard(flags.shard) : null;
       const dataDir = benchDataDir(flags.dataDir, config.quick);
       const plan = planJobs(config);
+      const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
       const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
       if (named)
         for (const skip of plan.skipped)
           process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
       const all = plan.jobs;
       const jobs = shard ? shardJobs(all, shard) : all;
-      const started = new Date();
-      const t0 = performance.now();
-      const progress = createProgress('bench', jobs.length);
       const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
-      process.stderr.write(
-        `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
-      );
+      const release = acquireLock(flags.out);
       try {
-        const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
-        await runJobs(jobs, { outDir: flags.out, open, progress });
+        const identity = benchIdentity(config, dataDir);
+        process.stderr.write(
+          `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
+        );
+        const progress = createProgress('bench', jobs.length);
+        try {
+          const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
+          await runJobs(jobs, {
+            outDir: flags.out,
+            open,
+            identity,
+            progress,
+            onRecompute: (job, reason) => process.stderr.write(`cfinit bench: recomputing ${job.id}: ${reason}\n`),
+          });
+        } finally {
+          progress.stop();
+        }
+        if (shard) {
+          makeDir(join(flags.out, JOBS_DIR)); // an empty shard still merges
+          process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
+          return;
+        }
+        // this run's jobs only (the folder may hold others), all of this configuration (resume made sure)
+        const only = new Set(jobs.map((j) => j.id));
+        const { results, file } = mergeResults([flags.out], flags.out, { only, regimes: config.regimes });
+        process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
       } finally {
-        progress.stop();
+        release();
       }
-      if (shard) {
-        process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
-        return;
-      }
-      const runtime = (performance.now() - t0) / 1000;
-      const metadata = (js: unknown[]) => runMetadata(config, js.length, runtime, started);
-      const { results, file } = mergeResults([flags.out], flags.out, metadata);
-      process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
     });
 
   bench
@@ -153,23 +167,18 @@ export function registerBench(program: Command): void {
     .description('build results.json from the job files of one or more results dirs (e.g. the shards of a run)')
     .argument('<dirs...>', 'results dirs holding jobs/')
     .option('--out <dir>', 'where to write results.json (default: the first dir)')
-    .option('--quick', 'the dirs hold a --quick run (recorded in the metadata)')
-    .action((dirs: string[], own: { out?: string; quick?: boolean }, cmd: Command) => {
-      // `bench` declares --out and --quick too, and commander hands them to it: take them from there when given.
+    .option(
+      '--allow-mixed',
+      'merge jobs computed under different configurations (rows, --quick, data, version); ' +
+        'the metadata then lists every version and any --quick job marks the whole as quick',
+    )
+    .action((dirs: string[], own: { out?: string; allowMixed?: boolean }, cmd: Command) => {
+      // `bench` declares --out too, and commander hands it to it: take it from there when given.
       const parent = cmd.parent!;
       const given = (k: string) => (parent.getOptionValueSource(k) === 'cli' ? parent.opts()[k] : undefined);
-      const flags = { out: own.out ?? (given('out') as string | undefined), quick: own.quick ?? given('quick') };
-      const out = flags.out ?? dirs[0]!;
-      const started = new Date();
-      const { results, file } = mergeResults(dirs, out, (js) => {
-        const c = defaultConfig(Boolean(flags.quick));
-        const has = <T>(xs: T[]) => [...new Set(xs)];
-        c.scenarios = has(js.map((j) => j.job.scenario));
-        c.seeds = has(js.map((j) => j.job.seed)).sort((a, b) => a - b);
-        c.models = has(js.map((j) => j.job.model));
-        const runtime = js.reduce((a, j) => a + j.timing.job_sec, 0);
-        return runMetadata(c, js.length, runtime, started);
-      });
+      const out = own.out ?? (given('out') as string | undefined) ?? dirs[0]!;
+      // what was merged is read from the jobs (seeds, models, --quick, versions), never from flags
+      const { results, file } = mergeResults(dirs, out, { allowMixed: Boolean(own.allowMixed) });
       process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
     });
 }

@@ -1,0 +1,211 @@
+// A stored job result is keyed by everything that produced it: resume recomputes a job of another
+// configuration (and says why), merge refuses mixed configurations and disagreeing duplicates, a damaged job
+// file is never "finished", metadata describes the jobs merged. One bench per results folder (a lock).
+// A re-run that computes nothing leaves results.json as it was.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  acquireLock,
+  benchIdentity,
+  checkConfig,
+  configFingerprint,
+  defaultConfig,
+  enumerateJobs,
+  jobFile,
+  LockError,
+  LOCK_FILE,
+  mergeResults,
+  parseShard,
+  readJobResults,
+  ResultsError,
+  runJobs,
+  shardJobs,
+  type BenchConfig,
+  type Job,
+} from '../../src/bench/index.ts';
+import { FileWriteError } from '../../src/fsio.ts';
+import { fakeOpener } from '../bench/fake.ts';
+import { tempDir, write } from '../data/fixtures.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const samples = join(root, 'samples');
+const BIN = join(root, 'bin', 'cfinit.js');
+const tmp = tempDir('h19-bench');
+const log = () => ({ ran: [] as string[], opened: [] as string[], closed: 0 });
+
+const base = (over: Partial<BenchConfig> = {}) =>
+  checkConfig({ ...defaultConfig(true), scenarios: ['covtype_mlp'], models: ['backprop', 'cf-ridge'], ...over });
+
+async function run(config: BenchConfig, out: string, dataDir = samples, jobs: Job[] = enumerateJobs(config)) {
+  const l = log();
+  const recomputed: string[] = [];
+  await runJobs(jobs, {
+    outDir: out,
+    open: fakeOpener(l),
+    identity: benchIdentity(config, dataDir),
+    onRecompute: (job, reason) => recomputed.push(`${job.id}: ${reason}`),
+  });
+  return { ran: l.ran, recomputed };
+}
+
+test('resume recomputes (and says so) jobs of other --rows, --quick, data or format; reuses matching ones', async () => {
+  const out = join(tmp, 'resume');
+  const config = base();
+  const jobs = enumerateJobs(config);
+  assert.equal((await run(config, out)).ran.length, jobs.length);
+  assert.deepEqual(await run(config, out), { ran: [], recomputed: [] }, 'same configuration: nothing to do');
+
+  const rows = await run(base({ rows: { nTrain: 300, nTest: 200 } }), out);
+  assert.equal(rows.ran.length, jobs.length);
+  assert.match(rows.recomputed[0]!, /computed under another configuration \(rows differ\)/);
+
+  const full = await run(base({ quick: false, rows: { nTrain: 300, nTest: 200 } }), out);
+  assert.match(full.recomputed[0]!, /\(quick differ\)/);
+
+  const data = tempDir('h19-data');
+  cpSync(samples, data, { recursive: true });
+  await run(config, out, data); // same bytes elsewhere: same fingerprint once the rows match again
+  const otherData = tempDir('h19-data2');
+  cpSync(samples, otherData, { recursive: true });
+  const csv = join(otherData, 'covtype', 'covtype-sample-1k.csv');
+  writeFileSync(csv, readFileSync(csv, 'utf8').replace(/\n\d/, '\n9'));
+  assert.match((await run(config, out, otherData)).recomputed[0]!, /\(data differ\)/);
+});
+
+test('an empty, truncated, null, renamed or old-format job file is not "finished": it is recomputed', async () => {
+  const out = join(tmp, 'damaged');
+  const config = base();
+  const [a, b, c, d, e] = enumerateJobs(config);
+  await run(config, out);
+  writeFileSync(jobFile(out, a!.id), '');
+  const text = readFileSync(jobFile(out, b!.id), 'utf8');
+  writeFileSync(jobFile(out, b!.id), text.slice(0, text.length >> 1));
+  writeFileSync(jobFile(out, c!.id), 'null\n');
+  writeFileSync(jobFile(out, d!.id), readFileSync(jobFile(out, e!.id))); // job e's content under d's name
+  const old = JSON.parse(readFileSync(jobFile(out, e!.id), 'utf8'));
+  delete old.format;
+  writeFileSync(jobFile(out, e!.id), JSON.stringify(old));
+  const again = await run(config, out);
+  assert.deepEqual(again.ran.sort(), [a, b, c, d, e].map((j) => j!.id).sort());
+  assert.match(again.recomputed.join('\n'), /not JSON \(empty\)/);
+  assert.match(again.recomputed.join('\n'), new RegExp(`holds job '${e!.id.replace(/\./g, '\\.')}', not`));
+  assert.match(again.recomputed.join('\n'), /job file format 1, expected 2/);
+  assert.match(again.recomputed.join('\n'), /does not match the job file schema/);
+});
+
+test('merge refuses mixed configurations and disagreeing duplicates; --allow-mixed marks quick; metadata from jobs', async () => {
+  const quick = join(tmp, 'm-quick');
+  const full = join(tmp, 'm-full');
+  const seeds11 = join(tmp, 'm-11');
+  await run(base({ seeds: [7] }), quick);
+  await run(base({ seeds: [11], quick: false, rows: { nTrain: 400, nTest: 200 } }), full);
+  assert.throws(
+    () => readJobResults([quick, full]),
+    (err: Error) =>
+      err instanceof ResultsError && /different configurations \(quick differ\).*--allow-mixed/.test(err.message),
+  );
+  const mixed = mergeResults([quick, full], join(tmp, 'm-out'), { allowMixed: true });
+  assert.equal(mixed.results.metadata.quick, true, 'a quick job makes the merge quick');
+  assert.deepEqual(mixed.results.metadata.seeds, [7, 11]);
+  assert.deepEqual(mixed.results.metadata.models, ['backprop', 'cf-ridge']);
+
+  // same job, same config, different numbers: refused whichever comes first
+  await run(base({ seeds: [11] }), seeds11);
+  const id = enumerateJobs(base({ seeds: [11] }))[0]!.id;
+  const copy = join(tmp, 'm-copy');
+  cpSync(seeds11, copy, { recursive: true });
+  const stored = JSON.parse(readFileSync(jobFile(copy, id), 'utf8'));
+  stored.rows[0].metric_value = 0.123456;
+  writeFileSync(jobFile(copy, id), JSON.stringify(stored));
+  assert.throws(
+    () => readJobResults([seeds11, copy]),
+    (err: Error) => err instanceof ResultsError && /hold different results for job/.test(err.message),
+  );
+  cpSync(seeds11, copy, { recursive: true });
+  assert.equal(readJobResults([seeds11, copy]).length, enumerateJobs(base({ seeds: [11] })).length);
+});
+
+test('a no-op re-run keeps results.json as it was (runtime_sec included): same inode, mtime and bytes', async () => {
+  const out = join(tmp, 'noop');
+  const config = base();
+  await run(config, out);
+  const first = mergeResults([out], out, { regimes: config.regimes });
+  const before = statSync(first.file);
+  const text = readFileSync(first.file, 'utf8');
+  await new Promise((r) => setTimeout(r, 20));
+  await run(config, out);
+  const second = mergeResults([out], out, { regimes: config.regimes });
+  assert.equal(second.results.metadata.runtime_sec, first.results.metadata.runtime_sec);
+  const after = statSync(second.file);
+  assert.deepEqual([after.ino, after.mtimeMs], [before.ino, before.mtimeMs]);
+  assert.equal(readFileSync(second.file, 'utf8'), text);
+});
+
+test('results.json or a job file as a symbolic link is refused, the linked file untouched', async () => {
+  const out = join(tmp, 'links');
+  const config = base();
+  await run(config, out);
+  const precious = write(join(tempDir('h19-precious'), 'keep.json'), 'keep');
+  symlinkSync(precious, join(out, 'results.json'));
+  assert.throws(
+    () => mergeResults([out], out),
+    (err: Error) => err instanceof FileWriteError && /results\.json: is a symbolic link/.test(err.message),
+  );
+  assert.equal(readFileSync(precious, 'utf8'), 'keep');
+});
+
+test('the bench lock: a live holder is a one-line error, a stale (killed) one is taken over', () => {
+  const out = join(tmp, 'lock');
+  const release = acquireLock(out);
+  assert.throws(
+    () => acquireLock(out),
+    (err: Error) => err instanceof LockError && new RegExp(`pid ${process.pid}`).test(err.message),
+  );
+  release();
+  const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout);
+  writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), started: 'then' }));
+  acquireLock(out)();
+  writeFileSync(join(out, LOCK_FILE), ''); // killed while taking it
+  acquireLock(out)();
+});
+
+test('cfinit bench on a folder another bench holds: exit 1, one line, nothing computed', async () => {
+  const out = join(tmp, 'lock-cli');
+  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  try {
+    write(join(out, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), started: 'now' }));
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--quick', '--data-dir', samples, '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, CFINIT_DEBUG: '' },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`another cfinit bench \\(pid ${sleeper.pid}`));
+  } finally {
+    sleeper.kill();
+  }
+});
+
+test('--shard: absurd or empty values are one-line errors; more shards than jobs give empty shards', () => {
+  for (const bad of ['1/99999999999999999999', '', '0/3', '2/1', '1/2000000']) {
+    assert.throws(() => parseShard(bad), /--shard: expected i\/n/);
+  }
+  const jobs = enumerateJobs(base());
+  const shards = Array.from({ length: jobs.length + 3 }, (_, i) =>
+    shardJobs(jobs, parseShard(`${i + 1}/${jobs.length + 3}`)),
+  );
+  assert.equal(shards.flat().length, jobs.length);
+  assert.deepEqual(shards.slice(jobs.length).flat(), []);
+  assert.equal(shardJobs(jobs, parseShard('5/1000000')).length, 1, 'n bounded by the job count in the split');
+});
+
+test('configFingerprint is independent of key order and changes with any value', () => {
+  assert.equal(configFingerprint({ a: 1, b: { c: [1, 2] } }), configFingerprint({ b: { c: [1, 2] }, a: 1 }));
+  assert.notEqual(configFingerprint({ a: 1 }), configFingerprint({ a: 2 }));
+  assert.match(configFingerprint({}), /^[0-9a-f]{32}$/);
+});

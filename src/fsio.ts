@@ -101,17 +101,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, fs: FsL
     }
     fileError(err, path, 'write the file');
   }
+  syncDir(dirname(path), fs);
+}
+
+/** fsync a folder (makes a rename in it durable). */
+export function syncDir(dir: string, fs: Pick<FsLayer, 'openSync' | 'fsyncSync' | 'closeSync'> = nodeFs): void {
   try {
-    const dir = fs.openSync(dirname(path), 'r');
+    const fd = fs.openSync(dir, 'r');
     try {
-      fs.fsyncSync(dir);
+      fs.fsyncSync(fd);
     } finally {
-      fs.closeSync(dir);
+      fs.closeSync(fd);
     }
   } catch (err) {
     // the rename is done; a folder that cannot be opened for fsync (some filesystems) still holds the file
     if (errnoCode(err) !== 'EISDIR' && errnoCode(err) !== 'EINVAL' && errnoCode(err) !== 'EACCES') {
-      fileError(err, dirname(path), 'flush the folder');
+      fileError(err, dir, 'flush the folder');
     }
   }
 }

@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prepareRunFolder, writeRunFiles } from '../../src/cli/commands/train.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { tempDir, write } from '../data/fixtures.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cfinit.js');
@@ -64,4 +66,65 @@ test('a failure to start (a broken native addon) is reported as a bug with its s
     run.stderr.some((l) => STACK_LINE.test(l)),
     run.stderr.join('\n'),
   );
+});
+
+test('train --out never deletes what is not a run: a file, a folder with other files, ., and an empty value', () => {
+  const root = tempDir('h19-train-out');
+  const file = write(join(root, 'notes.txt'), 'mine');
+  const folder = join(root, 'project');
+  write(join(folder, 'thesis.tex'), 'mine too');
+  write(join(folder, 'metrics.json'), '{}');
+  const files = { 'weights.safetensors': new Uint8Array([1]), 'metrics.json': '{"v":1}\n' };
+  const refused = (out: string, pattern: RegExp) =>
+    assert.throws(
+      () => writeRunFiles(out, files),
+      (err: Error) => err instanceof ConfigError && pattern.test(err.message) && !err.message.includes('\n'),
+    );
+  refused(file, /notes\.txt: exists and is not a folder/);
+  refused(folder, /project: holds files that are not a run's \(thesis\.tex\)/);
+  refused('', /--out: got ''/);
+  const cwd = process.cwd();
+  process.chdir(folder);
+  try {
+    refused('.', /is the working folder or contains it/);
+    refused('..', /is the working folder or contains it/);
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'mine');
+  assert.equal(readFileSync(join(folder, 'thesis.tex'), 'utf8'), 'mine too');
+  // an empty folder and a previous run are replaced
+  mkdirSync(join(root, 'empty'));
+  writeRunFiles(join(root, 'empty'), files);
+  writeRunFiles(join(root, 'empty'), { ...files, 'metrics.json': '{"v":2}\n' });
+  assert.deepEqual(readdirSync(join(root, 'empty')).sort(), ['metrics.json', 'weights.safetensors']);
+  assert.equal(readFileSync(join(root, 'empty', 'metrics.json'), 'utf8'), '{"v":2}\n');
+  // through the command: the same one line, exit 1, before any data is read
+  const run = cfinit(['train', '--scenario', 'covtype_mlp', '--model', 'cf-ridge', '--out', folder]);
+  assert.equal(run.status, 1);
+  assert.deepEqual(run.stderr.length, 1, run.stderr.join('\n'));
+  assert.match(run.stderr[0]!, /project: holds files that are not a run's/);
+  const empty = cfinit(['train', '--scenario', 'covtype_mlp', '--model', 'cf-ridge', '--out', '']);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr[0]!, /--out: got ''/);
+});
+
+test('a train killed between its two renames: the next start restores the previous run (or removes it when done)', () => {
+  const root = tempDir('h19-train-killed');
+  const out = join(root, 'run');
+  const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  // killed after moving the old run aside, before moving the new one in
+  write(join(root, `.run.partial-${deadPid}.old`, 'metrics.json'), '{"v":"old"}\n');
+  write(join(root, `.run.partial-${deadPid}`, 'metrics.json'), '{"v":"half"}\n');
+  prepareRunFolder(out);
+  assert.deepEqual(readdirSync(root), ['run']);
+  assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), '{"v":"old"}\n');
+  // killed after the swap, before removing the old run: it goes
+  write(join(root, `.run.partial-${deadPid}.old`, 'metrics.json'), '{"v":"older"}\n');
+  write(join(root, `.run.partial-${deadPid}.old`, 'thesis.tex'), 'not ours: kept');
+  write(join(root, `.other.partial-${deadPid}.old`, 'metrics.json'), '{}');
+  writeRunFiles(out, { 'metrics.json': '{"v":"new"}\n' });
+  assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), '{"v":"new"}\n');
+  assert.ok(existsSync(join(root, `.run.partial-${deadPid}.old`, 'thesis.tex')), 'a folder with other files stays');
+  assert.ok(existsSync(join(root, `.other.partial-${deadPid}.old`)), "another target's leftovers stay");
 });

@@ -1,11 +1,13 @@
 // `cfinit train`: one model on one scenario, to its step budget. Shows a progress bar, prints the final
 // metric, and writes <out>/weights.safetensors and <out>/metrics.json (the RunRecord) atomically as a pair.
 import type { Command } from 'commander';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parseFitFraction } from '../../bench/index.ts';
 import { loadScenario, resolveCacheDir, resolveDataDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
+import { fileError, makeDir, syncDir, writeFileAtomic } from '../../fsio.ts';
+import { isProcessAlive } from '../../staging.ts';
 import { REFERENCE } from '../../reference.ts';
 import { serialize, type Tensor } from '../../torch/index.ts';
 import { MODELS, fitRowsOf, modelSpec, runModel, type ModelSpec, type RunRecord } from '../../train/index.ts';
@@ -40,28 +42,116 @@ function stepsFlag(spec: ModelSpec, flag: string | undefined): number | undefine
   return 0;
 }
 
+/** The files a run folder holds; a folder with anything else is not a run folder and is never replaced. */
+export const RUN_FILES = ['weights.safetensors', 'metrics.json'] as const;
+
+/** Whether dir holds only run files (an empty folder does too); false for anything that is not a folder. */
+function onlyRunFiles(dir: string): { ok: boolean; others: string[] } {
+  const stat = lstatSync(dir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return { ok: false, others: [] };
+  const others = readdirSync(dir).filter(
+    (n) => !(RUN_FILES as readonly string[]).includes(n) || !lstatSync(join(dir, n)).isFile(),
+  );
+  return { ok: others.length === 0, others };
+}
+
 /**
- * Writes both files into a fresh sibling folder, then swaps it in for <out>: a reader sees the old pair or
- * the new pair, never one new file beside one old.
+ * Leftovers of a killed `train` to this target, beside it: `.<name>.partial-<pid>` (the new files, not yet
+ * swapped in) is removed; `.<name>.partial-<pid>.old` (the previous run, moved aside) is put back when the
+ * target is missing (killed between the two renames) and removed when the new run is in place. Only folders
+ * of dead processes holding run files only are touched.
  */
-export function writeRunFiles(out: string, files: Record<string, string | Uint8Array>): void {
-  const target = resolve(out);
-  mkdirSync(dirname(target), { recursive: true });
-  const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
+function recoverRunFolder(target: string): void {
+  const parent = dirname(target);
+  const prefix = `.${basename(target)}.partial-`;
+  let names: string[] = [];
   try {
-    chmodSync(staging, 0o777 & ~process.umask()); // mkdtemp makes it 0700
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(staging, name), content);
+    names = readdirSync(parent);
+  } catch {
+    return; // no parent yet
+  }
+  for (const name of names.filter((n) => n.startsWith(prefix)).sort((x, y) => y.length - x.length)) {
+    const m = /^(\d+)(\.old)?$/.exec(name.slice(prefix.length));
+    const path = join(parent, name);
+    if (!m || isProcessAlive(Number(m[1])) || !onlyRunFiles(path).ok) continue;
+    if (m[2] && !existsSync(target)) renameSync(path, target);
+    else rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** Throws a ConfigError unless target is absent, an empty folder or a previous run's folder. */
+function checkRunTarget(out: string, target: string): void {
+  const cwd = process.cwd();
+  if (target === cwd || cwd.startsWith(target.endsWith(sep) ? target : `${target}${sep}`)) {
+    throw new ConfigError(`--out ${out}: is the working folder or contains it; give a folder for the run files`);
+  }
+  const stat = lstatSync(target, { throwIfNoEntry: false });
+  if (!stat) return;
+  if (stat.isSymbolicLink()) {
+    throw new ConfigError(`--out ${out}: is a symbolic link; cfinit does not write through links (give the real path)`);
+  }
+  if (!stat.isDirectory()) throw new ConfigError(`--out ${out}: exists and is not a folder; refusing to replace it`);
+  const { ok, others } = onlyRunFiles(target);
+  if (!ok) {
+    const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? ', …' : '');
+    throw new ConfigError(
+      `--out ${out}: holds files that are not a run's (${shown}); cfinit replaces only an empty folder or a ` +
+        `previous run (${RUN_FILES.join(', ')}): choose another --out`,
+    );
+  }
+}
+
+/** Recovers a killed run's leftovers and checks <out> can take the run files (before any work is done). */
+export function prepareRunFolder(out: string): string {
+  if (out.trim() === '')
+    throw new ConfigError("--out: got '' (an unset variable?); expected a folder for the run files");
+  const target = resolve(out);
+  try {
+    recoverRunFolder(target);
+    checkRunTarget(out, target);
+    makeDir(dirname(target));
+  } catch (err) {
+    fileError(err, out, 'prepare the run folder');
+  }
+  return target;
+}
+
+/**
+ * Writes both files into a sibling staging folder, then swaps it in for <out>: a reader sees the old pair or
+ * the new pair, never one new file beside one old. <out> must be absent, empty or a previous run folder.
+ */
+export function writeRunFiles(
+  out: string,
+  files: Partial<Record<(typeof RUN_FILES)[number], string | Uint8Array>>,
+): void {
+  if (out.trim() === '')
+    throw new ConfigError("--out: got '' (an unset variable?); expected a folder for the run files");
+  const target = resolve(out);
+  try {
+    recoverRunFolder(target);
+    checkRunTarget(out, target);
+    makeDir(dirname(target));
+  } catch (err) {
+    fileError(err, out, 'prepare the run folder');
+  }
+  const staging = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
+  const old = `${staging}.old`;
+  try {
+    rmSync(staging, { recursive: true, force: true }); // this process's own, from an earlier call
+    mkdirSync(staging);
+    for (const [name, content] of Object.entries(files)) writeFileAtomic(join(staging, name), content!);
     if (existsSync(target)) {
-      const old = `${staging}.old`;
       renameSync(target, old);
       renameSync(staging, target);
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(staging, target);
     }
+    syncDir(dirname(target));
   } catch (err) {
+    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
     rmSync(staging, { recursive: true, force: true });
-    throw err;
+    fileError(err, out, 'write the run files');
   }
 }
 
@@ -102,6 +192,7 @@ export function registerTrain(program: Command): void {
       const steps = stepsFlag(spec, flags.steps);
       const fitFraction = parseFitFraction(flags.fitFraction);
       const out = flags.out ?? join('runs', `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`);
+      prepareRunFolder(out); // refuse a target that is not ours before any work
       // The run's seed also draws the train/test rows, as the benchmark does for each seed.
       const dataDir = resolveDataDir(flags.dataDir);
       const scenario = await loadScenario(name, { dataDir, cacheDir: resolveCacheDir(), seed });
@@ -131,12 +222,7 @@ export function registerTrain(program: Command): void {
       });
       (progress as Progress | null)?.stop();
       if (!weights) throw new Error('train: the run returned no weights');
-      try {
-        writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
-      } catch (err) {
-        if (!(err as NodeJS.ErrnoException).code) throw err;
-        throw new ConfigError(`--out ${out}: cannot write the run files (${(err as Error).message})`);
-      }
+      writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
       console.log(summary(record));
       console.log(`wrote ${join(out, 'weights.safetensors')} and ${join(out, 'metrics.json')}`);
     });

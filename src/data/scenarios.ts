@@ -33,12 +33,26 @@ export interface CovtypeOptions {
   noiseStd?: number;
 }
 
-/** z = (x − μ) / max(σ, 1e-6) with μ, σ (population std) from the train rows. */
-function zScoreWithTrainStats(train: Tensor, test: Tensor): { train: Tensor; test: Tensor } {
+/** float32 machine epsilon: a σ below 10·ε·max(1, |μ|) is rounding noise of a constant column. */
+const FLOAT32_EPS = 2 ** -23;
+
+/**
+ * z = (x − μ) / s with μ, σ (population std) from the train rows and s = σ, or 1 for a column constant in the
+ * train rows (σ ≤ 10·ε·max(1, |μ|), as sklearn's StandardScaler): a test row off that constant stays x − μ
+ * instead of (x − μ)·1e6.
+ */
+export function zScoreWithTrainStats(train: Tensor, test: Tensor): { train: Tensor; test: Tensor } {
   return tidy(() => {
-    const mean = train.mean(0, true);
-    const std = train.std(0, { unbiased: false, keepdim: true }).clampMin(1e-6);
-    return { train: train.sub(mean).div(std), test: test.sub(mean).div(std) };
+    const mean = train.mean(0, true); // (1, F)
+    const std = train.std(0, { unbiased: false, keepdim: true }); // (1, F)
+    const constant = std.le(
+      mean
+        .abs()
+        .clampMin(1)
+        .mul(10 * FLOAT32_EPS),
+    );
+    const scale = std.maskedFill(constant, 1);
+    return { train: train.sub(mean).div(scale), test: test.sub(mean).div(scale) };
   });
 }
 

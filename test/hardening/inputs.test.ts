@@ -102,3 +102,24 @@ test('NaN, Inf and float32 overflow in fit inputs are named by argument and inde
     fitError(/fitMlpEncoder: view2 contains NaN at \[4, 1\]/),
   );
 });
+
+test('covtype: a column constant in the train rows is scaled by 1, not 1/1e-6 (as sklearn StandardScaler)', () => {
+  const rows = 20;
+  const features = new Float32Array(rows * 54);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < 10; j++) features[i * 54 + j] = Math.sin(i * 7 + j) * 100 + 2000;
+  features[3 * 54 + 20] = 1; // soil type 20 is 1 in row 3 only, 0 elsewhere
+  for (let i = 0; i < rows; i++) features[i * 54 + 30] = 1e6; // a large constant: σ is rounding noise, not 0
+  const table = { file: 'fixture', rows, features, labels: Int32Array.from({ length: rows }, (_, i) => i % 7) };
+  let inTest = 0;
+  for (let seed = 0; seed < 8; seed++) {
+    const s = buildCovtypeScenario(table, { seed, nTrain: 10, nTest: 10 });
+    const test = s.test.raw.toArray();
+    const train = s.train.raw.toArray();
+    const max = Math.max(...test.map(Math.abs), ...train.map(Math.abs));
+    assert.ok(max < 10, `seed ${seed}: |z| up to ${max}`);
+    const col20 = Array.from({ length: 10 }, (_, i) => test[i * 54 + 20]!);
+    if (col20.includes(1)) inTest++; // constant 0 in the train rows: z = (1 − 0) / 1
+    assert.ok(Array.from({ length: 10 }, (_, i) => test[i * 54 + 30]).every((z) => z === 0));
+  }
+  assert.ok(inTest > 0, 'some seed put row 3 in the test rows');
+});

@@ -45,7 +45,9 @@ test('a real full filesystem (64 KiB tmpfs): ENOSPC in one line, previous file i
   const mnt = tempDir('h19-tmpfs');
   const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
   if (mount.status !== 0) {
-    t.skip(`cannot mount a tmpfs here (${(mount.stderr || mount.error?.message || '').trim()}); injected-fs test covers it`);
+    t.skip(
+      `cannot mount a tmpfs here (${(mount.stderr || mount.error?.message || '').trim()}); injected-fs test covers it`,
+    );
     return;
   }
   try {

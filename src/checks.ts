@@ -20,6 +20,22 @@ export function nonNegativeInt(value: unknown, name: string): number {
   return value;
 }
 
+/**
+ * Room left above a seed for the internal offsets added to it (seed + 101, + 1000 + ℓ, … + 8000; see
+ * REFERENCE.seedOffsets): every derived seed stays below 2^32, where the generator would alias it.
+ */
+export const SEED_OFFSET_ROOM = 2 ** 16;
+/** The largest seed a user may give: libtorch's generator keeps 32 bits of a seed. */
+export const MAX_SEED = 2 ** 32 - SEED_OFFSET_ROOM - 1;
+
+/** An integer seed in [0, MAX_SEED] (larger ones would alias smaller ones modulo 2^32). */
+export function seedValue(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_SEED) {
+    throw new ConfigError(`${name} must be an integer in [0, ${MAX_SEED}] (2^32 − 2^16 − 1), got ${show(value)}`);
+  }
+  return value;
+}
+
 /** A finite number in [min, max] (either bound open when `exclusive` says so). */
 export function finiteNumber(
   value: unknown,

@@ -1,5 +1,5 @@
 // The benchmark's one configuration: defaults from REFERENCE, checked once, complete at construction.
-import { finiteNumber, nonNegativeInt, oneOf, positiveInt } from '../checks.ts';
+import { finiteNumber, oneOf, positiveInt, seedValue } from '../checks.ts';
 import { scenarioEntry } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { REFERENCE, SCENARIOS } from '../reference.ts';
@@ -99,7 +99,7 @@ export function checkConfig(c: BenchConfig): BenchConfig {
     '--regimes',
   );
   unique(
-    c.seeds.map((s) => nonNegativeInt(s, '--seeds')),
+    c.seeds.map((s) => seedValue(s, '--seeds')),
     '--seeds',
   );
   if (c.scenarios.length === 0 || c.models.length === 0 || c.regimes.length === 0 || c.seeds.length === 0) {

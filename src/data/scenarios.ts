@@ -12,7 +12,7 @@ import { embedTokens, fixedTokenEmbedding } from './text-embedding.ts';
 import { tokenize, Vocabulary } from './tokenizer.ts';
 import { DEFAULT_AFFINE, randomAffine, tabularView, tokenDropout, type AffineRanges } from './views.ts';
 import { loadWikiText2, type WikiTextData } from './wikitext.ts';
-import { finiteNumber, nonNegativeInt, positiveInt } from '../checks.ts';
+import { finiteNumber, positiveInt, seedValue } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
 import { SCENARIO_SHAPES } from '../reference.ts';
 
@@ -61,7 +61,7 @@ export function buildCovtypeScenario(table: CovtypeTable, options: CovtypeOption
   const { seed = 0, nTrain = defaultTrain, nTest = defaultTest, maskProb = 0.15, noiseStd = 0.1 } = options;
   positiveInt(nTrain, 'covtype_mlp: nTrain');
   positiveInt(nTest, 'covtype_mlp: nTest');
-  nonNegativeInt(seed, 'covtype_mlp: seed');
+  seedValue(seed, 'covtype_mlp: seed');
   probability(maskProb, 'covtype_mlp: maskProb');
   finiteNumber(noiseStd, 'covtype_mlp: noiseStd', { min: 0 });
   const split = tidy(() => {
@@ -118,7 +118,7 @@ export function buildCifarScenario(data: CifarData, options: CifarOptions = {}):
   } = options;
   positiveInt(nTrain, 'cifar100_transformer: nTrain');
   positiveInt(nTest, 'cifar100_transformer: nTest');
-  nonNegativeInt(seed, 'cifar100_transformer: seed');
+  seedValue(seed, 'cifar100_transformer: seed');
   positiveInt(patch, 'cifar100_transformer: patch');
   const [, channels, height, width] = data.train.images.shape;
   if (height % patch !== 0 || width % patch !== 0) {
@@ -183,11 +183,11 @@ export interface TextOptions {
 }
 
 function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrain' | 'nTest'>>): void {
-  nonNegativeInt(o.seed, `${scenario}: seed`);
+  seedValue(o.seed, `${scenario}: seed`);
   positiveInt(o.vocabSize, `${scenario}: vocabSize`);
   positiveInt(o.embedDim, `${scenario}: embedDim`);
   probability(o.dropProb, `${scenario}: dropProb`);
-  nonNegativeInt(o.embeddingSeed, `${scenario}: embeddingSeed`);
+  seedValue(o.embeddingSeed, `${scenario}: embeddingSeed`);
 }
 
 function textScenarioParts(

@@ -1,6 +1,7 @@
 // Seeded randomness. manualSeed seeds the global stream; a Generator is an independent stream, so
 // views, shuffles and weight init can each have their own seed. Draws match PyTorch's CPU
 // generator exactly (same seed, same op, same numbers).
+import { ConfigError } from '../errors.ts';
 import { native, type NativeGenerator } from './native.ts';
 import { Tensor } from './tensor.ts';
 
@@ -32,8 +33,11 @@ export class Generator {
   }
 }
 
+/** A seed in [0, 2^32): libtorch's generator keeps the low 32 bits, so a larger one would alias a smaller one. */
 function checkSeed(seed: number): number {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new ConfigError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  }
   return seed;
 }
 

@@ -8,7 +8,7 @@ import {
   layerCompute,
   probeFitRows,
 } from '../closedform/index.ts';
-import { nonNegativeInt, positiveInt } from '../checks.ts';
+import { positiveInt, seedValue } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
 import { trainPairedViews, type Scenario } from '../data/index.ts';
 import { REFERENCE } from '../reference.ts';
@@ -51,7 +51,7 @@ function resolvedRows(fitRows: FitOptions['fitRows'], n: number): number | 'auto
  */
 export function fitClosedForm(scenario: Scenario, options: FitOptions): ClosedFormFit {
   const { seed, depth, lambda } = options;
-  nonNegativeInt(seed, 'seed');
+  seedValue(seed, 'seed');
   const n = scenario.train.labels.size(0);
   const wanted = resolvedRows(options.fitRows, n);
   const fitSeed = seed + REFERENCE.seedOffsets.fitSubset;

@@ -4,7 +4,7 @@
 // never data loading, model construction or evaluation. The model's registry entry says which network, which
 // start and which protocol.
 import os from 'node:os';
-import { nonNegativeInt, positiveInt } from '../checks.ts';
+import { nonNegativeInt, positiveInt, seedValue } from '../checks.ts';
 import { shuffledBatches, trainingBatch, type Scenario } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { AdamW, trainStep } from '../nn/index.ts';
@@ -98,7 +98,7 @@ function predict(model: DepthModel, inputs: Tensor): Tensor {
 }
 
 function checkOptions(spec: ModelSpec, options: RunOptions): void {
-  nonNegativeInt(options.seed, 'seed');
+  seedValue(options.seed, 'seed');
   if (spec.protocol === 'analytic') {
     if (options.steps !== undefined && options.steps !== 0) {
       throw new ConfigError(`steps of ${spec.name} must be 0 (it takes no gradient steps), got ${options.steps}`);

@@ -23,14 +23,14 @@ const STACK_LINE = /^\s+at /;
 test('a bad flag is one line naming it and what was expected, exit 1; --verbose and CFINIT_DEBUG add the stack', () => {
   const plain = cfinit(['data', 'check', '--seed', 'abc']);
   assert.equal(plain.status, 1);
-  assert.deepEqual(plain.stderr, ["cfinit: --seed must be a non-negative integer, got 'abc'"]);
+  assert.deepEqual(plain.stderr, ["cfinit: --seed must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got 'abc'"]);
   const verbose = [
     cfinit(['data', 'check', '--seed', '-1', '--verbose']),
     cfinit(['data', 'check', '--seed', '-1'], { CFINIT_DEBUG: '1' }),
   ];
   for (const run of verbose) {
     assert.equal(run.status, 1);
-    assert.equal(run.stderr[0], "cfinit: --seed must be a non-negative integer, got '-1'");
+    assert.equal(run.stderr[0], "cfinit: --seed must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got '-1'");
     assert.ok(
       run.stderr.some((l) => STACK_LINE.test(l)),
       run.stderr.join('\n'),
@@ -127,4 +127,29 @@ test('a train killed between its two renames: the next start restores the previo
   assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), '{"v":"new"}\n');
   assert.ok(existsSync(join(root, `.run.partial-${deadPid}.old`, 'thesis.tex')), 'a folder with other files stays');
   assert.ok(existsSync(join(root, `.other.partial-${deadPid}.old`)), "another target's leftovers stay");
+});
+
+test('seeds that would alias modulo 2^32 or overflow an internal offset are one-line errors, exit 1', () => {
+  for (const seed of ['4294967296', '9007199254740991', '4294967295']) {
+    const run = cfinit([
+      'train',
+      '--scenario',
+      'covtype_mlp',
+      '--model',
+      'cf-ridge',
+      '--seed',
+      seed,
+      '--out',
+      join(tempDir('h19-seed'), 'r'),
+    ]);
+    assert.equal(run.status, 1, run.stderr.join('\n'));
+    assert.deepEqual(run.stderr, [
+      `cfinit: --seed must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got '${seed}'`,
+    ]);
+  }
+  const bench = cfinit(['bench', '--quick', '--seeds', '7,4294967303', '--out', join(tempDir('h19-seeds'), 'b')]);
+  assert.equal(bench.status, 1);
+  assert.deepEqual(bench.stderr, [
+    'cfinit: --seeds must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got 4294967303',
+  ]);
 });

@@ -123,3 +123,14 @@ test('covtype: a column constant in the train rows is scaled by 1, not 1/1e-6 (a
   }
   assert.ok(inTest > 0, 'some seed put row 3 in the test rows');
 });
+
+test('the generator refuses seeds at or above 2^32 (libtorch keeps 32 bits: 0 and 2^32 gave the same draws)', () => {
+  assert.throws(() => new Generator(2 ** 32), configError(/seed must be an integer in \[0, 2\^32\), got 4294967296/));
+  assert.throws(() => new Generator(Number.MAX_SAFE_INTEGER), configError(/seed must be an integer in \[0, 2\^32\)/));
+  assert.equal(new Generator(2 ** 32 - 1).initialSeed(), 2 ** 32 - 1);
+  const table = { file: 'fixture', rows: 4, features: new Float32Array(4 * 54), labels: new Int32Array(4) };
+  rejects(
+    () => buildCovtypeScenario(table, { seed: 2 ** 32, nTrain: 2, nTest: 2 }),
+    /covtype_mlp: seed must be an integer in \[0, 4294901759\]/,
+  );
+});

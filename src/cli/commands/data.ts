@@ -17,7 +17,7 @@ import {
   type Scenario,
 } from '../../data/index.ts';
 import { dispose, tidy, type Tensor } from '../../torch/index.ts';
-import { nonNegativeInt, oneOf } from '../../checks.ts';
+import { oneOf, seedValue } from '../../checks.ts';
 import { CfinitError } from '../../errors.ts';
 
 /** Some scenarios failed to load; each failure was printed above. */
@@ -73,7 +73,7 @@ export function registerData(program: Command): void {
     .action(async (opts: { dataDir?: string; seed: string; only?: string }) => {
       const dataDir = resolveDataDir(opts.dataDir);
       const cacheDir = resolveCacheDir();
-      const seed = nonNegativeInt(/^\s*\d+\s*$/.test(opts.seed) ? Number(opts.seed) : opts.seed, '--seed');
+      const seed = seedValue(/^\s*\d+\s*$/.test(opts.seed) ? Number(opts.seed) : opts.seed, '--seed');
       const names = (opts.only ? opts.only.split(',').map((n) => n.trim()) : [...SCENARIO_NAMES]).map((n) =>
         oneOf(n, '--only', SCENARIO_NAMES),
       );

@@ -1,5 +1,6 @@
 // `cfinit train`: one model on one scenario, to its step budget. Shows a progress bar, prints the final
 // metric, and writes <out>/weights.safetensors and <out>/metrics.json (the RunRecord) atomically as a pair.
+import { seedValue } from '../../checks.ts';
 import type { Command } from 'commander';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -188,7 +189,7 @@ export function registerTrain(program: Command): void {
       const spec = modelSpec(flags.model, '--model');
       const model = spec.name;
       const name = entry.name;
-      const seed = intFlag(flags.seed, '--seed');
+      const seed = seedValue(/^\s*\d+\s*$/.test(flags.seed) ? Number(flags.seed) : flags.seed, '--seed');
       const steps = stepsFlag(spec, flags.steps);
       const fitFraction = parseFitFraction(flags.fitFraction);
       const out = flags.out ?? join('runs', `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`);

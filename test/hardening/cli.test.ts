@@ -144,7 +144,7 @@ test('seeds that would alias modulo 2^32 or overflow an internal offset are one-
     ]);
     assert.equal(run.status, 1, run.stderr.join('\n'));
     assert.deepEqual(run.stderr, [
-      `cfinit: --seed must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got '${seed}'`,
+      `cfinit: --seed must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got ${seed}`,
     ]);
   }
   const bench = cfinit(['bench', '--quick', '--seeds', '7,4294967303', '--out', join(tempDir('h19-seeds'), 'b')]);

@@ -6,6 +6,11 @@ export class CfinitError extends Error {
   override name = 'CfinitError';
 }
 
+/** A tensor argument of the wrong shape (names the function, the argument, the expected and the actual shape). */
+export class ShapeError extends CfinitError {
+  override name = 'ShapeError';
+}
+
 /** A configuration value or option out of range (names the option and what was expected). */
 export class ConfigError extends CfinitError {
   override name = 'ConfigError';

@@ -6,3 +6,5 @@ export * as data from './data/index.ts';
 export * as train from './train/index.ts';
 export * as bench from './bench/index.ts';
 export { REFERENCE, SCENARIOS, SCENARIO_SHAPES } from './reference.ts';
+export { CfinitError, ConfigError, ShapeError } from './errors.ts';
+export { FileWriteError } from './fsio.ts';

@@ -3,7 +3,9 @@
 // Token arrays are (B, T, d); the heads' contexts are computed together by one fused kernel and laid
 // side by side, (B, T, H·d), so Ctx W_O and the ridge Gram are each one product.
 import { empty, eye, fused, keep, linalg, tidy, zeros, type DType, type Tensor } from '../torch/index.ts';
-import { psdSqrtAndInvSqrt } from './layer.ts';
+import { positiveInt, positiveNumber } from '../checks.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
+import { checkStatsFinite, psdSqrtAndInvSqrt } from './layer.ts';
 import type { PairedStats } from './stats.ts';
 
 /** Row norms below this are raised to it before normalising (zero tokens stay finite). */
@@ -38,12 +40,10 @@ export interface SpectralFit {
 export function spectralAttentionFit(stats: PairedStats, heads: number, landmarks: number): SpectralFit {
   const d = stats.sigmaBar.size(0);
   const rank = heads * landmarks;
-  if (!Number.isInteger(heads) || heads < 1)
-    throw new RangeError(`spectralAttentionFit: heads must be a positive integer, got ${heads}`);
-  if (!Number.isInteger(landmarks) || landmarks < 1) {
-    throw new RangeError(`spectralAttentionFit: landmarks must be a positive integer, got ${landmarks}`);
-  }
-  if (rank > d) throw new RangeError(`spectralAttentionFit: heads × landmarks = ${rank} exceeds the token width ${d}`);
+  positiveInt(heads, 'spectralAttentionFit: heads');
+  positiveInt(landmarks, 'spectralAttentionFit: landmarks');
+  if (rank > d) throw new ConfigError(`spectralAttentionFit: heads × landmarks = ${rank} exceeds the token width ${d}`);
+  checkStatsFinite(stats, 'spectralAttentionFit');
   return tidy(() => {
     const { sqrt, invSqrt } = psdSqrtAndInvSqrt(stats.sigmaBar);
     const s = linalg.sym(invSqrt.mm(stats.shared).mm(invSqrt));
@@ -187,7 +187,12 @@ export class RidgeAccumulator {
 
 /** W = (G + λI)⁻¹ R. */
 export function ridgeSolve(gram: Tensor, rhs: Tensor, lambda: number): Tensor {
-  if (!(lambda > 0)) throw new RangeError(`ridgeSolve: lambda must be positive, got ${lambda}`);
+  positiveNumber(lambda, 'ridgeSolve: lambda');
+  const d = gram.size(0);
+  if (gram.ndim !== 2 || gram.size(1) !== d)
+    throw new ShapeError(`ridgeSolve: gram must be square, got [${gram.shape}]`);
+  if (rhs.ndim !== 2 || rhs.size(0) !== d)
+    throw new ShapeError(`ridgeSolve: rhs must be (${d}, k), got [${rhs.shape}]`);
   return tidy(() => linalg.solve(linalg.sym(gram).add(eye(gram.size(0), { dtype: 'float64' }).mul(lambda)), rhs));
 }
 
@@ -223,7 +228,7 @@ export function blendAlpha(numerator: number, denominator: number): number {
 /** Ctx(X) W_O  (B, T, d). */
 export function attentionOutput(x: Tensor, compute: AttentionCompute): Tensor {
   const outputMap = compute.outputMap;
-  if (!outputMap) throw new Error('attention: the output map has not been fitted');
+  if (!outputMap) throw new ConfigError('attention: the output map has not been fitted');
   return tidy(() => attentionContext(x, compute).matmul(outputMap));
 }
 
@@ -246,6 +251,6 @@ export function attentionSublayer(x: Tensor, compute: AttentionCompute): Tensor 
  */
 export function attentionSublayers_(xs: readonly Tensor[], compute: AttentionCompute, ctxs: readonly Tensor[]): void {
   const outputMap = compute.outputMap;
-  if (!outputMap) throw new Error('attention: the output map has not been fitted');
+  if (!outputMap) throw new ConfigError('attention: the output map has not been fitted');
   fused.attentionSublayers_(xs, ctxs, compute.queryMap, compute.heads, outputMap, compute.alpha);
 }

@@ -5,6 +5,7 @@ import { fitLayerFromStats } from './layer.ts';
 import { checkPair, pairedStats, subsetRows } from './stats.ts';
 import { checkFitInputs } from './validate.ts';
 import { positiveInt, positiveNumber } from '../checks.ts';
+import { ShapeError } from '../errors.ts';
 
 /** Floor on the joint variance before the square root (constant features). */
 export const VARIANCE_FLOOR = 1e-6;
@@ -39,7 +40,7 @@ export function jointNormalize(streams: readonly Tensor[]): { normalized: Tensor
 
 /** jointNormalize over the arrays' own storage (contiguous). */
 function jointNormalize_(streams: readonly Tensor[]): Normalizer {
-  if (streams.length === 0) throw new Error('jointNormalize: need at least one array');
+  if (streams.length === 0) throw new ShapeError('jointNormalize: need at least one array');
   return tidy(() =>
     normalizeByMoments_(
       streams,
@@ -69,9 +70,9 @@ function checkStreams(streams: MlpStreams, where: string): void {
   checkPair(streams.view1, streams.view2, where);
   const d = streams.view1.size(-1);
   if (streams.base.ndim !== 2 || streams.base.size(1) !== d) {
-    throw new Error(`${where}: base must be (n, ${d}) like the views, got [${streams.base.shape}]`);
+    throw new ShapeError(`${where}: base must be (n, ${d}) like the views, got [${streams.base.shape}]`);
   }
-  if (streams.view1.ndim !== 2) throw new Error(`${where}: views must be (n, d), got [${streams.view1.shape}]`);
+  if (streams.view1.ndim !== 2) throw new ShapeError(`${where}: views must be (n, d), got [${streams.view1.shape}]`);
 }
 
 export interface FitMlpOptions {
@@ -158,7 +159,8 @@ function fitMlpOnSubset(streams: MlpStreams, options: FitMlpOptions): { state: M
 /** h₀ = (x − m₀)/s₀;  hₗ = (ReLU(hₗ₋₁ Aₗ) − mₗ)/sₗ. */
 export function applyMlpEncoder(state: MlpEncoderState, x: Tensor): Tensor {
   const d = state.initial.mean.size(1);
-  if (x.ndim !== 2 || x.size(1) !== d) throw new Error(`applyMlpEncoder: expected (n, ${d}) inputs, got [${x.shape}]`);
+  if (x.ndim !== 2 || x.size(1) !== d)
+    throw new ShapeError(`applyMlpEncoder: expected (n, ${d}) inputs, got [${x.shape}]`);
   return tidy(() => {
     let h = x.to(state.initial.mean.dtype).sub(state.initial.mean).div(state.initial.scale);
     for (const { transform, norm } of state.layers) h = h.mm(transform).relu().sub(norm.mean).div(norm.scale);

@@ -7,6 +7,8 @@
 // so a single streaming pass costs two d×d symmetric products (syrk) per batch. SᵀS is accumulated around a
 // shift c (the first batch's mean of H₁ + H₂) and corrected at the end, which keeps the one-pass
 // sums well conditioned: SᵀS = Σ(s − c)(s − c)ᵀ − n·(s̄ − c)(s̄ − c)ᵀ.
+import { nonNegativeInt, positiveInt, seedValue } from '../checks.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
 import {
   Generator,
   empty,
@@ -45,6 +47,7 @@ export class PairedStatsAccumulator {
   private readonly diffGram: Tensor;
 
   constructor(readonly dim: number) {
+    positiveInt(dim, 'PairedStatsAccumulator: dim');
     // kept: the sums outlive any tidy scope the accumulator is created or fed in
     this.shiftedSum = keep(zeros([1, dim], { dtype: 'float64' }));
     this.sumGram = keep(zeros([dim, dim], { dtype: 'float64' }));
@@ -58,10 +61,10 @@ export class PairedStatsAccumulator {
   add(h1: Tensor, h2: Tensor, scratch?: readonly [Tensor, Tensor]): void {
     const d = this.dim;
     if (h1.size(-1) !== d || h2.size(-1) !== d) {
-      throw new Error(`PairedStatsAccumulator: expected ${d} features, got [${h1.shape}] and [${h2.shape}]`);
+      throw new ShapeError(`PairedStatsAccumulator: expected ${d} features, got [${h1.shape}] and [${h2.shape}]`);
     }
     if (h1.numel() !== h2.numel()) {
-      throw new Error(
+      throw new ShapeError(
         `PairedStatsAccumulator: the views must have the same shape, got [${h1.shape}] and [${h2.shape}]`,
       );
     }
@@ -86,7 +89,7 @@ export class PairedStatsAccumulator {
 
   /** The statistics of everything added so far (float64). */
   finish(): PairedStats {
-    if (this.n === 0 || this.shift === null) throw new Error('PairedStatsAccumulator: no rows were added');
+    if (this.n === 0 || this.shift === null) throw new ShapeError('PairedStatsAccumulator: no rows were added');
     const n = this.n;
     const shift = this.shift;
     return tidy(() => {
@@ -123,7 +126,7 @@ export function pairedStats(
   const x1 = h1.reshape(-1, d);
   const x2 = h2.reshape(-1, d);
   const rows = x1.size(0);
-  const batch = options.batchRows ?? 65536;
+  const batch = positiveInt(options.batchRows ?? 65536, 'pairedStats: batchRows');
   const dtype = options.computeDtype ?? 'float64';
   const acc = new PairedStatsAccumulator(d);
   try {
@@ -142,11 +145,11 @@ export function pairedStats(
 
 /** Throws unless a and b are two views of equal shape with a feature axis. */
 export function checkPair(a: Tensor, b: Tensor, where: string): void {
-  if (a.ndim < 2) throw new Error(`${where}: views must have a batch and a feature axis, got shape [${a.shape}]`);
+  if (a.ndim < 2) throw new ShapeError(`${where}: views must have a batch and a feature axis, got shape [${a.shape}]`);
   if (a.shape.length !== b.shape.length || a.shape.some((s, i) => s !== b.shape[i])) {
-    throw new Error(`${where}: the two views must have the same shape, got [${a.shape}] and [${b.shape}]`);
+    throw new ShapeError(`${where}: the two views must have the same shape, got [${a.shape}] and [${b.shape}]`);
   }
-  if (a.numel() === 0) throw new Error(`${where}: the views are empty (shape [${a.shape}])`);
+  if (a.numel() === 0) throw new ShapeError(`${where}: the views are empty (shape [${a.shape}])`);
 }
 
 /**
@@ -154,6 +157,10 @@ export function checkPair(a: Tensor, b: Tensor, where: string): void {
  * `seed`, in ascending order (int64, shape (rows,)). The same (n, rows, seed) always gives the same rows.
  */
 export function subsetRows(n: number, rows: number, seed: number): Tensor {
+  nonNegativeInt(n, 'subsetRows: n');
+  nonNegativeInt(rows, 'subsetRows: rows');
+  seedValue(seed, 'subsetRows: seed');
+  if (rows > n) throw new ConfigError(`subsetRows: rows must be ≤ n = ${n}, got ${rows}`);
   return tidy(
     () =>
       randperm(n, { generator: new Generator(seed) })

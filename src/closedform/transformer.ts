@@ -18,6 +18,7 @@ import { fitLayerFromStats } from './layer.ts';
 import { PairedStatsAccumulator, checkPair, subsetRows } from './stats.ts';
 import { checkFitInputs } from './validate.ts';
 import { oneOf, positiveInt, positiveNumber } from '../checks.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
 
 export type ComputeDtype = 'float64' | 'float32';
 
@@ -132,7 +133,7 @@ function resolveConfig(options: Partial<TransformerEncoderConfig>): TransformerE
 
 function checkTokens(x: Tensor, width: number, where: string): void {
   if (x.ndim !== 3 || x.size(2) !== width)
-    throw new Error(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
+    throw new ShapeError(`${where}: expected tokens (N, T, ${width}), got [${x.shape}]`);
 }
 
 /**
@@ -192,13 +193,22 @@ export function fitTransformerEncoder(
   const tokens = streams.view1.size(1);
   const dtype = config.computeDtype;
   const n = streams.view1.size(0);
+  const badBase = (rows: boolean) =>
+    streams.base && (streams.base.size(1) !== tokens || (rows && streams.base.size(0) !== n));
+  const baseError = () =>
+    new ShapeError(
+      `fitTransformerEncoder: base must be (${n}, ${tokens}, ${width}) like the views, got [${streams.base!.shape}]`,
+    );
+  if (badBase(false)) throw baseError();
   if (options.fitRows !== undefined) positiveInt(options.fitRows, 'fitTransformerEncoder: fitRows');
   if (options.fitRows !== undefined && options.fitRows < n) return fitOnSubset(streams, options, config, started);
+  if (badBase(true) && options.propagate !== false) throw baseError(); // a full fit propagates base with the views
   const own = (x: Tensor, name: string): Tensor => {
     if (!options.inPlace) return x.dtype === dtype ? x.clone() : x.to(dtype);
-    if (x.dtype !== dtype) throw new Error(`fitTransformerEncoder: inPlace needs ${name} in ${dtype}, got ${x.dtype}`);
+    if (x.dtype !== dtype)
+      throw new ConfigError(`fitTransformerEncoder: inPlace needs ${name} in ${dtype}, got ${x.dtype}`);
     if (!tidy(() => x.contiguous().sameStorage(x)))
-      throw new Error(`fitTransformerEncoder: inPlace needs ${name} to be contiguous`);
+      throw new ConfigError(`fitTransformerEncoder: inPlace needs ${name} to be contiguous`);
     return x;
   };
   const work: TokenStreams = { view1: own(streams.view1, 'view1'), view2: own(streams.view2, 'view2') };

@@ -13,7 +13,14 @@ export { op, opInPlace, callOp, schemaOf } from './dispatch.ts';
 export * as linalg from './linalg.ts';
 export * as F from './functional.ts';
 export * as fused from './fused.ts';
-export { saveSafetensors, saveSafetensorsSync, loadSafetensors, serialize, deserialize } from './safetensors.ts';
+export {
+  saveSafetensors,
+  saveSafetensorsSync,
+  loadSafetensors,
+  serialize,
+  deserialize,
+  SafetensorsError,
+} from './safetensors.ts';
 export type { TensorMap, Metadata } from './safetensors.ts';
 export { native } from './native.ts';
 export { adamwStep } from './optim-kernels.ts';

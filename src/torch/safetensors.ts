@@ -2,7 +2,8 @@
 // header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__":
 // {string: string}}, then the raw little-endian tensor bytes, every byte covered exactly once.
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../fsio.ts';
+import { CfinitError, ConfigError, ShapeError } from '../errors.ts';
+import { fileError, writeFileAtomic } from '../fsio.ts';
 import { native } from './native.ts';
 import { BYTES_PER_ELEMENT, dtypeCode, type DType } from './dtype.ts';
 import { Tensor } from './tensor.ts';
@@ -31,15 +32,16 @@ export function serialize(tensors: TensorMap, metadata: Metadata = {}): Buffer {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new TypeError(`safetensors metadata '${k}' must be a string`);
+      if (typeof v !== 'string') throw new ConfigError(`safetensors metadata '${k}' must be a string, got ${typeof v}`);
     }
     header.__metadata__ = metadata;
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
-    if (name === '__metadata__') throw new Error("a tensor cannot be named '__metadata__'");
+    if (name === '__metadata__') throw new ConfigError("a tensor cannot be named '__metadata__'");
     const t = tensors[name];
+    if (!(t instanceof Tensor)) throw new ShapeError(`safetensors: '${name}' must be a Tensor, got ${typeof t}`);
     const bytes = new Uint8Array(t.native.toBuffer());
     header[name] = { dtype: CODE_OF[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
@@ -68,8 +70,13 @@ export function saveSafetensorsSync(path: string, tensors: TensorMap, metadata: 
   writeFileAtomic(path, serialize(tensors, metadata));
 }
 
+/** A safetensors file (or bytes) that cannot be read: names the source and what is wrong. */
+export class SafetensorsError extends CfinitError {
+  override name = 'SafetensorsError';
+}
+
 function fail(source: string, message: string): never {
-  throw new Error(`${source}: not a valid safetensors file: ${message}`);
+  throw new SafetensorsError(`${source}: not a valid safetensors file: ${message}`);
 }
 
 /** Parses safetensors bytes; `source` names the file in errors. */
@@ -140,5 +147,11 @@ export function deserialize(
 }
 
 export function loadSafetensors(path: string): { tensors: TensorMap; metadata: Metadata } {
-  return deserialize(readFileSync(path), path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    fileError(err, path, 'read the safetensors file');
+  }
+  return deserialize(bytes, path);
 }

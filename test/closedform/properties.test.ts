@@ -107,7 +107,7 @@ test('M is exactly symmetric and A = Σ̄^½ G Σ̄^-½', () => {
 test('invalid inputs raise clear errors', () => {
   const { h1, h2 } = views(16);
   assert.throws(() => fitLayer(h1, h2.narrow(1, 0, 4)), /same shape/);
-  assert.throws(() => fitLayer(h1, h2, 0), /lambda must be positive/);
+  assert.throws(() => fitLayer(h1, h2, 0), /fitLayer: lambda must be a finite number > 0/);
   assert.throws(
     () =>
       fitTransformerEncoder({ view1: h1.reshape(50, 8, 8), view2: h2.reshape(50, 8, 8) }, { heads: 2, landmarks: 8 }),

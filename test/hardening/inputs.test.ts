@@ -2,11 +2,31 @@
 // fit naming the argument and the element (not by eigh deep inside it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitMlpEncoder, fitTransformerEncoder, FitInputError } from '../../src/closedform/index.ts';
+import {
+  fitLayer,
+  fitMlpEncoder,
+  fitTransformerEncoder,
+  FitInputError,
+  PairedStatsAccumulator,
+  pairedStats,
+  psdSqrtAndInvSqrt,
+  ridgeSolve,
+  shrinkageGains,
+  spectralAttentionFit,
+  subsetRows,
+} from '../../src/closedform/index.ts';
 import { buildCovtypeScenario, buildQnliScenario } from '../../src/data/index.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { CfinitError, ConfigError, ShapeError } from '../../src/errors.ts';
 import { BaselineTransformer } from '../../src/nn/index.ts';
-import { empty, Generator, randn, type Tensor } from '../../src/torch/index.ts';
+import {
+  deserialize,
+  empty,
+  Generator,
+  randn,
+  SafetensorsError,
+  serialize,
+  type Tensor,
+} from '../../src/torch/index.ts';
 
 function streams(seed: number) {
   const g = new Generator(seed);
@@ -132,5 +152,79 @@ test('the generator refuses seeds at or above 2^32 (libtorch keeps 32 bits: 0 an
   rejects(
     () => buildCovtypeScenario(table, { seed: 2 ** 32, nTrain: 2, nTest: 2 }),
     /covtype_mlp: seed must be an integer in \[0, 4294901759\]/,
+  );
+});
+
+test('fitLayer and the closed-form building blocks check every numeric argument where it enters', () => {
+  const g = new Generator(3);
+  const h1 = randn([12, 4], { generator: g, dtype: 'float64' });
+  const h2 = randn([12, 4], { generator: g, dtype: 'float64' });
+  for (const lambda of [Infinity, NaN, 0, -1]) {
+    rejects(() => fitLayer(h1, h2, lambda), /fitLayer: lambda must be a finite number > 0/);
+    rejects(() => shrinkageGains(h1.t().mm(h1), lambda), /shrinkageGains: lambda must be a finite number > 0/);
+    rejects(() => ridgeSolve(h1.t().mm(h1), h1.t(), lambda), /ridgeSolve: lambda must be a finite number > 0/);
+  }
+  rejects(() => fitLayer(h1, h2, 1, { batchRows: 0 }), /fitLayer: batchRows must be a positive integer/);
+  rejects(() => pairedStats(h1, h2, { batchRows: 1.5 }), /pairedStats: batchRows must be a positive integer/);
+  rejects(() => psdSqrtAndInvSqrt(h1.t().mm(h1), -1), /psdSqrtAndInvSqrt: floor must be a finite number > 0/);
+  rejects(() => subsetRows(5, 10, 1), /subsetRows: rows must be ≤ n = 5, got 10/);
+  rejects(() => subsetRows(5, -1, 1), /subsetRows: rows must be a non-negative integer/);
+  rejects(
+    () => spectralAttentionFit(pairedStats(h1, h2), 0, 2),
+    /spectralAttentionFit: heads must be a positive integer/,
+  );
+  assert.ok(fitLayer(h1, h2, 1).transform.isfinite().all().item());
+});
+
+test('library misuse is a CfinitError naming the argument, never a raw ATen or eigh message', () => {
+  const g = new Generator(4);
+  const r = (shape: number[]) => randn(shape, { generator: g, dtype: 'float64' });
+  const named = (fn: () => unknown, type: typeof ShapeError | typeof FitInputError, pattern: RegExp) =>
+    assert.throws(fn, (err: Error) => {
+      assert.ok(err instanceof type, `expected a ${type.name}, got ${err.stack}`);
+      assert.ok(err instanceof CfinitError);
+      assert.match(err.message, pattern);
+      assert.doesNotMatch(err.message, /aten::|eigh:/);
+      return true;
+    });
+  named(
+    () =>
+      fitTransformerEncoder(
+        { base: r([17, 4, 6]), view1: r([10, 4, 6]), view2: r([10, 4, 6]) },
+        { depth: 1, heads: 1, landmarks: 2 },
+      ),
+    ShapeError,
+    /fitTransformerEncoder: base must be \(10, 4, 6\) like the views, got \[17,4,6\]/,
+  );
+  named(
+    () =>
+      fitTransformerEncoder(
+        { base: r([10, 5, 6]), view1: r([10, 4, 6]), view2: r([10, 4, 6]) },
+        { depth: 1, heads: 1, landmarks: 2 },
+      ),
+    ShapeError,
+    /base must be \(10, 4, 6\)/,
+  );
+  named(
+    () => fitLayer(r([10, 4]).mul(1e200), r([10, 4]).mul(1e200)),
+    FitInputError,
+    /fitLayer: the views' second moments overflow float64/,
+  );
+  named(
+    () =>
+      fitTransformerEncoder(
+        { view1: r([10, 4, 6]).mul(1e200), view2: r([10, 4, 6]).mul(1e200) },
+        { depth: 1, heads: 1, landmarks: 2, computeDtype: 'float64' },
+      ),
+    FitInputError,
+    /overflow float64/,
+  );
+  named(() => pairedStats(r([3]), r([3])), ShapeError, /pairedStats: views must have a batch and a feature axis/);
+  named(() => new PairedStatsAccumulator(4).add(r([3, 5]), r([3, 5])), ShapeError, /expected 4 features/);
+  named(() => ridgeSolve(r([3, 4]), r([3, 1]), 1), ShapeError, /ridgeSolve: gram must be square/);
+  named(() => serialize({ a: 5 as unknown as Tensor }), ShapeError, /safetensors: 'a' must be a Tensor/);
+  assert.throws(
+    () => deserialize(new Uint8Array(3)),
+    (e: Error) => e instanceof SafetensorsError && e instanceof CfinitError,
   );
 });

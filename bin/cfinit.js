@@ -44,7 +44,13 @@ const url = await entry();
 try {
   await import(url);
 } catch (err) {
-  // main.ts reports every error of a command; this is a failure to load it (e.g. the native addon).
+  // main.ts reports every error of a command; this is a failure to load it (e.g. the native addon), or a user
+  // error met while loading (a CfinitError, e.g. a bad CFINIT_NUM_THREADS): one line, exit 1
+  if (err?.userError === true) {
+    console.error(`cfinit: ${String(err.message).replace(/\s*\n\s*/g, ' ')}`);
+    if (process.env.CFINIT_DEBUG === '1' || process.argv.includes('--verbose')) console.error(err.stack);
+    process.exit(1);
+  }
   console.error(`cfinit: internal error while starting (a bug or a broken install): ${err?.message ?? String(err)}`);
   console.error(err?.stack ?? '');
   process.exitCode = 2;

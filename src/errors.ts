@@ -4,6 +4,8 @@
 /** Base class of every error that is the user's input, not a bug (bad flag, file, config or data). */
 export class CfinitError extends Error {
   override name = 'CfinitError';
+  /** Marks a user error where the class cannot be imported (bin/cfinit.js, before the CLI has loaded). */
+  readonly userError = true;
 }
 
 /** A tensor argument of the wrong shape (names the function, the argument, the expected and the actual shape). */

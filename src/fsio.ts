@@ -66,6 +66,7 @@ export function makeDir(dir: string, fs: Pick<FsLayer, 'mkdirSync'> = nodeFs): v
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
+    if (errnoCode(err) === 'EEXIST') throw new FileWriteError(`${dir}: exists and is not a folder`);
     fileError(err, dir, 'create the folder');
   }
 }

@@ -1,5 +1,6 @@
 // The native addon (native/*.cc), loaded once. Only src/torch talks to it.
 import os from 'node:os';
+import { ConfigError } from '../errors.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -116,13 +117,17 @@ function load(): NativeAddon {
   return createRequire(import.meta.url)(found) as NativeAddon;
 }
 
+/** More threads than this is a typo, not a machine (libgomp would try to start them all). */
+export const MAX_THREADS = 1024;
+
 /** ATen's intra-op threads: CFINIT_NUM_THREADS, else every core. */
 export function defaultNumThreads(): number {
   const fromEnv = process.env.CFINIT_NUM_THREADS;
   if (fromEnv !== undefined && fromEnv !== '') {
-    const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 1)
-      throw new RangeError(`CFINIT_NUM_THREADS must be a positive integer, got '${fromEnv}'`);
+    const n = /^\s*\d+\s*$/.test(fromEnv) ? Number(fromEnv) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
+      throw new ConfigError(`CFINIT_NUM_THREADS must be an integer in [1, ${MAX_THREADS}], got '${fromEnv}'`);
+    }
     return n;
   }
   return os.availableParallelism();

@@ -209,3 +209,85 @@ test('configFingerprint is independent of key order and changes with any value',
   assert.notEqual(configFingerprint({ a: 1 }), configFingerprint({ a: 2 }));
   assert.match(configFingerprint({}), /^[0-9a-f]{32}$/);
 });
+
+/** cfinit bench at tiny sizes as a child process; its stderr lines that are cfinit's own. */
+function benchCli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'bench',
+      '--quick',
+      '--data-dir',
+      samples,
+      '--rows',
+      '40,24',
+      '--scenarios',
+      'covtype_mlp',
+      '--models',
+      'cf-ridge',
+      ...args,
+    ],
+    { encoding: 'utf8', env: { ...process.env, CFINIT_DEBUG: '', CFINIT_CACHE_DIR: join(tmp, 'cache'), ...env } },
+  );
+  return { status: r.status, errors: r.stderr.split('\n').filter((l) => l.startsWith('cfinit:')), stderr: r.stderr };
+}
+
+test('bench and merge on a bad --out (a file, a symlink loop, jobs a file, a null job file): one line, exit 1', () => {
+  const root = tempDir('h19-bench-fs');
+  const file = write(join(root, 'afile'), 'mine');
+  symlinkSync(join(root, 'loop'), join(root, 'loop'));
+  write(join(root, 'jf', 'jobs'), 'not a folder');
+  const cases: [string[], RegExp][] = [
+    [['--out', file], /afile: exists and is not a folder/],
+    [['--out', join(root, 'loop')], /loop: cannot create the folder \(ELOOP/],
+    [['--out', join(root, 'jf')], /jf\/jobs\/.*: cannot read the job file \(ENOTDIR/],
+    [['--shard', ''], /--shard: expected i\/n/],
+    [['--shard', '1/99999999999999999999'], /--shard: expected i\/n/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = benchCli(args);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.errors.length, 1, r.stderr);
+    assert.match(r.errors[0]!, pattern);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'mine');
+  write(join(root, 'm', 'jobs', 'covtype_mlp.anytime.cf-ridge.seed7.frac1.json'), 'null\n');
+  for (const [dir, pattern] of [
+    ['m', /frac1\.json: not a usable job result: does not match the job file schema/],
+    ['afile', /afile\/jobs: cannot read the job files \(ENOTDIR/],
+    ['loop', /loop\/jobs: cannot read the job files \(ELOOP/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [BIN, 'bench', 'merge', join(root, dir)], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.deepEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+});
+
+test('bench on a full or read-only filesystem: one line naming the file, exit 1, the previous results intact', (t) => {
+  const mnt = tempDir('h19-bench-tmpfs');
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (mount.status !== 0) {
+    t.skip(`cannot mount a tmpfs here (${(mount.stderr || mount.error?.message || '').trim()})`);
+    return;
+  }
+  try {
+    write(join(mnt, 'out', 'results.json'), '{"previous": true}\n');
+    const free = Number(spawnSync('df', ['-B1', '--output=avail', mnt], { encoding: 'utf8' }).stdout.split('\n')[1]);
+    write(join(mnt, 'filler'), new Uint8Array(Math.max(0, free - 4096)));
+    const full = benchCli(['--out', join(mnt, 'out')]);
+    assert.equal(full.status, 1, full.stderr);
+    assert.equal(full.errors.length, 1, full.stderr);
+    assert.match(full.errors[0]!, /out\/.*: cannot (write|create) .*ENOSPC/);
+    assert.equal(readFileSync(join(mnt, 'out', 'results.json'), 'utf8'), '{"previous": true}\n');
+    spawnSync('mount', ['-o', 'remount,ro', mnt]);
+    const ro = benchCli(['--out', join(mnt, 'out')]);
+    assert.equal(ro.status, 1, ro.stderr);
+    assert.equal(ro.errors.length, 1, ro.stderr);
+    assert.match(ro.errors[0]!, /EROFS/);
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
+});

@@ -153,3 +153,11 @@ test('seeds that would alias modulo 2^32 or overflow an internal offset are one-
     'cfinit: --seeds must be an integer in [0, 4294901759] (2^32 − 2^16 − 1), got 4294967303',
   ]);
 });
+
+test('an invalid or absurd CFINIT_NUM_THREADS is one line naming it, exit 1 (not an internal error)', () => {
+  for (const value of ['abc', '0', '99999999', '1e3', '-2']) {
+    const run = cfinit(['info'], { CFINIT_NUM_THREADS: value });
+    assert.equal(run.status, 1, run.stderr.join('\n'));
+    assert.deepEqual(run.stderr, [`cfinit: CFINIT_NUM_THREADS must be an integer in [1, 1024], got '${value}'`]);
+  }
+});

@@ -1,6 +1,10 @@
 // Extracting official archives (tar.gz, zip) once into the cache dir; later loads reuse the extraction.
 import {
   accessSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
   constants,
   createWriteStream,
   existsSync,
@@ -11,7 +15,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -21,7 +26,75 @@ import { CacheDirError, DataFormatError } from './errors.ts';
 import { isProcessAlive } from '../staging.ts';
 import { checkDataFile } from './read.ts';
 
+/** Written last into a finished extraction: the archive and every extracted file's size and sha256. */
 const COMPLETE_MARKER = '.cfinit-extracted';
+const MANIFEST_FORMAT = 2;
+
+interface ExtractionManifest {
+  format: typeof MANIFEST_FORMAT;
+  archive: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+function fileSha256(path: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Every regular file under dir (relative paths, sorted), the marker excluded. */
+function listFiles(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) return listFiles(full, base);
+      return e.isFile() && full !== join(base, COMPLETE_MARKER) ? [relative(base, full)] : [];
+    })
+    .sort();
+}
+
+function manifestOf(dir: string, archivePath: string): ExtractionManifest {
+  const files: ExtractionManifest['files'] = {};
+  for (const f of listFiles(dir)) files[f] = { size: statSync(join(dir, f)).size, sha256: fileSha256(join(dir, f)) };
+  return { format: MANIFEST_FORMAT, archive: archivePath, files };
+}
+
+/** Extractions already checked by this process (a folder is hashed once per process, not once per load). */
+const verified = new Set<string>();
+
+/**
+ * Whether target is a finished extraction whose files are all there with the sizes and digests its marker
+ * recorded (a tampered, truncated or deleted cached file makes it stale: it is extracted again).
+ */
+function isIntact(target: string): boolean {
+  if (verified.has(target)) return true;
+  let manifest: ExtractionManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(target, COMPLETE_MARKER), 'utf8')) as ExtractionManifest;
+  } catch {
+    return false; // absent, or a marker of an older cfinit that recorded no digests
+  }
+  if (manifest?.format !== MANIFEST_FORMAT || typeof manifest.files !== 'object') return false;
+  try {
+    const names = Object.keys(manifest.files).sort();
+    if (names.join('\0') !== listFiles(target).join('\0')) return false;
+    for (const name of names) {
+      const want = manifest.files[name]!;
+      const path = join(target, name);
+      if (statSync(path).size !== want.size || fileSha256(path) !== want.sha256) return false;
+    }
+  } catch {
+    return false;
+  }
+  verified.add(target);
+  return true;
+}
 /** `<key>.partial-<pid>-<time>`: a staging folder of the process with that id. */
 const CACHE_WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR']);
 const STAGING = /\.partial-(\d+)-\d+$/;
@@ -57,7 +130,7 @@ export async function extractArchive(archivePath: string, cacheDir: string): Pro
   const key = `${basename(archivePath)}-${info.size}-${Math.floor(info.mtimeMs)}`;
   const extractedDir = prepareCache(cacheDir);
   const target = join(extractedDir, key);
-  if (existsSync(join(target, COMPLETE_MARKER))) return target;
+  if (isIntact(target)) return target;
   removeStaleStaging(extractedDir);
 
   // Extract beside the target and rename, so a crash never leaves a half-extracted folder that looks complete.
@@ -67,9 +140,10 @@ export async function extractArchive(archivePath: string, cacheDir: string): Pro
     if (/\.(tar\.gz|tgz)$/i.test(archivePath)) await extractTarGz(archivePath, staging);
     else if (/\.zip$/i.test(archivePath)) await extractZip(archivePath, staging);
     else throw new DataFormatError(archivePath, null, 'a .tar.gz, .tgz or .zip archive');
-    writeFileSync(join(staging, COMPLETE_MARKER), `${archivePath}\n`);
+    writeFileSync(join(staging, COMPLETE_MARKER), `${JSON.stringify(manifestOf(staging, archivePath))}\n`);
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
+    verified.add(target);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
@@ -83,6 +157,9 @@ async function extractTarGz(archivePath: string, into: string): Promise<void> {
   try {
     await untar({ file: archivePath, cwd: into, strict: true });
   } catch (err) {
+    // a write failure (full disk, read-only cache) is the cache folder's, not the archive's
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && CACHE_WRITE_FAILURES.has(code)) throw err;
     throw new DataFormatError(archivePath, null, 'a readable gzip-compressed tar archive', (err as Error).message);
   }
 }

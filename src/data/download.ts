@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DataFormatError, OfflineError } from './errors.ts';
+import { DataFormatError, OfflineError, StalledDownloadError } from './errors.ts';
 import { checkDataFile } from './read.ts';
 
 export interface DownloadSpec {
@@ -19,6 +19,14 @@ export interface DownloadSpec {
   checksumSource: string;
 }
 
+/** How long a download waits for the response headers, and for the next bytes of the body. */
+export interface DownloadTimeouts {
+  headerMs: number;
+  stallMs: number;
+}
+
+export const DOWNLOAD_TIMEOUTS: DownloadTimeouts = { headerMs: 30_000, stallMs: 30_000 };
+
 /** sha256 (hex) of a file, streamed. */
 async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -30,7 +38,11 @@ async function fileSha256(path: string): Promise<string> {
  * Downloads spec.url into `<folder>/<filename>`, verifying sha256; returns the path and whether it was
  * fetched. An existing file is not fetched again but is verified the same way.
  */
-export async function downloadDataset(spec: DownloadSpec, folder: string): Promise<{ path: string; fetched: boolean }> {
+export async function downloadDataset(
+  spec: DownloadSpec,
+  folder: string,
+  timeouts: DownloadTimeouts = DOWNLOAD_TIMEOUTS,
+): Promise<{ path: string; fetched: boolean }> {
   const destination = join(folder, spec.filename);
   if (existsSync(destination)) {
     checkDataFile(destination);
@@ -55,22 +67,54 @@ export async function downloadDataset(spec: DownloadSpec, folder: string): Promi
       (err as NodeJS.ErrnoException).code ?? (err as Error).message,
     );
   }
+  const seconds = (ms: number) => Math.round(ms / 100) / 10;
+  // one controller: aborted when the headers take too long, or later when the body stops for too long
+  const abort = new AbortController();
+  let stalled: 'response headers' | 'data' | null = null;
+  let timer = setTimeout(() => {
+    stalled = 'response headers';
+    abort.abort();
+  }, timeouts.headerMs);
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = 'data';
+      abort.abort();
+    }, timeouts.stallMs);
+  };
+  const stallError = () =>
+    new StalledDownloadError(
+      spec.url,
+      destination,
+      stalled!,
+      seconds(stalled === 'data' ? timeouts.stallMs : timeouts.headerMs),
+    );
   let response: Response;
   try {
-    response = await fetch(spec.url, { redirect: 'follow' });
+    response = await fetch(spec.url, { redirect: 'follow', signal: abort.signal });
   } catch (err) {
+    clearTimeout(timer);
+    if (stalled) throw stallError();
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new OfflineError(spec.url, destination, cause);
   }
-  if (!response.ok || !response.body) throw new OfflineError(spec.url, destination, `HTTP ${response.status}`);
+  if (!response.ok || !response.body) {
+    clearTimeout(timer);
+    throw new OfflineError(spec.url, destination, `HTTP ${response.status}`);
+  }
+  rearm();
   const partial = `${destination}.partial-${process.pid}`;
   const hash = createHash('sha256');
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => hash.update(chunk));
+  body.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    rearm();
+  });
   try {
     try {
       await pipeline(body, createWriteStream(partial));
     } catch (err) {
+      if (stalled) throw stallError();
       const code = (err as NodeJS.ErrnoException).code;
       // a local write failure names the file; anything else is the connection dropping
       if (code?.startsWith('E') && (err as { syscall?: string }).syscall) {
@@ -84,6 +128,7 @@ export async function downloadDataset(spec: DownloadSpec, folder: string): Promi
     }
     renameSync(partial, destination);
   } finally {
+    clearTimeout(timer);
     rmSync(partial, { force: true });
   }
   return { path: destination, fetched: true };

@@ -48,6 +48,22 @@ export class OfflineError extends CfinitError {
 }
 
 /** The cache folder for extracted archives cannot be used; names the variable that moves it. */
+/** The server answered the connection but sent nothing (headers or body) for too long. */
+export class StalledDownloadError extends CfinitError {
+  override name = 'StalledDownloadError';
+  constructor(
+    readonly url: string,
+    readonly destination: string,
+    what: string,
+    seconds: number,
+  ) {
+    super(
+      `cannot download ${url}: the server stalled (no ${what} for ${seconds} s); try again later, ` +
+        `or copy the file to ${destination} by other means and run again.`,
+    );
+  }
+}
+
 export class CacheDirError extends CfinitError {
   override name = 'CacheDirError';
   constructor(

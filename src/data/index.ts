@@ -1,8 +1,8 @@
 // cfinit's data floor: dataset loaders, the four benchmark scenarios, paired views, subsets and shifts.
-export { CacheDirError, DataFormatError, DatasetNotFoundError, OfflineError } from './errors.ts';
+export { CacheDirError, DataFormatError, DatasetNotFoundError, OfflineError, StalledDownloadError } from './errors.ts';
 export { resolveDataDir, resolveCacheDir } from './paths.ts';
 export { extractArchive } from './archive.ts';
-export { downloadDataset, type DownloadSpec } from './download.ts';
+export { DOWNLOAD_TIMEOUTS, downloadDataset, type DownloadSpec, type DownloadTimeouts } from './download.ts';
 export * from './covtype.ts';
 export * from './cifar.ts';
 export * from './qnli.ts';

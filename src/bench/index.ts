@@ -61,7 +61,7 @@ export function runMetadata(jobs: readonly StoredJob[], regimes?: readonly Regim
     machine: {
       cpu: (cpu as string[]).join(', ') || (cpus()[0]?.model ?? 'unknown'),
       cores: cores.length ? Math.max(...cores) : cpus().length,
-      memory_gb: totalmem() / 2 ** 30,
+      memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10, // GiB to 0.1 (23.5, not 23.54025650024414)
       platform: (env('platform') as string[]).join(', ') || process.platform,
     },
     threads: threads.length ? Math.max(...threads) : getNumThreads(),

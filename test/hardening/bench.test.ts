@@ -112,6 +112,8 @@ test('merge refuses mixed configurations and disagreeing duplicates; --allow-mix
   assert.equal(mixed.results.metadata.quick, true, 'a quick job makes the merge quick');
   assert.deepEqual(mixed.results.metadata.seeds, [7, 11]);
   assert.deepEqual(mixed.results.metadata.models, ['backprop', 'cf-ridge']);
+  const memory = mixed.results.metadata.machine.memory_gb;
+  assert.equal(memory, Math.round(memory * 10) / 10, `memory_gb ${memory} is rounded to 0.1 GiB`);
 
   // same job, same config, different numbers: refused whichever comes first
   await run(base({ seeds: [11] }), seeds11);

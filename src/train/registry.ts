@@ -21,7 +21,7 @@ export type ModelName = string;
 
 export interface ModelSpec {
   name: ModelName;
-  /** Display label and fixed colour (Tableau 10, colour-blind-safer than the default category10 order). */
+  /** Display label and fixed colour (one per model in every figure; colour-blind-safe, src/report/style.ts PALETTE). */
   label: string;
   colour: string;
   description: string;
@@ -79,7 +79,7 @@ export const MODELS: readonly ModelSpec[] = [
   finetune({
     name: 'backprop',
     label: 'backprop',
-    colour: '#4e79a7',
+    colour: '#0072B2',
     description: 'the reference network (MLP 54→507×3, or the baseline transformer) from its default init',
     architecture: 'backprop',
     initializer: 'default',
@@ -88,7 +88,7 @@ export const MODELS: readonly ModelSpec[] = [
   finetune({
     name: 'cf-finetune',
     label: 'CF + fine-tune',
-    colour: '#e15759',
+    colour: '#D55E00',
     description: 'the closed-form encoder copied into a trainable network, fine-tuned for the compute-matched steps',
     architecture: 'closed-form',
     initializer: 'closed-form',
@@ -97,7 +97,7 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'cf-ce-head',
     label: 'CF + CE head',
-    colour: '#59a14f',
+    colour: '#009E73',
     description: "a cross-entropy head on the frozen closed-form encoder's pooled per-layer features (24 epochs)",
     architecture: 'closed-form',
     initializer: 'closed-form',
@@ -111,7 +111,7 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'cf-ridge',
     label: 'closed-form ridge',
-    colour: '#b07aa1',
+    colour: '#CC79A7',
     description: 'the fully analytic classifier: residual ridge read-outs on the frozen encoder, no gradient steps',
     architecture: 'closed-form',
     initializer: 'closed-form',

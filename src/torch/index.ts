@@ -15,6 +15,6 @@ export * as F from './functional.ts';
 export * as fused from './fused.ts';
 export { saveSafetensors, saveSafetensorsSync, loadSafetensors, serialize, deserialize } from './safetensors.ts';
 export type { TensorMap, Metadata } from './safetensors.ts';
-export { native } from './native.ts';
+export { addonPath, native } from './native.ts';
 export { adamwStep } from './optim-kernels.ts';
 export { liveTensors, releaseFreeMemory, versions, parallelInfo } from './diagnostics.ts';

@@ -2,7 +2,7 @@
 // `cfinit bench merge <dirs…>`: the analytics over job files from several (sharded) runs.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   checkConfig,
@@ -36,6 +36,8 @@ interface BenchFlags {
   shard?: string;
   quick?: boolean;
   rows?: string;
+  /** false with --no-fit-cache */
+  fitCache: boolean;
 }
 
 /** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
@@ -109,6 +111,7 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'results folder', 'results')
     .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
     .option('--shard <i/n>', 'run only shard i of n (jobs balanced by estimated cost); merge the dirs afterwards')
+    .option('--no-fit-cache', 'refit every closed-form encoder (default: fits and features kept in <cache dir>/fits)')
     .option(
       '--quick',
       'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
@@ -133,7 +136,12 @@ export function registerBench(program: Command): void {
         `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
       );
       try {
-        const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
+        const cacheDir = resolveCacheDir();
+        const fitCache = {
+          dir: flags.fitCache ? join(cacheDir, 'fits') : null,
+          say: (line: string) => progress.log(line),
+        };
+        const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache);
         await runJobs(jobs, { outDir: flags.out, open, progress });
       } finally {
         progress.stop();

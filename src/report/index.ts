@@ -1,7 +1,7 @@
 // `cfinit report`: results.json → figures (Vega-Lite → SVG in Node → PNG), tables, verdict and one
 // self-contained report.html. Reads results only; never trains. Every write is atomic.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from '../errors.ts';
@@ -122,7 +122,7 @@ export async function writeReport(results: Results, file: string, outDir: string
     tables,
     verdict,
     vegaJs: vegaRuntime(),
-    source: file,
+    source: relative(outDir, file), // the page names its results file where it sits, wherever the pair is copied
   });
   writeFileAtomic.sync(page, html);
   const tablesMarkdown = join(outDir, 'tables.md');

@@ -289,6 +289,8 @@ export function zcaMatrix(cov: Tensor): Tensor {
     const { eigenvalues, eigenvectors: e } = linalg.eigh(cov);
     const lambda = eigenvalues.clampMin(0);
     const epsilon = ZCA_EPSILON * lambda.mean().item();
+    if (!(epsilon > 0))
+      throw new Error(`ZCA: the inputs' covariance has no positive eigenvalue (${epsilon / ZCA_EPSILON})`);
     return e.div(lambda.add(epsilon).sqrt().unsqueeze(0)).mm(e.t());
   });
 }

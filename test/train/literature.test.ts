@@ -15,6 +15,7 @@ import {
   liveTensors,
   randn,
   tidy,
+  zeros,
   type Tensor,
 } from '../../src/torch/index.ts';
 import {
@@ -29,6 +30,7 @@ import {
   runBudgets,
   runModel,
   transformerMaps,
+  zcaMatrix,
   mlpMaps,
   type InitContext,
   type LsuvTrace,
@@ -274,6 +276,7 @@ test("ZCA: the first layer's whitened outputs have covariance ≈ I on the fit r
       assert.ok(err < 0.05, `transformer map ${j}: ‖cov − (I − 11ᵀ/d)‖∞ = ${err}`);
     }
     assert.equal(initializerEntry('zca').mlp, initializerEntry('zca').transformer);
+    assert.throws(() => zcaMatrix(zeros([4, 4], { dtype: 'float64' })), /no positive eigenvalue/);
   });
   disposeScenario(s);
   disposeScenario(t);

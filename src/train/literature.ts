@@ -19,7 +19,8 @@ export const LSUV = { tolerance: 0.1, maxIterations: 10 } as const;
 
 /**
  * Mimetic initialization (Trockman & Kolter 2023, ICML, §3): W_Q·W_Kᵀ ≈ α₁Z₁ + β₁I per head and
- * W_V·W_O ≈ α₂Z₂ − β₂I, Z with N(0, 1/d) entries; α₁ = β₁ = 0.7, α₂ = β₂ = 0.4, the paper's values.
+ * W_V·W_O ≈ α₂Z₂ − β₂I, Z with N(0, 1/d) entries; α₁ = β₁ = 0.7, α₂ = β₂ = 0.4, the paper's values for its ViTs,
+ * used here on every transformer scenario (text included: the paper's LM patterns flip the signs in deeper layers).
  */
 export const MIMETIC = { alpha1: 0.7, beta1: 0.7, alpha2: 0.4, beta2: 0.4 } as const;
 
@@ -115,7 +116,7 @@ export const orthogonalInit: Initializer = {
 
 // ---- LSUV -------------------------------------------------------------------------------------------------
 
-/** LSUV's batch: the first `batch` rows of a permutation of the training rows, encoded. (B, …) */
+/** LSUV's batch: the first (reference training batch size) rows of a permutation of the training rows, encoded. (B, …) */
 export function lsuvBatch(scenario: Scenario, generator: Generator): Tensor {
   const n = scenario.train.labels.size(0);
   const batch = Math.min(n, (scenario.architecture === 'mlp' ? REFERENCE.mlp : REFERENCE.transformer).batch);
@@ -125,7 +126,7 @@ export function lsuvBatch(scenario: Scenario, generator: Generator): Tensor {
   });
 }
 
-/** Per map: the passes LSUV took and its output variance after the last rescale. */
+/** Per map: the forward passes LSUV took and the output variance its last pass measured. */
 export type LsuvTrace = { name: string; passes: number; variance: number }[];
 
 function lsuvMlp(net: BackpropMlp, x: Tensor, trace: LsuvTrace): number {

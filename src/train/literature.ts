@@ -116,7 +116,7 @@ export const orthogonalInit: Initializer = {
 
 // ---- LSUV -------------------------------------------------------------------------------------------------
 
-/** LSUV's batch: the first (reference training batch size) rows of a permutation of the training rows, encoded. (B, …) */
+/** LSUV's batch: the first (training batch size) rows of a permutation of the training rows, encoded. (B, …) */
 export function lsuvBatch(scenario: Scenario, generator: Generator): Tensor {
   const n = scenario.train.labels.size(0);
   const batch = Math.min(n, (scenario.architecture === 'mlp' ? REFERENCE.mlp : REFERENCE.transformer).batch);

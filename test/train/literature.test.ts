@@ -167,7 +167,7 @@ test("LSUV: every map's output variance on its batch is within 0.1 of 1, layer b
   disposeScenario(t);
 });
 
-test('mimetic: W_V·W_O has a negative dominant diagonal (≈ −β₂), each head W_Q·W_Kᵀ a balanced rank-k α₁Z + β₁I', () => {
+test('mimetic: W_V·W_O has a negative dominant diagonal (≈ −β₂); per head W_Q·W_Kᵀ balanced rank-k α₁Z + β₁I', () => {
   const t = tinyTokens();
   tidy(() => {
     const d = 32;
@@ -224,7 +224,7 @@ test('mimetic: W_V·W_O has a negative dominant diagonal (≈ −β₂), each he
   disposeScenario(t);
 });
 
-test("ZCA: the first layer's whitened outputs have covariance ≈ I on the fit rows (MLP; transformer Q/K/V on LN's subspace)", () => {
+test("ZCA: the first layer's outputs have covariance ≈ I on the fit rows (transformer: on layer norm's subspace)", () => {
   // correlated inputs: x = z A with A = diag(1 … 2) Qᵀ, Σ = Q diag(1 … 4) Qᵀ, centred on the train rows;
   // ε = 0.01 × mean eigenvalue leaves each whitened variance within 0.025 of 1
   const features = 6;
@@ -287,7 +287,7 @@ function covariance(y: Tensor): Tensor {
   return c.t().mm(c).div(y.size(0));
 }
 
-test('zero-residual: every block is exactly the identity on the residual stream at step 0; the branches still learn', () => {
+test('zero-residual: every block is exactly the identity on the residual stream at step 0; branches still learn', () => {
   const t = tinyTokens();
   tidy(() => {
     const net = transformer(16, 8);
@@ -312,7 +312,7 @@ test('zero-residual: every block is exactly the identity on the residual stream 
   disposeScenario(t);
 });
 
-test('runs: init cost recorded (proxy MACs off backprop’s budget, seconds on the clock), finals finite, per-seed', () => {
+test('runs: init cost recorded (proxy MACs off backprop’s budget, seconds on the clock), finals finite, seeded', () => {
   for (const s of [tinyTabular(), tinyTokens()]) {
     const b = runBudgets(s, null);
     for (const model of ['orthogonal', 'lsuv', 'mimetic', 'zca', 'zero-residual']) {

@@ -68,6 +68,11 @@ export const REFERENCE = {
     temperatureRows: 1701,
     /** Rows of a fit on a fraction of the data (and the adaptive probe's order): seed + 4000. */
     fitSubset: 4000,
+    /**
+     * The literature's initializers (orthogonal matrices, LSUV's batch, mimetic's Z): seed + 5000, a stream of
+     * their own, so the network's default draw and the batch order stay backprop's.
+     */
+    initializer: 5000,
   },
   /** Regimes of the benchmark. */
   regimes: {

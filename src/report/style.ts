@@ -12,15 +12,15 @@ import type { FitFraction, PrimaryMetric, Results } from '../bench/results.ts';
  * pair is 15.7) with a ≥ 2.5:1 contrast on both page colours.
  */
 export const PALETTE = [
-  '#0072B2', // blue
-  '#D55E00', // vermillion
-  '#009E73', // bluish green
-  '#CC79A7', // reddish purple
-  '#E69F00', // orange
-  '#56B4E9', // sky blue
+  '#0072b2', // blue
+  '#d55e00', // vermillion
+  '#009e73', // bluish green
+  '#cc79a7', // reddish purple
+  '#e69f00', // orange
+  '#56b4e9', // sky blue
   '#994433', // brick
-  '#99AA55', // olive
-  '#6644CC', // indigo
+  '#99aa55', // olive
+  '#6644cc', // indigo
   '#336666', // slate teal
 ] as const;
 

@@ -64,6 +64,27 @@ export {
   type InitializerEntry,
 } from './initializers.ts';
 export {
+  LSUV,
+  MIMETIC,
+  RELU_GAIN,
+  ZCA_EPSILON,
+  lsuvBatch,
+  lsuvInit,
+  lsuv_,
+  mimeticInit,
+  mimetic_,
+  mlpMaps,
+  orthogonalInit,
+  transformerMaps,
+  zcaInit,
+  zcaMatrix,
+  zca_,
+  zeroResidualInit,
+  zeroResidual_,
+  type LsuvTrace,
+  type WeightMap,
+} from './literature.ts';
+export {
   BASELINE_MODEL,
   DEFAULT_MODELS,
   MODELS,

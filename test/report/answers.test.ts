@@ -125,9 +125,9 @@ test('ten models: the best start answers each question; the starts table counts 
     'CF + CE head (fit 1/16)',
     'closed-form ridge',
     'orthogonal',
-    'lsuv',
+    'LSUV',
     'mimetic',
-    'zca',
+    'ZCA',
     'zero-residual',
   ]);
   QUESTIONS.forEach((q, i) => {

@@ -2,6 +2,7 @@
 // budget finals beside the reference's published values, compute to target with the ratios to the baseline,
 // low data, out of distribution and transfer. Bold marks a winner only.
 import type { Results } from '../bench/results.ts';
+import { scenarioEntry } from '../data/registry.ts';
 import { scenariosOf } from './data.ts';
 import {
   byModel,
@@ -52,6 +53,15 @@ function winners(values: (number | null)[], lower: boolean): Set<number> {
 }
 
 const signed = (d: number): string => `${d >= 0 ? '+' : ''}${fmtMetric(d)}`;
+
+/** The reference's published low-data final of a model (a full-fit series key only), or null. */
+function publishedLowData(scenario: string, fraction: number, model: string): number | null {
+  try {
+    return scenarioEntry(scenario).publishedLowData[String(fraction)]?.[model] ?? null;
+  } catch {
+    return null; // a scenario this cfinit cannot resolve (an older results file): nothing published
+  }
+}
 
 /** Ours (mean ± CI over seeds) vs the reference's published final; Δ = ours − published, † when |Δ| > CI. */
 export function matchedTable(results: Results): Table {
@@ -254,6 +264,7 @@ export function lowDataTable(results: Results): Table {
           c(modelLabel(r.model)),
           c(metricShort(r.metric_name)),
           c(fmtMeanCi(r.metric), win.has(i) ? 'winner' : undefined),
+          c(fmtMetric(publishedLowData(r.scenario, fraction, r.model))),
           c(fmt(r.total_compute_proxy.mean, 3)),
           c(fmtSeconds(r.wall_clock_sec.mean)),
         ]);
@@ -265,6 +276,7 @@ export function lowDataTable(results: Results): Table {
           r.metric.mean,
           r.metric.ci95,
           r.metric.n,
+          publishedLowData(r.scenario, fraction, r.model),
           r.total_compute_proxy.mean,
           r.wall_clock_sec.mean,
         ]);
@@ -274,8 +286,10 @@ export function lowDataTable(results: Results): Table {
   return {
     id: 'low-data',
     title: 'Low data: finals by train-data fraction',
-    note: "Each model's final checkpoint trained on a fraction of the rows (100%: the full-data run); mean ± 95% CI over seeds; bold: the best at that fraction.",
-    columns: ['scenario', 'data', 'model', 'metric', 'final (mean ± CI)', 'compute (MACs)', 'wall-clock'],
+    note:
+      "Each model's final checkpoint trained on a fraction of the rows (100%: the full-data run); mean ± 95% CI " +
+      "over seeds; published: the reference's value where it reported one; bold: the best at that fraction.",
+    columns: ['scenario', 'data', 'model', 'metric', 'final (mean ± CI)', 'published', 'compute (MACs)', 'wall-clock'],
     rows,
     csv: {
       columns: [
@@ -286,6 +300,7 @@ export function lowDataTable(results: Results): Table {
         'mean',
         'ci95',
         'seeds',
+        'published',
         'compute_macs',
         'wall_clock_sec',
       ],

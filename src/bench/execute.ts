@@ -30,6 +30,7 @@ import {
   type RunRecord,
 } from '../train/index.ts';
 import type { BenchConfig, FitFraction } from './config.ts';
+import { FitCache, type FitKey } from './fitcache.ts';
 import type { Job } from './jobs.ts';
 import type { CheckpointRow, Metrics, OodRow, RowKey } from './results.ts';
 import type { JobResult } from './store.ts';
@@ -62,12 +63,24 @@ function disposeScenarioTensors(s: Scenario, shared: boolean): void {
   if (!shared) dispose([s.test.raw, s.test.labels, ...Object.values(s.state)]);
 }
 
+/** Where fits and features are kept between runs (null: nowhere), and where the cache's lines go. */
+export interface FitCacheOptions {
+  dir: string | null;
+  say: (line: string) => void;
+}
+
 /** The real executor: loads the scenario from dataDir (rows per config) with the group's seed. */
-export function scenarioGroupOpener(config: BenchConfig, dataDir: string, cacheDir: string): GroupOpener {
+export function scenarioGroupOpener(
+  config: BenchConfig,
+  dataDir: string,
+  cacheDir: string,
+  fitCache: FitCacheOptions = { dir: null, say: () => {} },
+): GroupOpener {
   return async (name, seed) => {
     const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
     warmUp(scenario, config.closedForm[scenario.architecture]); // before the first timed job (not charged)
-    return new ScenarioGroup(scenario, seed, config);
+    const cache = fitCache.dir === null ? null : new FitCache(fitCache.dir, scenario, fitCache.say);
+    return new ScenarioGroup(scenario, seed, config, cache);
   };
 }
 
@@ -81,6 +94,7 @@ class ScenarioGroup implements JobGroup {
     private readonly scenario: Scenario,
     private readonly seed: number,
     private readonly config: BenchConfig,
+    private readonly cache: FitCache | null,
   ) {}
 
   private at(fraction: number): Scenario {
@@ -90,15 +104,22 @@ class ScenarioGroup implements JobGroup {
     return s;
   }
 
-  /** The fit of (data fraction, fit fraction), fitted once. */
+  /** The fit's cache key: the group's scenario and seed, the fractions, and the options it is fitted with. */
+  private fitKey(fraction: number, fitFraction: FitFraction): FitKey {
+    const s = this.at(fraction);
+    const fitRows = fitRowsOf(fitFraction, s.train.labels.size(0));
+    const options = { seed: this.seed, ...this.config.closedForm[s.architecture], fitRows };
+    return { scenario: this.scenario.name, seed: this.seed, dataFraction: fraction, fitFraction, options };
+  }
+
+  /** The fit of (data fraction, fit fraction), fitted once (or read from the fit cache). */
   private fit(fraction: number, fitFraction: FitFraction): ClosedFormFit {
     const key = `${fraction}|${fitFraction}`;
     let f = this.fits.get(key);
     if (!f) {
-      const s = this.at(fraction);
-      const fitRows = fitRowsOf(fitFraction, s.train.labels.size(0));
-      const options = { seed: this.seed, ...this.config.closedForm[s.architecture], fitRows };
-      this.fits.set(key, (f = fitClosedForm(s, options)));
+      const k = this.fitKey(fraction, fitFraction);
+      const compute = (): ClosedFormFit => fitClosedForm(this.at(fraction), k.options);
+      this.fits.set(key, (f = this.cache ? this.cache.fit(k, compute) : compute()));
     }
     return f;
   }
@@ -106,7 +127,12 @@ class ScenarioGroup implements JobGroup {
   private feats(fraction: number, fitFraction: FitFraction): Features {
     const key = `${fraction}|${fitFraction}`;
     let f = this.features.get(key);
-    if (!f) this.features.set(key, (f = extractFeatures(this.fit(fraction, fitFraction), this.at(fraction))));
+    if (!f) {
+      const fit = this.fit(fraction, fitFraction);
+      const compute = (): Features => extractFeatures(fit, this.at(fraction));
+      const k = this.fitKey(fraction, fitFraction);
+      this.features.set(key, (f = this.cache ? this.cache.features(k, compute) : compute()));
+    }
     return f;
   }
 

@@ -1,6 +1,6 @@
 // What a stored result was computed from. A job file is keyed by its job id (scenario, regime, model, seed,
 // fractions) AND a fingerprint of everything else that changes its numbers: the cfinit and libtorch versions,
-// the row counts, --quick, the closed-form shapes, the checkpoint fractions and the dataset files' contents.
+// the code digest, the row counts, --quick, the closed-form shapes, the checkpoint fractions and the dataset files' contents.
 // Resume recomputes a job whose fingerprint differs; merge refuses mixed fingerprints unless asked.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { scenarioEntry } from '../data/index.ts';
 import { fileError } from '../fsio.ts';
 import { versions } from '../torch/index.ts';
+import { codeDigest } from '../train/index.ts';
 import type { BenchConfig, ClosedFormConfig } from './config.ts';
 
 /** The job file format; a file of another format is not reused (resume recomputes it, merge refuses it). */
@@ -17,6 +18,8 @@ export const JOB_FORMAT = 2;
 export interface JobIdentity {
   cfinit: string;
   libtorch: string;
+  /** codeDigest(): the sources that compute fits, features and training, and the native addon's bytes. */
+  code: string;
   quick: boolean;
   /** Train/test rows; null: the scenario's own sizes. */
   rows: { nTrain: number; nTest: number } | null;
@@ -131,6 +134,7 @@ export function jobIdentity(config: BenchConfig, scenario: string, dataDir: stri
   return {
     cfinit: packageVersion(),
     libtorch: versions().torch,
+    code: codeDigest(),
     quick: config.quick,
     rows: config.rows,
     closedForm: config.closedForm[scenarioEntry(scenario).architecture],

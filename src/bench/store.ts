@@ -72,10 +72,11 @@ const JOB_SCHEMA = {
     finished_at: { type: 'string' },
     identity: {
       type: 'object',
-      required: ['cfinit', 'libtorch', 'quick', 'rows', 'closedForm', 'checkpoints', 'data'],
+      required: ['cfinit', 'libtorch', 'code', 'quick', 'rows', 'closedForm', 'checkpoints', 'data'],
       properties: {
         cfinit: { type: 'string' },
         libtorch: { type: 'string' },
+        code: { type: 'string' },
         quick: { type: 'boolean' },
         rows: {
           anyOf: [

@@ -47,6 +47,8 @@ export interface ScenarioEntry {
   sizes: ScenarioSizes | null;
   /** The reference's published matched-budget finals by model (empty for scenarios it did not run). */
   published: Readonly<Record<string, number>>;
+  /** The reference's published low-data finals: by data fraction ('0.1'), then model. */
+  publishedLowData: Readonly<Record<string, Readonly<Record<string, number>>>>;
   load(source: DataSource, options: LoadOptions): Promise<Scenario>;
 }
 
@@ -80,6 +82,7 @@ function reference(
       classes: shape.classes,
     },
     published: REFERENCE.published[name],
+    publishedLowData: REFERENCE.publishedLowData[name],
     load,
   };
 }

@@ -89,3 +89,39 @@ export function orthogonal_(t: Tensor, options: { gain?: number; generator?: Gen
   );
   return t;
 }
+
+/**
+ * LSUV's per-layer loop (Mishkin & Matas 2016, Algorithm 1): while |Var(B) − 1| ≥ tolerance and fewer than
+ * maxIterations passes, B = output() on the fixed batch, W ← W / √Var(B), Var over every element of B. Returns
+ * the forward passes taken and the variance of the last one. A non-finite or zero variance is an error.
+ */
+export function unitVariance_(
+  weight: Tensor,
+  output: () => Tensor,
+  options: { tolerance: number; maxIterations: number; where: string },
+): { passes: number; variance: number } {
+  let passes = 0;
+  let variance = NaN;
+  while (passes < options.maxIterations) {
+    variance = noGrad(() => tidy(() => output().var(undefined, { unbiased: false }).item()));
+    passes++;
+    if (!Number.isFinite(variance) || variance <= 0) {
+      throw new Error(`LSUV: ${options.where} has output variance ${variance} on its batch`);
+    }
+    if (Math.abs(variance - 1) < options.tolerance) break;
+    noGrad(() => weight.div_(Math.sqrt(variance)));
+  }
+  return { passes, variance };
+}
+
+/**
+ * L, R with L Rᵀ the best rank-`rank` approximation of the square m (its truncated SVD U S Vᵀ, balanced:
+ * L = U_k √S_k, R = V_k √S_k, both (n, rank)); rank n gives L Rᵀ = m.
+ */
+export function balancedFactors(m: Tensor, rank: number): { left: Tensor; right: Tensor } {
+  return tidy(() => {
+    const { u, s, vh } = linalg.svd(m);
+    const root = s.narrow(0, 0, rank).sqrt().unsqueeze(0); // (1, rank)
+    return { left: u.narrow(1, 0, rank).mul(root), right: vh.narrow(0, 0, rank).t().mul(root) };
+  });
+}

@@ -1,15 +1,14 @@
 // Flat, display-ready points for the figures: one object per mark with the fields its tooltip shows. Reads the
 // benchmark's summary tables only; every aggregate (mean, 95% CI, front) was computed by the benchmark.
 import type { CheckpointSummary, PrimaryMetric, Results, SummaryStats } from '../bench/results.ts';
-import { fmt, fmtMeanCi, modelLabel, modelRank, scenarioRank, scenarioTitle } from './style.ts';
-
-type ModelName = string;
-type ReferenceScenario = string;
+import { byModel, fmt, fmtMeanCi, modelLabel, modelOrder, scenarioRank, scenarioTitle } from './style.ts';
 
 /** One plotted point; `value`/`lo`/`hi` are the mean and its 95% CI band. */
 export interface Point {
   scenario: string;
+  /** The model's display label (the colour scale's domain); `key` is its name in the results. */
   model: string;
+  key: string;
   seeds: number;
   checkpoint: string;
   value: number;
@@ -25,31 +24,33 @@ export interface Point {
 }
 
 export interface ScenarioInfo {
-  scenario: ReferenceScenario;
+  scenario: string;
   title: string;
   metric: PrimaryMetric;
 }
 
-/** The scenarios present in the results, in the reference's order, with their primary metric. */
+/** The scenarios present in the results, in display order, with their primary metric. */
 export function scenariosOf(results: Results): ScenarioInfo[] {
-  const metricOf = new Map<ReferenceScenario, PrimaryMetric>();
+  const metricOf = new Map<string, PrimaryMetric>();
   for (const r of [...results.matched_summary, ...results.anytime_summary]) metricOf.set(r.scenario, r.metric_name);
   return [...metricOf.keys()]
     .sort((a, b) => scenarioRank(a) - scenarioRank(b) || a.localeCompare(b))
     .map((s) => ({ scenario: s, title: scenarioTitle(s), metric: metricOf.get(s)! }));
 }
 
-/** The models present in the results, in the reference's order. */
-export function modelsOf(results: Results): ModelName[] {
-  const seen = new Set<ModelName>([...results.anytime_summary, ...results.matched_summary].map((r) => r.model));
-  return [...seen].sort((a, b) => modelRank(a) - modelRank(b));
+/** The models present in the results, in display order. */
+export function modelsOf(results: Results): string[] {
+  return modelOrder([...results.anytime_summary, ...results.matched_summary].map((r) => r.model));
 }
+
+/** The model names behind a figure's points (its legend lists these and no others). */
+export const modelsIn = (points: Iterable<{ key: string }>): string[] => modelOrder([...points].map((p) => p.key));
 
 export const meanCi = (s: SummaryStats): string => fmtMeanCi(s);
 
 export function point(
-  scenario: ReferenceScenario,
-  model: ModelName,
+  scenario: string,
+  model: string,
   checkpoint: string,
   metric: SummaryStats,
   compute: number,
@@ -58,6 +59,7 @@ export function point(
   return {
     scenario: scenarioTitle(scenario),
     model: modelLabel(model),
+    key: model,
     seeds: metric.n,
     checkpoint,
     value: metric.mean,
@@ -75,26 +77,20 @@ const fromSummary = (r: CheckpointSummary): Point =>
   point(r.scenario, r.model, r.checkpoint_label, r.metric, r.total_compute_proxy.mean, r.wall_clock_sec.mean);
 
 /** Anytime curves at full data, ordered by budget (closed-form starts sit at their fit cost). */
-export function anytimePoints(results: Results, scenario: ReferenceScenario): Point[] {
+export function anytimePoints(results: Results, scenario: string): Point[] {
   return results.anytime_summary
     .filter((r) => r.scenario === scenario && r.data_fraction === 1)
-    .sort((a, b) => modelRank(a.model) - modelRank(b.model) || a.budget_fraction - b.budget_fraction)
+    .sort((a, b) => byModel(a, b) || a.budget_fraction - b.budget_fraction)
     .map(fromSummary);
 }
 
 export interface ParetoPoint extends Point {
   x: number;
   front: boolean;
-  /** The model's largest-budget point. */
-  last: boolean;
 }
 
 /** Pareto points on one axis; `front` marks the benchmark's frontier. CI and the other axis come from anytime. */
-export function paretoPoints(
-  results: Results,
-  scenario: ReferenceScenario,
-  axis: 'compute' | 'wall_clock',
-): ParetoPoint[] {
+export function paretoPoints(results: Results, scenario: string, axis: 'compute' | 'wall_clock'): ParetoPoint[] {
   const key = (m: string, c: string): string => `${m}|${c}`;
   const front = new Set(
     results.pareto_front
@@ -117,16 +113,9 @@ export function paretoPoints(
         ...point(scenario, r.model, r.checkpoint_label, metric, compute, seconds),
         x: r.x,
         front: front.has(key(r.model, r.checkpoint_label)),
-        last: false,
-        budget: a?.budget_fraction ?? 0,
-        rawModel: r.model,
       };
     });
-  for (const model of new Set(points.map((p) => p.rawModel))) {
-    const own = points.filter((p) => p.rawModel === model).sort((a, b) => b.budget - a.budget || b.x - a.x);
-    own[0]!.last = true;
-  }
-  return points.map(({ budget: _b, rawModel: _m, ...p }) => p);
+  return points.sort((a, b) => byModel({ model: a.key }, { model: b.key }) || a.x - b.x);
 }
 
 export interface LowDataPoint extends Point {
@@ -136,10 +125,10 @@ export interface LowDataPoint extends Point {
 /**
  * Metric against train-data fraction at one budget fraction (the benchmark's low-data checkpoints, 0.1 and 1):
  * the low-data runs plus the full-data anytime run. Per (model, data fraction) the checkpoint nearest that budget
- * is used (short runs label theirs e.g. '12%'; the tooltip shows the real label). The closed-form ridge has no
- * gradient budget: its one result stands at every budget.
+ * is used (short runs label theirs e.g. '12%'; the tooltip shows the real label). A model with no gradient steps
+ * (one checkpoint) has that one result at every budget.
  */
-export function lowDataPoints(results: Results, scenario: ReferenceScenario, budget: number): LowDataPoint[] {
+export function lowDataPoints(results: Results, scenario: string, budget: number): LowDataPoint[] {
   const key = (r: CheckpointSummary): string => `${r.model}|${r.data_fraction}|${r.checkpoint_label}`;
   const low = results.low_data_summary.filter((r) => r.scenario === scenario);
   const lowKeys = new Set(low.map(key));
@@ -156,7 +145,7 @@ export function lowDataPoints(results: Results, scenario: ReferenceScenario, bud
     if (d < dBest || (d === dBest && best && r.budget_fraction > best.budget_fraction)) nearest.set(k, r);
   }
   return [...nearest.values()]
-    .sort((a, b) => modelRank(a.model) - modelRank(b.model) || a.data_fraction - b.data_fraction)
+    .sort((a, b) => byModel(a, b) || a.data_fraction - b.data_fraction)
     .map((r) => ({ ...fromSummary(r), fraction: r.data_fraction }));
 }
 
@@ -167,11 +156,11 @@ export interface OodPoint extends Point {
   delta_text: string;
 }
 
-export function oodPoints(results: Results, scenario: ReferenceScenario): OodPoint[] {
+export function oodPoints(results: Results, scenario: string): OodPoint[] {
   const matched = new Map(results.matched_summary.filter((r) => r.scenario === scenario).map((r) => [r.model, r]));
   return results.ood_summary
     .filter((r) => r.scenario === scenario)
-    .sort((a, b) => a.variant.localeCompare(b.variant) || modelRank(a.model) - modelRank(b.model))
+    .sort((a, b) => a.variant.localeCompare(b.variant) || byModel(a, b))
     .map((r) => {
       const m = matched.get(r.model);
       return {
@@ -192,10 +181,10 @@ export function oodPoints(results: Results, scenario: ReferenceScenario): OodPoi
 }
 
 /** Mean over data fractions of the metric against the total bill (a closed-form fit is paid once). */
-export function transferPoints(results: Results, scenario: ReferenceScenario): Point[] {
+export function transferPoints(results: Results, scenario: string): Point[] {
   return results.transfer_summary
     .filter((r) => r.scenario === scenario)
-    .sort((a, b) => modelRank(a.model) - modelRank(b.model))
+    .sort(byModel)
     .map((r) =>
       point(scenario, r.model, 'all fractions', r.mean_metric, r.total_compute_proxy.mean, r.total_wall_clock_sec.mean),
     );

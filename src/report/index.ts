@@ -1,23 +1,38 @@
 // `cfinit report`: results.json → figures (Vega-Lite → SVG in Node → PNG), tables, verdict and one
 // self-contained report.html. Reads results only; never trains. Every write is atomic.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from '../errors.ts';
+import type { Results } from '../bench/results.ts';
 import { loadResults, resultsFile } from './load.ts';
 import { bySeries } from './style.ts';
 import { figureSpecs, type FigureSpec } from './specs.ts';
 import { compileSpec, renderSvg, svgToPng } from './render.ts';
-import { computeToTargetTable, matchedTable, tableMarkdown } from './tables.ts';
+import { reportTables, tableMarkdown } from './tables.ts';
 import { verdict as computeVerdict, type Verdict } from './verdict.ts';
+import { answers as computeAnswers, startsTable, type Answer } from './answers.ts';
 import { pageHtml } from './page.ts';
 
 export { loadResults, ResultsError } from './load.ts';
 export { figureSpecs, type FigureSpec } from './specs.ts';
 export { compileSpec, renderSvg, svgToPng } from './render.ts';
-export { matchedTable, computeToTargetTable, tableMarkdown, tableHtml } from './tables.ts';
+export {
+  matchedTable,
+  computeToTargetTable,
+  lowDataTable,
+  oodTable,
+  transferTable,
+  reportTables,
+  tableMarkdown,
+  tableHtml,
+  tableCsv,
+  type Table,
+  type Cell,
+} from './tables.ts';
 export { verdict, type Verdict } from './verdict.ts';
+export { answers, judgements, startsTable, QUESTIONS, type Answer, type Judgement } from './answers.ts';
 
 /** PNGs are rendered at this multiple of the figures' CSS pixel size. */
 export const PNG_SCALE = 2;
@@ -48,6 +63,8 @@ export interface ReportRecord {
   tables_markdown: string;
   verdict_file: string;
   figures: FigureRecord[];
+  /** One per question, in the page's order. */
+  answers: Answer[];
   verdict: Verdict;
 }
 
@@ -61,10 +78,15 @@ const svgSize = (svg: string): { width: number; height: number } => {
   return { width: Number(m?.[1] ?? NaN), height: Number(m?.[2] ?? NaN) };
 };
 
+/** `cfinit report`: read and check the results file, then writeReport. */
 export async function buildReport(options: ReportOptions): Promise<ReportRecord> {
   const file = resolve(resultsFile(options.results));
   const results = bySeries(loadResults(file)); // fit-fraction variants are series of their own
-  const outDir = resolve(options.out ?? join(dirname(file), 'report'));
+  return writeReport(results, file, resolve(options.out ?? join(dirname(file), 'report')));
+}
+
+/** Figures, tables, verdict and page of already-checked results (`file` is named on the page). */
+export async function writeReport(results: Results, file: string, outDir: string): Promise<ReportRecord> {
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new ConfigError(`--out: ${outDir} is a file (expected a directory to write the report into)`);
   }
@@ -88,15 +110,29 @@ export async function buildReport(options: ReportOptions): Promise<ReportRecord>
     figures.push(record);
     pageFigures.push({ name: f.name, title: f.title, caption: f.caption, vega });
   }
-  const tables = [matchedTable(results), computeToTargetTable(results)];
+  const starts = startsTable(results);
+  const tables = [...(starts.rows.length > 0 ? [starts] : []), ...reportTables(results)];
   const verdict = computeVerdict(results);
+  const answers = computeAnswers(results);
   const page = join(outDir, 'report.html');
-  const html = pageHtml({ results, figures: pageFigures, tables, verdict, vegaJs: vegaRuntime(), source: file });
+  const html = pageHtml({
+    results,
+    answers,
+    figures: pageFigures,
+    tables,
+    verdict,
+    vegaJs: vegaRuntime(),
+    source: relative(outDir, file), // the page names its results file where it sits, wherever the pair is copied
+  });
   writeFileAtomic.sync(page, html);
   const tablesMarkdown = join(outDir, 'tables.md');
-  writeFileAtomic.sync(tablesMarkdown, `${tables.map(tableMarkdown).join('\n\n')}\n`);
+  const answerLines = answers.map((a) => `- **${a.question}** ${a.line}`).join('\n');
+  writeFileAtomic.sync(
+    tablesMarkdown,
+    `### The answer\n\n${answerLines}\n\n${tables.map(tableMarkdown).join('\n\n')}\n`,
+  );
   const verdictFile = join(outDir, 'verdict.json');
-  writeFileAtomic.sync(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`);
+  writeFileAtomic.sync(verdictFile, `${JSON.stringify({ ...verdict, answers }, null, 2)}\n`);
   return {
     results_file: file,
     out_dir: outDir,
@@ -104,6 +140,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportRecord>
     tables_markdown: tablesMarkdown,
     verdict_file: verdictFile,
     figures,
+    answers,
     verdict,
   };
 }

@@ -2,45 +2,42 @@
 // reaches the compute-to-target threshold first in wall-clock and by how much, and where our finals differ from
 // the reference's published values by more than their CI. Facts first (for JSON), sentences from the facts.
 import type { MatchedSummary, Results } from '../bench/results.ts';
-import { BASELINE_MODEL } from '../train/index.ts';
-
-type ModelName = string;
-type ReferenceScenario = string;
 import { scenariosOf } from './data.ts';
 import {
-  modelLabel,
-  scenarioTitle,
+  BASELINE_MODEL,
   fmt,
   fmtMeanCi,
   fmtMetric,
   fmtSeconds,
   lowerIsBetter,
   metricShort,
+  modelLabel,
+  scenarioTitle,
 } from './style.ts';
 
 export interface Winner {
-  scenario: ReferenceScenario;
-  model: ModelName;
-  runner_up: ModelName | null;
+  scenario: string;
+  model: string;
+  runner_up: string | null;
   /** The winner's CI and the runner-up's do not overlap. */
   clear: boolean;
 }
 
 export interface FirstToTarget {
-  scenario: ReferenceScenario;
+  scenario: string;
   /** Fastest model in mean wall-clock to target (null: nobody reached it). */
-  model: ModelName | null;
+  model: string | null;
   seconds: number | null;
   /** What the margin is measured against: backprop, or the next fastest when backprop is the fastest. */
-  compared_with: ModelName | null;
+  compared_with: string | null;
   compared_seconds: number | null;
   /** Models that never reached the target. */
-  never: ModelName[];
+  never: string[];
 }
 
 export interface ReferenceGap {
-  scenario: ReferenceScenario;
-  model: ModelName;
+  scenario: string;
+  model: string;
   ours: number;
   ci95: number;
   published: number;

@@ -22,6 +22,6 @@ export {
   SafetensorsError,
 } from './safetensors.ts';
 export type { TensorMap, Metadata } from './safetensors.ts';
-export { native } from './native.ts';
+export { addonPath, native } from './native.ts';
 export { adamwStep } from './optim-kernels.ts';
 export { liveTensors, releaseFreeMemory, versions, parallelInfo } from './diagnostics.ts';

@@ -83,7 +83,7 @@ export interface NativeAddon {
   ): void;
 }
 
-function load(): NativeAddon {
+function load(): { addon: NativeAddon; path: string } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // src/torch and dist/torch both sit two levels below the package root.
   const root = path.resolve(here, '..', '..');
@@ -114,7 +114,7 @@ function load(): NativeAddon {
   // rebuilds libtorch's pthreadpool, whose fresh worker then spins ~30 ms on a core. Three such rebuilds (the main
   // thread, then each OpenMP worker at its first op) fell inside the first covtype MLP fit of a process.
   process.env.OMP_NUM_THREADS = String(defaultNumThreads());
-  return createRequire(import.meta.url)(found) as NativeAddon;
+  return { addon: createRequire(import.meta.url)(found) as NativeAddon, path: found };
 }
 
 /** More threads than this is a typo, not a machine (libgomp would try to start them all). */
@@ -133,4 +133,7 @@ export function defaultNumThreads(): number {
   return os.availableParallelism();
 }
 
-export const native: NativeAddon = load();
+const loaded = load();
+export const native: NativeAddon = loaded.addon;
+/** The addon file loaded (its bytes are part of what a cached fit was computed with). */
+export const addonPath: string = loaded.path;

@@ -11,6 +11,7 @@ export type {
   RunRecord,
 } from './api.ts';
 export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm, fitRowsOf } from './fit.ts';
+export { codeDigest, loadFeatures, loadFit, saveFeatures, saveFit, writeFileDurably } from './fitstore.ts';
 export {
   RunFileError,
   TORCH_EXPORT_FORMAT,
@@ -62,6 +63,27 @@ export {
   type Initializer,
   type InitializerEntry,
 } from './initializers.ts';
+export {
+  LSUV,
+  MIMETIC,
+  RELU_GAIN,
+  ZCA_EPSILON,
+  lsuvBatch,
+  lsuvInit,
+  lsuv_,
+  mimeticInit,
+  mimetic_,
+  mlpMaps,
+  orthogonalInit,
+  transformerMaps,
+  zcaInit,
+  zcaMatrix,
+  zca_,
+  zeroResidualInit,
+  zeroResidual_,
+  type LsuvTrace,
+  type WeightMap,
+} from './literature.ts';
 export {
   BASELINE_MODEL,
   DEFAULT_MODELS,

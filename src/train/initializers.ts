@@ -11,6 +11,7 @@ import {
   type DepthModel,
 } from './models.ts';
 import { budgets, proxyInputOf } from './proxy.ts';
+import { lsuvInit, mimeticInit, orthogonalInit, zcaInit, zeroResidualInit } from './literature.ts';
 
 /** What an initializer may read: the run's scenario and seed, and the closed-form fit of the run. */
 export interface InitContext {
@@ -104,6 +105,35 @@ export const INITIALIZERS: readonly InitializerEntry[] = [
     description: 'the closed-form encoder fitted on paired views (spectral shrinkage layers / spectral attention)',
     mlp: closedFormMlpInit,
     transformer: closedFormTransformerInit,
+  },
+  {
+    name: 'orthogonal',
+    description: 'orthogonal weight matrices (Saxe et al. 2014), gain √2 before a ReLU',
+    mlp: orthogonalInit,
+    transformer: orthogonalInit,
+  },
+  {
+    name: 'lsuv',
+    description:
+      'layer-sequential unit variance on one training batch after an orthonormal start (Mishkin & Matas 2016)',
+    mlp: lsuvInit,
+    transformer: lsuvInit,
+  },
+  {
+    name: 'mimetic',
+    description: 'self-attention with W_Q·W_Kᵀ ≈ α₁Z + β₁I and W_V·W_O ≈ α₂Z − β₂I (Trockman & Kolter 2023)',
+    transformer: mimeticInit,
+  },
+  {
+    name: 'zca',
+    description: "the first layer (the transformer's first Q/K/V) as the ZCA whitening of the training inputs",
+    mlp: zcaInit,
+    transformer: zcaInit,
+  },
+  {
+    name: 'zero-residual',
+    description: "every residual branch's last projection zero: each block starts as the identity (Fixup/ReZero)",
+    transformer: zeroResidualInit,
   },
 ];
 

@@ -21,7 +21,7 @@ export type ModelName = string;
 
 export interface ModelSpec {
   name: ModelName;
-  /** Display label and fixed colour (Tableau 10, colour-blind-safer than the default category10 order). */
+  /** Display label and fixed colour (Okabe–Ito and Paul Tol's muted: colour-blind-safe, one per model). */
   label: string;
   colour: string;
   description: string;
@@ -79,7 +79,7 @@ export const MODELS: readonly ModelSpec[] = [
   finetune({
     name: 'backprop',
     label: 'backprop',
-    colour: '#4e79a7',
+    colour: '#0072b2',
     description: 'the reference network (MLP 54→507×3, or the baseline transformer) from its default init',
     architecture: 'backprop',
     initializer: 'default',
@@ -88,7 +88,7 @@ export const MODELS: readonly ModelSpec[] = [
   finetune({
     name: 'cf-finetune',
     label: 'CF + fine-tune',
-    colour: '#e15759',
+    colour: '#d55e00',
     description: 'the closed-form encoder copied into a trainable network, fine-tuned for the compute-matched steps',
     architecture: 'closed-form',
     initializer: 'closed-form',
@@ -97,7 +97,7 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'cf-ce-head',
     label: 'CF + CE head',
-    colour: '#59a14f',
+    colour: '#009e73',
     description: "a cross-entropy head on the frozen closed-form encoder's pooled per-layer features (24 epochs)",
     architecture: 'closed-form',
     initializer: 'closed-form',
@@ -111,7 +111,7 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'cf-ridge',
     label: 'closed-form ridge',
-    colour: '#b07aa1',
+    colour: '#cc79a7',
     description: 'the fully analytic classifier: residual ridge read-outs on the frozen encoder, no gradient steps',
     architecture: 'closed-form',
     initializer: 'closed-form',
@@ -122,7 +122,31 @@ export const MODELS: readonly ModelSpec[] = [
     compute: (b) => b.ridge,
     estimate: (b) => b.ridge + b.frozenEncode,
   },
+  ...literatureModels(),
 ];
+
+/** The literature's starts of the backprop network (src/train/literature.ts), fine-tuned on what is left. */
+function literatureModels(): ModelSpec[] {
+  const entry = (name: string, label: string, colour: string, description: string) =>
+    finetune({ name, label, colour, description, architecture: 'backprop', initializer: name, byDefault: false });
+  return [
+    entry('orthogonal', 'orthogonal', '#e69f00', 'the backprop network with orthogonal weights (Saxe et al. 2014)'),
+    entry(
+      'lsuv',
+      'LSUV',
+      '#56b4e9',
+      'the backprop network after layer-sequential unit variance (Mishkin & Matas 2016)',
+    ),
+    entry('mimetic', 'mimetic', '#994433', 'the backprop transformer with mimetic attention (Trockman & Kolter 2023)'),
+    entry('zca', 'ZCA', '#99aa55', 'the backprop network with ZCA whitening as its first layer'),
+    entry(
+      'zero-residual',
+      'zero-residual',
+      '#6644cc',
+      'the backprop transformer with zero residual branches (Fixup/ReZero)',
+    ),
+  ];
+}
 
 /** The baseline every other start is measured against (targets, wall-clock ratios, transfer's scratch rows). */
 export const BASELINE_MODEL: ModelName = 'backprop';

@@ -7,8 +7,9 @@ import { tensor, type Tensor } from '../../src/torch/index.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** CFINIT_GOLDEN_DIR, else the in-repository copy (test/fixtures/golden). */
 export function goldenDir(): string {
-  return process.env.CFINIT_GOLDEN_DIR ?? join(repoRoot, '..', 'shared', 'golden');
+  return process.env.CFINIT_GOLDEN_DIR ?? join(repoRoot, 'test', 'fixtures', 'golden');
 }
 
 export function loadGolden(name: string): { meta: Record<string, unknown>; inputs: any; outputs: any } {

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdict, matchedTable, computeToTargetTable, tableMarkdown } from '../../src/report/index.ts';
+import { modelLabel, scenarioTitle } from '../../src/report/style.ts';
 import type { Results } from '../../src/bench/results.ts';
 import { makeResults } from './fixture.ts';
 
@@ -75,7 +76,7 @@ test('overlapping CIs are not a clear win; nobody reaching the target and no gap
   );
 });
 
-test('matched table puts the published values beside ours; compute-to-target highlights the wall-clock ratio', () => {
+test('matched table puts the published values beside ours; bold marks only the winner of each group', () => {
   const results = makeResults();
   const matched = matchedTable(results);
   const published = matched.rows.map((r) => r[5]!.text);
@@ -96,20 +97,32 @@ test('matched table puts the published values beside ours; compute-to-target hig
     assert.ok(published.includes(v), `published ${v} in the matched table`);
   }
   const covBp = matched.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'backprop')!;
-  assert.equal(covBp[6]!.text, '+0.0196'); // 0.7757 − 0.7561
+  assert.equal(covBp[6]!.text, '+0.0196 †'); // 0.7757 − 0.7561, outside our CI
   assert.equal(covBp[6]!.mark, 'outside-ci');
+  // One winner per scenario, and it is the verdict's matched-budget winner.
+  const winners = matched.rows.filter((r) => r.some((cell) => cell.mark === 'winner'));
+  assert.deepEqual(
+    winners.map((r) => [r[0]!.text, r[1]!.text]),
+    verdict(results).winners.map((w) => [scenarioTitle(w.scenario), modelLabel(w.model)]),
+  );
   const ctt = computeToTargetTable(results);
   const col = ctt.columns.indexOf('wall-clock ÷ backprop');
+  const wall = ctt.columns.indexOf('wall-clock');
   const covCe = ctt.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'CF + CE head')!;
-  assert.equal(covCe[col]!.mark, 'good');
   const want = results.compute_to_target_summary.find((r) => r.scenario === 'covtype_mlp' && r.model === 'cf-ce-head')!;
   assert.equal(covCe[col]!.text, `${Number(want.wall_clock_ratio_to_backprop!.toPrecision(3))}×`);
+  assert.equal(covCe[col]!.mark, undefined);
+  assert.equal(covCe[wall]!.mark, 'winner'); // first to the target in wall-clock
   const covFt = ctt.rows.find((r) => r[0]!.text === 'Covtype / MLP' && r[1]!.text === 'CF + fine-tune')!;
   assert.equal(covFt[col]!.text, 'never reached');
+  // CIFAR-100: only backprop reaches the target, so nobody is bold there.
+  assert.ok(ctt.rows.filter((r) => r[0]!.text.startsWith('CIFAR')).every((r) => r.every((cell) => !cell.mark)));
+  const md = tableMarkdown(ctt);
   assert.match(
-    tableMarkdown(ctt),
-    /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \|.*\*\*0\.0\d+×\*\*/,
+    md,
+    /\| Covtype \/ MLP \| CF \+ CE head \| accuracy ≥ 0\.7\d+ \| 3\/3 \| [^|]+ \| \*\*2\.91 s\*\* \| 0\.0\d+× \|/,
   );
+  assert.equal((md.match(/\*\*/g) ?? []).length / 2, ctt.rows.flat().filter((cell) => cell.mark === 'winner').length);
 });
 
 test('one seed: no CI claims, ties said as ties, and a --quick run is flagged as not comparable', () => {

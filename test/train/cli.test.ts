@@ -32,7 +32,7 @@ test('cfinit train: bad names, a bad step count, a missing or corrupt data file 
   );
   assertUserError(
     train('--scenario', 'covtype_mlp', '--model', 'sgd'),
-    /--model must be one of backprop, cf-finetune, cf-ce-head, cf-ridge, got 'sgd'/,
+    /--model must be one of backprop, cf-finetune, cf-ce-head, cf-ridge, orthogonal, lsuv, mimetic, zca, zero-residual, got 'sgd'/,
   );
   assertUserError(
     train('--scenario', 'covtype_mlp', '--model', 'backprop', '--steps', '-3'),

@@ -39,6 +39,8 @@ interface BenchFlags {
   shard?: string;
   quick?: boolean;
   rows?: string;
+  /** false with --no-fit-cache */
+  fitCache: boolean;
 }
 
 /** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
@@ -112,6 +114,7 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'results folder', 'results')
     .option('--rows <train,test>', 'train and test rows per scenario (default: the reference sizes; --quick: 400,200)')
     .option('--shard <i/n>', 'run only shard i of n (jobs balanced by estimated cost); merge the dirs afterwards')
+    .option('--no-fit-cache', 'refit every closed-form encoder (default: fits and features kept in <cache dir>/fits)')
     .option(
       '--quick',
       'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
@@ -137,13 +140,18 @@ export function registerBench(program: Command): void {
         );
         const progress = createProgress('bench', jobs.length);
         try {
-          const open = scenarioGroupOpener(config, dataDir, resolveCacheDir());
+          const cacheDir = resolveCacheDir();
+          const fitCache = {
+            dir: flags.fitCache ? join(cacheDir, 'fits') : null,
+            say: (line: string) => progress.log(line),
+          };
+          const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache);
           await runJobs(jobs, {
             outDir: flags.out,
             open,
             identity,
             progress,
-            onRecompute: (job, reason) => process.stderr.write(`cfinit bench: recomputing ${job.id}: ${reason}\n`),
+            onRecompute: (job, reason) => progress.log(`cfinit bench: recomputing ${job.id}: ${reason}`),
           });
         } finally {
           progress.stop();

@@ -10,6 +10,8 @@ export function registerReport(program: Command): void {
     .option('--out <dir>', 'where to write the report (default: <results-dir>/report)')
     .action(async (resultsDir: string, opts: { out?: string }) => {
       const record = await buildReport({ results: resultsDir, out: opts.out });
+      for (const a of record.answers) console.log(`${a.question} ${a.line}`);
+      console.log('');
       for (const line of record.verdict.sentences) console.log(line);
       console.log('');
       for (const f of record.figures) console.log(`${f.png}  (${f.png_width}×${f.png_height})`);

@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from '../errors.ts';
+import { makeDir, writeFileAtomic } from '../fsio.ts';
 import type { Results } from '../bench/results.ts';
 import { loadResults, resultsFile } from './load.ts';
 import { bySeries } from './style.ts';
@@ -90,7 +90,7 @@ export async function writeReport(results: Results, file: string, outDir: string
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new ConfigError(`--out: ${outDir} is a file (expected a directory to write the report into)`);
   }
-  mkdirSync(join(outDir, 'figures'), { recursive: true });
+  makeDir(join(outDir, 'figures'));
   const figures: FigureRecord[] = [];
   const pageFigures = [];
   for (const f of figureSpecs(results)) {
@@ -105,8 +105,8 @@ export async function writeReport(results: Results, file: string, outDir: string
       png_width: png.width,
       png_height: png.height,
     };
-    writeFileAtomic.sync(record.svg, svg);
-    writeFileAtomic.sync(record.png, png.png);
+    writeFileAtomic(record.svg, svg);
+    writeFileAtomic(record.png, png.png);
     figures.push(record);
     pageFigures.push({ name: f.name, title: f.title, caption: f.caption, vega });
   }
@@ -124,15 +124,12 @@ export async function writeReport(results: Results, file: string, outDir: string
     vegaJs: vegaRuntime(),
     source: relative(outDir, file), // the page names its results file where it sits, wherever the pair is copied
   });
-  writeFileAtomic.sync(page, html);
+  writeFileAtomic(page, html);
   const tablesMarkdown = join(outDir, 'tables.md');
   const answerLines = answers.map((a) => `- **${a.question}** ${a.line}`).join('\n');
-  writeFileAtomic.sync(
-    tablesMarkdown,
-    `### The answer\n\n${answerLines}\n\n${tables.map(tableMarkdown).join('\n\n')}\n`,
-  );
+  writeFileAtomic(tablesMarkdown, `### The answer\n\n${answerLines}\n\n${tables.map(tableMarkdown).join('\n\n')}\n`);
   const verdictFile = join(outDir, 'verdict.json');
-  writeFileAtomic.sync(verdictFile, `${JSON.stringify({ ...verdict, answers }, null, 2)}\n`);
+  writeFileAtomic(verdictFile, `${JSON.stringify({ ...verdict, answers }, null, 2)}\n`);
   return {
     results_file: file,
     out_dir: outDir,

@@ -17,8 +17,21 @@ export interface PageFigure {
   vega: Json;
 }
 
-/** JSON or script text safe inside a <script> element. */
+/** Script text safe inside a <script> element. */
 const inline = (text: string): string => text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+
+/**
+ * JSON safe inside a <script> element and still JSON: every `<` as \u003c (no `</script>` or `<!--` can form;
+ * `<\!--` would not parse), and U+2028/U+2029 escaped.
+ */
+export const inlineJson = (value: unknown): string =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+
+/** 23.5 GB (one decimal), whatever precision the file holds. */
+const fmtGb = (gb: number | undefined): string => (Number.isFinite(gb) ? `${gb!.toFixed(1)} GB` : 'unknown memory');
 
 function metadataHtml(results: Results): string {
   const m = results.metadata;
@@ -37,8 +50,9 @@ function metadataHtml(results: Results): string {
         `${list(m.fractions?.low_data_checkpoints)} of the budget; transfer ${list(m.fractions?.transfer)}`,
     ],
     ['versions', `cfinit ${m.versions?.cfinit}, libtorch ${m.versions?.libtorch}, node ${m.versions?.node}`],
-    ['machine', `${m.machine?.cpu}, ${m.machine?.cores} cores, ${m.machine?.memory_gb} GB, ${m.machine?.platform}`],
-    ['threads / jobs', `${m.threads} intra-op threads, ${m.jobs} parallel job${m.jobs === 1 ? '' : 's'}`],
+    ['machine', `${m.machine?.cpu}, ${m.machine?.cores} cores, ${fmtGb(m.machine?.memory_gb)}, ${m.machine?.platform}`],
+    // jobs run one after another (shards may run side by side on other machines): a count, not a parallelism
+    ['threads / jobs', `${m.threads} intra-op threads; ${m.jobs} job${m.jobs === 1 ? '' : 's'}`],
   ];
   return `<section id="metadata"><h2>Run</h2><div class="table-wrap"><table class="meta"><tbody>\n${rows
     .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
@@ -290,8 +304,8 @@ ${figures.map((f) => figureSection(f, tables)).join('\n')}
 ${metadataHtml(results)}
 <div id="tooltip"></div>
 <script>${inline(vegaJs)}</script>
-<script type="application/json" id="specs">${inline(JSON.stringify(specs))}</script>
-<script type="application/json" id="theme">${inline(JSON.stringify({ light: LIGHT, dark: DARK }))}</script>
+<script type="application/json" id="specs">${inlineJson(specs)}</script>
+<script type="application/json" id="theme">${inlineJson({ light: LIGHT, dark: DARK })}</script>
 <script>${SCRIPT}</script>
 </body></html>
 `;

@@ -17,7 +17,10 @@ import {
 
 export interface Winner {
   scenario: string;
-  model: string;
+  /** The best model at matched budget; null when several share the best mean (a tie, listed in `tied`). */
+  model: string | null;
+  /** Every model at the best mean when there is a tie, else empty. */
+  tied: string[];
   runner_up: string | null;
   /** The winner's CI and the runner-up's do not overlap. */
   clear: boolean;
@@ -68,8 +71,16 @@ export function verdict(results: Results): Verdict {
     if (best) {
       const withCi = second !== undefined && best.metric.n >= 2 && second.metric.n >= 2;
       const clear = withCi && Math.abs(best.metric.mean - second.metric.mean) > best.metric.ci95 + second.metric.ci95;
-      const tie = second !== undefined && best.metric.mean === second.metric.mean;
-      winners.push({ scenario: s.scenario, model: best.model, runner_up: second?.model ?? null, clear });
+      const tied = ranked.filter((m) => m.metric.mean === best.metric.mean).map((m) => m.model);
+      const tie = tied.length > 1;
+      // the JSON says what the sentence says: a tie names no winner
+      winners.push({
+        scenario: s.scenario,
+        model: tie ? null : best.model,
+        tied: tie ? tied : [],
+        runner_up: tie ? null : (second?.model ?? null),
+        clear: tie ? false : clear,
+      });
       const versus = second ? ` vs ${modelLabel(second.model)} ${value(second)}` : '';
       const how = !second
         ? '.'
@@ -80,7 +91,7 @@ export function verdict(results: Results): Verdict {
             : '; the CIs overlap, so not a clear win.';
       sentences.push(
         tie
-          ? `${title}: ${modelLabel(best.model)} and ${modelLabel(second!.model)} tie at matched budget ` +
+          ? `${title}: ${tied.map((m) => modelLabel(m)).join(' and ')} tie at matched budget ` +
               `(${metricShort(s.metric)} ${value(best)}).`
           : `${title}: ${modelLabel(best.model)} wins at matched budget (${metricShort(s.metric)} ` +
               `${value(best)}${versus})${how}`,

@@ -103,7 +103,7 @@ test('matched table puts the published values beside ours; bold marks only the w
   const winners = matched.rows.filter((r) => r.some((cell) => cell.mark === 'winner'));
   assert.deepEqual(
     winners.map((r) => [r[0]!.text, r[1]!.text]),
-    verdict(results).winners.map((w) => [scenarioTitle(w.scenario), modelLabel(w.model)]),
+    verdict(results).winners.map((w) => [scenarioTitle(w.scenario), modelLabel(w.model!)]),
   );
   const ctt = computeToTargetTable(results);
   const col = ctt.columns.indexOf('wall-clock ÷ backprop');

@@ -1,0 +1,89 @@
+// The report page and its files: inlined JSON survives any string (`<!--`, `</script>`), the page states what the
+// run was (N jobs, memory to 0.1 GB), verdict.json says "tie" when the page does, and the report's files are
+// written atomically and never through a symbolic link.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileWriteError } from '../../src/fsio.ts';
+import { inlineJson, pageHtml } from '../../src/report/page.ts';
+import { answers, reportTables, verdict, writeReport } from '../../src/report/index.ts';
+import { makeResults } from '../report/fixture.ts';
+import { tempDir, write } from '../data/fixtures.ts';
+
+const hostile = 'a <!-- comment opener, a </script> and a \u2028 line separator';
+
+test('JSON inlined in the page escapes every < as \\u003c and parses back to the same value', () => {
+  const text = inlineJson({ hostile, n: 1 });
+  assert.doesNotMatch(text, /</);
+  assert.deepEqual(JSON.parse(text), { hostile, n: 1 });
+  const results = makeResults();
+  const html = pageHtml({
+    results,
+    answers: answers(results),
+    figures: [{ name: 'anytime', title: 'figure', caption: 'caption', vega: { description: hostile } }],
+    tables: reportTables(results),
+    verdict: verdict(results),
+    vegaJs: '',
+    source: 'results.json',
+  });
+  const specs = /<script type="application\/json" id="specs">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  assert.ok(specs !== undefined, 'the specs script element is whole');
+  assert.equal((JSON.parse(specs) as Record<string, { description: string }>).anytime!.description, hostile);
+  assert.equal(html.split('<!--').length, 1, 'no comment opener reaches the page');
+});
+
+test('the run section says N jobs (not "parallel jobs") and memory to 0.1 GB', () => {
+  const results = makeResults();
+  results.metadata.jobs = 68;
+  results.metadata.machine.memory_gb = 23.54025650024414;
+  const html = pageHtml({
+    results,
+    answers: answers(results),
+    figures: [],
+    tables: [],
+    verdict: verdict(results),
+    vegaJs: '',
+    source: 'results.json',
+  });
+  assert.match(html, /68 jobs/);
+  assert.doesNotMatch(html, /parallel/);
+  assert.match(html, /23\.5 GB/);
+  assert.doesNotMatch(html, /23\.54/);
+});
+
+test('a tie at matched budget names no winner in verdict.json, as the printed verdict says', () => {
+  const results = makeResults();
+  const cov = results.matched_summary.filter((m) => m.scenario === 'covtype_mlp');
+  const best = Math.max(...cov.map((m) => m.metric.mean));
+  for (const m of cov.slice(0, 2)) m.metric = { ...m.metric, mean: best + 0.01 };
+  const v = verdict(results);
+  const w = v.winners.find((x) => x.scenario === 'covtype_mlp')!;
+  assert.equal(w.model, null);
+  assert.deepEqual(
+    w.tied.sort(),
+    cov
+      .slice(0, 2)
+      .map((m) => m.model)
+      .sort(),
+  );
+  assert.match(
+    v.sentences.find((s) => s.startsWith('Covtype'))!,
+    / tie at matched budget/,
+  );
+});
+
+test('report files are never written through a symbolic link; the linked file is untouched', async () => {
+  const dir = tempDir('h19-report');
+  const file = write(join(dir, 'results.json'), JSON.stringify(makeResults()));
+  const out = join(dir, 'report');
+  const precious = write(join(tempDir('h19-report-precious'), 'index.html'), 'precious');
+  write(join(out, 'figures', '.keep'), '');
+  symlinkSync(precious, join(out, 'report.html'));
+  await assert.rejects(
+    writeReport(makeResults(), file, out),
+    (err: Error) => err instanceof FileWriteError && /report\.html: is a symbolic link/.test(err.message),
+  );
+  assert.equal(readFileSync(precious, 'utf8'), 'precious');
+  writeFileSync(precious, 'precious');
+});

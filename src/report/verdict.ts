@@ -56,6 +56,10 @@ export interface Verdict {
 
 const value = (m: MatchedSummary): string => fmtMeanCi(m.metric);
 
+/** 'a and b', 'a, b and c'. */
+const andList = (xs: readonly string[]): string =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+
 export function verdict(results: Results): Verdict {
   const winners: Winner[] = [];
   const first_to_target: FirstToTarget[] = [];
@@ -91,7 +95,7 @@ export function verdict(results: Results): Verdict {
             : '; the CIs overlap, so not a clear win.';
       sentences.push(
         tie
-          ? `${title}: ${tied.map((m) => modelLabel(m)).join(' and ')} tie at matched budget ` +
+          ? `${title}: ${andList(tied.map((m) => modelLabel(m)))} tie at matched budget ` +
               `(${metricShort(s.metric)} ${value(best)}).`
           : `${title}: ${modelLabel(best.model)} wins at matched budget (${metricShort(s.metric)} ` +
               `${value(best)}${versus})${how}`,

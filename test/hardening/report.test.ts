@@ -7,7 +7,8 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileWriteError } from '../../src/fsio.ts';
 import { inlineJson, pageHtml } from '../../src/report/page.ts';
-import { answers, reportTables, verdict, writeReport } from '../../src/report/index.ts';
+import { answers, loadResults, reportTables, ResultsError, verdict, writeReport } from '../../src/report/index.ts';
+import { validateResults, type Results } from '../../src/bench/index.ts';
 import { makeResults } from '../report/fixture.ts';
 import { tempDir, write } from '../data/fixtures.ts';
 
@@ -86,4 +87,30 @@ test('report files are never written through a symbolic link; the linked file is
   );
   assert.equal(readFileSync(precious, 'utf8'), 'precious');
   writeFileSync(precious, 'precious');
+});
+
+test('results.json values are finite and in range: 1e999, a negative compute or an accuracy of 2 never reach a verdict', () => {
+  const dir = tempDir('h19-range');
+  const good = JSON.stringify(makeResults());
+  validateResults(JSON.parse(good));
+  const cases: [string, (r: Results) => void, RegExp][] = [
+    ['compute 1e999', (r) => (r.anytime_rows[0]!.total_compute_proxy = 1e999), /total_compute_proxy must be <=/],
+    ['negative compute', (r) => (r.anytime_rows[0]!.total_compute_proxy = -5), /total_compute_proxy must be >= 0/],
+    ['accuracy 2', (r) => (r.anytime_rows[0]!.accuracy = 2), /accuracy must be <= 1/],
+    ['negative CI', (r) => (r.matched_summary[0]!.metric.ci95 = -1), /ci95 must be >= 0/],
+    ['infinite CI', (r) => (r.matched_summary[0]!.metric.ci95 = 1e999), /ci95 must be <=/],
+  ];
+  for (const [what, spoil, pattern] of cases) {
+    // 1e999 as JSON text parses to Infinity: write it as text, as a hostile file would hold it
+    const r = JSON.parse(good) as Results;
+    spoil(r);
+    const text = JSON.stringify(r, (_k, v) => (v === Infinity ? '__INF__' : v)).replace(/"__INF__"/g, '1e999');
+    const file = write(join(dir, `${what.replace(/ /g, '-')}.json`), text);
+    assert.throws(
+      () => loadResults(file),
+      (err: Error) => err instanceof ResultsError && pattern.test(err.message) && !err.message.includes('\n'),
+      what,
+    );
+    assert.throws(() => validateResults(JSON.parse(text)), pattern, what);
+  }
 });

@@ -3,6 +3,7 @@
 // written atomically and never through a symbolic link.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileWriteError } from '../../src/fsio.ts';
@@ -112,5 +113,29 @@ test('results.json values are finite and in range: 1e999, a negative compute or 
       what,
     );
     assert.throws(() => validateResults(JSON.parse(text)), pattern, what);
+  }
+});
+
+test('report into a symlink loop, a full or a read-only folder: one-line FileWriteError, previous page intact', async (t) => {
+  const dir = tempDir('h19-report-fs');
+  const file = write(join(dir, 'results.json'), JSON.stringify(makeResults()));
+  symlinkSync(join(dir, 'loop'), join(dir, 'loop'));
+  const oneLine = (pattern: RegExp) => (err: Error) =>
+    err instanceof FileWriteError && pattern.test(err.message) && !err.message.includes('\n');
+  await assert.rejects(writeReport(makeResults(), file, join(dir, 'loop')), oneLine(/loop\/figures: cannot .*ELOOP/));
+  const mnt = tempDir('h19-report-tmpfs');
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (mount.status !== 0) {
+    t.skip(`cannot mount a tmpfs here (${(mount.stderr || mount.error?.message || '').trim()})`);
+    return;
+  }
+  try {
+    write(join(mnt, 'report.html'), 'previous page');
+    await assert.rejects(writeReport(makeResults(), file, mnt), oneLine(/: cannot write the file \(ENOSPC/));
+    assert.equal(readFileSync(join(mnt, 'report.html'), 'utf8'), 'previous page');
+    spawnSync('mount', ['-o', 'remount,ro', mnt]);
+    await assert.rejects(writeReport(makeResults(), file, mnt), oneLine(/EROFS/));
+  } finally {
+    spawnSync('umount', [mnt]);
   }
 });

@@ -27,6 +27,7 @@ import {
   type ClosedFormFit,
   type EvalMetrics,
   type Features,
+  type PhaseListener,
   type RunRecord,
 } from '../train/index.ts';
 import type { BenchConfig, FitFraction } from './config.ts';
@@ -69,18 +70,24 @@ export interface FitCacheOptions {
   say: (line: string) => void;
 }
 
-/** The real executor: loads the scenario from dataDir (rows per config) with the group's seed. */
+/**
+ * The real executor: loads the scenario from dataDir (rows per config) with the group's seed. onPhase hears the
+ * loading, the group's fits and feature extractions (or their reads from the fit cache), and every evaluation.
+ */
 export function scenarioGroupOpener(
   config: BenchConfig,
   dataDir: string,
   cacheDir: string,
   fitCache: FitCacheOptions = { dir: null, say: () => {} },
+  onPhase?: PhaseListener,
 ): GroupOpener {
   return async (name, seed) => {
+    const started = performance.now();
     const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
+    onPhase?.('loading', (performance.now() - started) / 1000, `${name} seed ${seed}`);
     warmUp(scenario, config.closedForm[scenario.architecture]); // before the first timed job (not charged)
     const cache = fitCache.dir === null ? null : new FitCache(fitCache.dir, scenario, fitCache.say);
-    return new ScenarioGroup(scenario, seed, config, cache);
+    return new ScenarioGroup(scenario, seed, config, cache, onPhase);
   };
 }
 
@@ -95,6 +102,7 @@ class ScenarioGroup implements JobGroup {
     private readonly seed: number,
     private readonly config: BenchConfig,
     private readonly cache: FitCache | null,
+    private readonly onPhase: PhaseListener | undefined,
   ) {}
 
   private at(fraction: number): Scenario {
@@ -119,7 +127,9 @@ class ScenarioGroup implements JobGroup {
     if (!f) {
       const k = this.fitKey(fraction, fitFraction);
       const compute = (): ClosedFormFit => fitClosedForm(this.at(fraction), k.options);
+      const started = performance.now();
       this.fits.set(key, (f = this.cache ? this.cache.fit(k, compute) : compute()));
+      this.onPhase?.('fitting', (performance.now() - started) / 1000, `the closed-form encoder on ${f.fitRows} rows`);
     }
     return f;
   }
@@ -131,7 +141,13 @@ class ScenarioGroup implements JobGroup {
       const fit = this.fit(fraction, fitFraction);
       const compute = (): Features => extractFeatures(fit, this.at(fraction));
       const k = this.fitKey(fraction, fitFraction);
+      const started = performance.now();
       this.features.set(key, (f = this.cache ? this.cache.features(k, compute) : compute()));
+      this.onPhase?.(
+        'extracting',
+        (performance.now() - started) / 1000,
+        'the frozen features of the train and test rows',
+      );
     }
     return f;
   }
@@ -163,6 +179,7 @@ class ScenarioGroup implements JobGroup {
       features: spec.usesFit && spec.protocol !== 'finetune' ? this.feats(job.fraction, job.fitFraction) : undefined,
       extraEval: job.regime === 'anytime' ? this.ood! : undefined,
       onProgress,
+      onPhase: this.onPhase,
     });
     const rows = rec.checkpoints.map((c) => this.row(job, rec, c, c.computeProxy));
     const final = rows[rows.length - 1]!;
@@ -223,6 +240,7 @@ class ScenarioGroup implements JobGroup {
         features,
         headSeed,
         onProgress,
+        onPhase: this.onPhase,
       });
       const last = rec.checkpoints[rec.checkpoints.length - 1]!;
       const row = {

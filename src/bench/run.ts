@@ -13,6 +13,8 @@ export interface RunJobsOptions {
   outDir: string;
   open: GroupOpener;
   progress?: ProgressSink;
+  /** Called once before the loop when some of the jobs are already finished in outDir (a resumed run). */
+  onResume?: (done: number, total: number) => void;
   /** Called after each job's file is written. */
   onJobDone?: (result: JobResult, index: number, total: number) => void;
 }
@@ -22,6 +24,7 @@ export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Pr
   const done = finishedJobIds(options.outDir);
   const todo = jobs.filter((j) => !done.has(j.id));
   const skipped = jobs.length - todo.length;
+  if (skipped > 0) options.onResume?.(skipped, jobs.length);
   const ran: string[] = [];
   let group: JobGroup | null = null;
   let groupKey = '';

@@ -76,6 +76,11 @@ export interface CheckpointRecord {
   metrics: EvalMetrics;
 }
 
+/** A stage of a command, reported when it ends with its seconds (the CLI prints one line for those over a second). */
+export type Phase = 'loading' | 'fitting' | 'extracting' | 'evaluating';
+/** `what`: the object of the phase, e.g. 'the closed-form encoder on 400 rows', 'checkpoint 25%'. */
+export type PhaseListener = (phase: Phase, seconds: number, what: string) => void;
+
 export interface RunOptions {
   seed: number;
   /** Step budget; default: the model's own (registry: compute-matched for finetune, 24 CE epochs, 0 for analytic). */
@@ -97,6 +102,8 @@ export interface RunOptions {
   /** Raw test inputs of shifted variants (OOD), each evaluated once with the final model. */
   extraEval?: Record<string, Tensor>;
   onProgress?: (step: number, steps: number, loss: number) => void;
+  /** Called as the run's own fit, feature extraction and each evaluation end. */
+  onPhase?: PhaseListener;
   /** Called after each evaluated checkpoint (the init row included). */
   onCheckpoint?: (checkpoint: CheckpointRecord) => void;
   /**

@@ -7,6 +7,8 @@ export type {
   Features,
   FitCost,
   FitOptions,
+  Phase,
+  PhaseListener,
   RunOptions,
   RunRecord,
 } from './api.ts';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Ajv } from 'ajv';
 import type { Results } from '../../src/bench/index.ts';
-import { benchDataDir } from '../../src/cli/commands/bench.ts';
+import { findDataDir } from '../../src/cli/data-dir.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -98,10 +98,10 @@ test('a CFINIT_DATA_DIR that does not exist is a ConfigError; --data-dir wins ov
   process.env.CFINIT_DATA_DIR = join(tmp, 'missing');
   try {
     assert.throws(
-      () => benchDataDir(undefined, true),
+      () => findDataDir(undefined, true),
       (e: Error) => e instanceof ConfigError && /CFINIT_DATA_DIR/.test(e.message),
     );
-    assert.equal(benchDataDir(samples, false), samples);
+    assert.deepEqual(findDataDir(samples, false), { dir: samples, samples: false });
   } finally {
     if (saved === undefined) delete process.env.CFINIT_DATA_DIR;
     else process.env.CFINIT_DATA_DIR = saved;

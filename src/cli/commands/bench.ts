@@ -1,9 +1,7 @@
 // `cfinit bench`: the reference benchmark as resumable, shardable jobs, then results.json and a summary table.
 // `cfinit bench merge <dirs…>`: the analytics over job files from several (sharded) runs.
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import {
   checkConfig,
   defaultConfig,
@@ -23,7 +21,8 @@ import {
 import { resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { MODELS, MODEL_NAMES } from '../../train/index.ts';
-import { createProgress } from '../progress.ts';
+import { findDataDir, rowsFlag } from '../data-dir.ts';
+import { createProgress, phaseLines } from '../progress.ts';
 
 interface BenchFlags {
   scenarios?: string;
@@ -40,30 +39,6 @@ interface BenchFlags {
   fitCache: boolean;
 }
 
-/** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
-export const SAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
-
-const DATA_HELP =
-  'get the datasets from their official sources (CoverType: UCI; CIFAR-100: cs.toronto.edu/~kriz; ' +
-  'GLUE QNLI: gluebenchmark.com; WikiText-2: wikitext-2-v1.zip) or run `cfinit data download`, then pass --data-dir';
-
-/** --data-dir, else CFINIT_DATA_DIR, else <repo>/../shared/data; `--quick` falls back to the packaged samples. */
-export function benchDataDir(flag: string | undefined, quick: boolean): string {
-  if (flag) {
-    if (!existsSync(flag)) throw new ConfigError(`--data-dir: ${flag} does not exist (expected the dataset folder)`);
-    return resolve(flag);
-  }
-  const env = process.env.CFINIT_DATA_DIR;
-  if (env) {
-    if (!existsSync(env)) throw new ConfigError(`CFINIT_DATA_DIR: ${env} does not exist (expected the dataset folder)`);
-    return resolve(env);
-  }
-  const shared = resolve(SAMPLES_DIR, '..', '..', 'shared', 'data');
-  if (existsSync(shared)) return shared;
-  if (quick) return SAMPLES_DIR;
-  throw new ConfigError(`no dataset folder found (no --data-dir, no CFINIT_DATA_DIR, no ${shared}): ${DATA_HELP}`);
-}
-
 function intList(value: string, name: string): number[] {
   return listFlag(value, name).map((s) => {
     if (!/^\d+$/.test(s)) throw new ConfigError(`${name}: expected non-negative integers, got '${s}'`);
@@ -78,13 +53,7 @@ export function configFromFlags(flags: BenchFlags): BenchConfig {
   if (flags.regimes) c.regimes = listFlag(flags.regimes, '--regimes') as Regime[];
   if (flags.models) c.models = flags.models.trim() === 'all' ? [...MODEL_NAMES] : listFlag(flags.models, '--models');
   if (flags.fitFractions) c.fitFractions = listFlag(flags.fitFractions, '--fit-fractions').map(parseFitFraction);
-  if (flags.rows) {
-    const [nTrain, nTest, ...rest] = intList(flags.rows, '--rows');
-    if (nTrain === undefined || nTest === undefined || rest.length) {
-      throw new ConfigError(`--rows: expected <train rows>,<test rows>, got '${flags.rows}'`);
-    }
-    c.rows = { nTrain, nTest };
-  }
+  if (flags.rows) c.rows = rowsFlag(flags.rows);
   return checkConfig(c);
 }
 
@@ -120,7 +89,7 @@ export function registerBench(program: Command): void {
     .action(async (flags: BenchFlags) => {
       const config = configFromFlags(flags);
       const shard = flags.shard ? parseShard(flags.shard) : null;
-      const dataDir = benchDataDir(flags.dataDir, config.quick);
+      const dataDir = findDataDir(flags.dataDir, config.quick).dir;
       const plan = planJobs(config);
       const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
       if (named)
@@ -130,21 +99,23 @@ export function registerBench(program: Command): void {
       const jobs = shard ? shardJobs(all, shard) : all;
       const started = new Date();
       const t0 = performance.now();
-      const progress = createProgress('bench', jobs.length);
       const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
+      // the header first: a line written after the bar starts would land on the bar's own line
       process.stderr.write(
-        `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
+        `cfinit bench: ${jobs.length} jobs${which}, data ${dataDir}, results ${resolve(flags.out)}\n`,
       );
+      const progress = createProgress('bench', jobs.length);
       try {
         const cacheDir = resolveCacheDir();
         const fitCache = {
           dir: flags.fitCache ? join(cacheDir, 'fits') : null,
           say: (line: string) => progress.log(line),
         };
-        const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache);
-        await runJobs(jobs, { outDir: flags.out, open, progress });
+        const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache, phaseLines(progress.log));
+        const onResume = (done: number) => progress.log(`cfinit bench: ${done} jobs done, skipping`);
+        await runJobs(jobs, { outDir: flags.out, open, progress, onResume });
       } finally {
-        progress.stop();
+        progress.stop(); // clears the bar: the summary below starts on a clean line
       }
       if (shard) {
         process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);

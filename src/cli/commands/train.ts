@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseFitFraction } from '../../bench/index.ts';
-import { loadScenario, resolveCacheDir, resolveDataDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
+import { loadScenario, resolveCacheDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { REFERENCE } from '../../reference.ts';
 import { serialize, type Tensor } from '../../torch/index.ts';
 import { MODELS, fitRowsOf, modelSpec, runModel, type ModelSpec, type RunRecord } from '../../train/index.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { findDataDir, rowsFlag, SAMPLE_ROWS } from '../data-dir.ts';
+import { createProgress, phaseLines, type Progress } from '../progress.ts';
 
 interface TrainFlags {
   scenario: string;
@@ -18,6 +19,7 @@ interface TrainFlags {
   steps?: string;
   fitFraction: string;
   dataDir?: string;
+  rows?: string;
   out?: string;
 }
 
@@ -91,7 +93,14 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of every random draw of the run', String(REFERENCE.seeds[0]))
     .option('--steps <n>', "step budget (default: the model's own; a finetune start: compute-matched to backprop)")
     .option('--fit-fraction <f>', 'fraction of the training rows the closed-form fit uses (1, 0.0625, 1/16, auto)', '1')
-    .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
+    .option(
+      '--data-dir <dir>',
+      'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data, else the packaged samples)',
+    )
+    .option(
+      '--rows <train,test>',
+      `train and test rows (default: the scenario's own; on the packaged samples: ${SAMPLE_ROWS.nTrain},${SAMPLE_ROWS.nTest})`,
+    )
     .option('--out <dir>', 'output folder (default: runs/<scenario>-<model>-seed<seed>)')
     .action(async (flags: TrainFlags) => {
       const entry = scenarioEntry(flags.scenario, '--scenario');
@@ -102,19 +111,31 @@ export function registerTrain(program: Command): void {
       const steps = stepsFlag(spec, flags.steps);
       const fitFraction = parseFitFraction(flags.fitFraction);
       const out = flags.out ?? join('runs', `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`);
+      const data = findDataDir(flags.dataDir, true);
+      const rows = flags.rows ? rowsFlag(flags.rows) : data.samples ? SAMPLE_ROWS : undefined;
+      if (data.samples) {
+        process.stderr.write(
+          `cfinit train: no dataset folder found (no --data-dir, no CFINIT_DATA_DIR, no ../shared/data): ` +
+            `running on the packaged samples in ${data.dir}, ${rows!.nTrain} train and ${rows!.nTest} test rows\n`,
+        );
+      }
+      let progress: Progress | null = null;
+      // before the bar, and after it stops, plain lines; while it runs, lines above it
+      const onPhase = phaseLines((line) => (progress ? progress.log(line) : process.stderr.write(`${line}\n`)));
       // The run's seed also draws the train/test rows, as the benchmark does for each seed.
-      const dataDir = resolveDataDir(flags.dataDir);
-      const scenario = await loadScenario(name, { dataDir, cacheDir: resolveCacheDir(), seed });
+      const loadStart = performance.now();
+      const scenario = await loadScenario(name, { dataDir: data.dir, cacheDir: resolveCacheDir(), seed, ...rows });
+      onPhase('loading', (performance.now() - loadStart) / 1000, name);
       const fitRows = fitRowsOf(fitFraction, scenario.train.labels.size(0));
 
       let weights: Buffer | null = null;
-      let progress: Progress | null = null;
       let started = 0;
       const record = runModel(scenario, model, {
         seed,
         steps,
         checkpointFractions: REFERENCE.regimes.anytimeFractions,
         fitOptions: { seed, ...REFERENCE.closedForm[scenario.architecture], fitRows },
+        onPhase,
         onProgress: (step, total, loss) => {
           if (!progress) {
             progress = createProgress(`${name} ${model}`, total);

@@ -1,13 +1,10 @@
 // Which data a command reads: --data-dir, else CFINIT_DATA_DIR, else <repo>/../shared/data; `train` and
 // `bench --quick` fall back to the samples shipped in <repo>/samples when none of those exists (a fresh clone).
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { listFlag, QUICK_ROWS } from '../bench/index.ts';
+import { SAMPLES_DIR } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
-
-/** The samples shipped with the package (<repo>/samples; from src/cli and dist/cli alike). */
-export const SAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples');
 
 /** Rows per scenario on the samples when --rows is not given (each sample holds at least these). */
 export const SAMPLE_ROWS: Rows = { ...QUICK_ROWS };

@@ -42,7 +42,7 @@ export function phaseLines(log: (line: string) => void): PhaseListener {
  */
 function cursorGuard(fd: number): { release(): void } {
   const script = `trap '' INT TERM HUP; read -r line; [ "$line" = done ] || printf '\\033[?7h\\033[?25h'`;
-  const child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', fd] });
+  const child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', fd, 'ignore'] });
   const pipe = child.stdin!;
   child.on('error', () => {}); // no /bin/sh: the cursor is shown on a clean stop only, as before
   pipe.on('error', () => {});

@@ -1,6 +1,6 @@
 // cfinit's data floor: dataset loaders, the four benchmark scenarios, paired views, subsets and shifts.
 export { CacheDirError, DataFormatError, DatasetNotFoundError, OfflineError } from './errors.ts';
-export { resolveDataDir, resolveCacheDir } from './paths.ts';
+export { resolveDataDir, resolveCacheDir, SAMPLES_DIR } from './paths.ts';
 export { extractArchive } from './archive.ts';
 export { downloadDataset, type DownloadSpec } from './download.ts';
 export * from './covtype.ts';

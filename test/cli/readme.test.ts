@@ -19,16 +19,16 @@ type Expectation = { works: true } | { fails: RegExp } | { notRun: string };
 /** Every command of the README's bash blocks. */
 const COMMANDS: Record<string, Expectation> = {
   'bash scripts/setup.sh': { notRun: 'installs system packages and runs npm ci: the setup this test runs in' },
-  'npx cfinit bench --quick --out results': { works: true },
-  'npx cfinit report results': { works: true },
+  'node bin/cfinit.js bench --quick --out results': { works: true },
+  'node bin/cfinit.js report results': { works: true },
   'npm test': { notRun: 'the suite this test is part of' },
-  'npx cfinit train --scenario covtype_mlp --model backprop': { works: true },
-  'npx cfinit train --scenario qnli_transformer --model cf-finetune --out runs/qnli-ft': { works: true },
-  'npx cfinit export runs/qnli-ft --torch qnli-ft.safetensors': { works: true },
-  'npx cfinit bench --quick': { works: true },
-  'npx cfinit bench --out results/': { fails: /^cfinit: no dataset folder found .*--data-dir/ },
-  'npx cfinit report results/': { works: true },
-  'npx cfinit report results/ --out docs/report': { works: true },
+  'node bin/cfinit.js train --scenario covtype_mlp --model backprop': { works: true },
+  'node bin/cfinit.js train --scenario qnli_transformer --model cf-finetune --out runs/qnli-ft': { works: true },
+  'node bin/cfinit.js export runs/qnli-ft --torch qnli-ft.safetensors': { works: true },
+  'node bin/cfinit.js bench --quick': { works: true },
+  'node bin/cfinit.js bench --out results/': { fails: /^cfinit: no dataset folder found .*--data-dir/ },
+  'node bin/cfinit.js report results/': { works: true },
+  'node bin/cfinit.js report results/ --out docs/report': { works: true },
   'npm run bench:train-step': { notRun: 'needs the PyTorch peer (python3-torch); --help: bench-scripts.test.ts' },
   'npm run bench:closedform-fit': { notRun: 'minutes at the reference shapes; --help: bench-scripts.test.ts' },
   'npm run bench:closedform-profile': { notRun: 'minutes at the reference shapes; --help: bench-scripts.test.ts' },
@@ -87,7 +87,7 @@ test('the README commands run as written on a fresh clone with no datasets', { t
       t.diagnostic(`not run: ${command} (${expect.notRun})`);
       continue;
     }
-    const run = /^npx cfinit (train|bench)\b/.test(command) ? `${command} --rows 40,24` : command;
+    const run = /^node bin\/cfinit\.js (train|bench)\b/.test(command) ? `${command} --rows 40,24` : command;
     const r = spawnSync('bash', ['-c', run], { cwd: repo, env, encoding: 'utf8' });
     const output = `$ ${run}\n${r.stdout}${r.stderr}`;
     t.diagnostic(output.split('\n').slice(0, 3).join(' | '));
@@ -98,11 +98,11 @@ test('the README commands run as written on a fresh clone with no datasets', { t
       continue;
     }
     assert.equal(r.status, 0, output);
-    if (command.startsWith('npx cfinit train')) {
+    if (command.startsWith('node bin/cfinit.js train')) {
       assert.match(r.stderr, /running on the packaged samples in .*samples, 40 train and 24 test rows/, output);
       assert.match(r.stdout, /seed 7: (accuracy|validation cross-entropy) \d/, output);
     }
-    if (command === 'npx cfinit bench --quick') {
+    if (command === 'node bin/cfinit.js bench --quick') {
       // the same config into the same default folder as the first command: nothing left to run
       assert.match(r.stderr, /cfinit bench: (\d+) jobs, .*\ncfinit bench: \1 jobs done, skipping\n/, output);
     }

@@ -21,6 +21,8 @@ const COMMANDS: Record<string, Expectation> = {
   'bash scripts/setup.sh': { notRun: 'installs system packages and runs npm ci: the setup this test runs in' },
   'node bin/cfinit.js bench --quick --out results': { works: true },
   'node bin/cfinit.js report results': { works: true },
+  'node bin/cfinit.js bench --quick --scenarios covtype_mlp,qnli_transformer --regimes anytime --models backprop,orthogonal,lsuv,mimetic,zca,zero-residual --out results-inits':
+    { works: true },
   'npm test': { notRun: 'the suite this test is part of' },
   'node bin/cfinit.js train --scenario covtype_mlp --model backprop': { works: true },
   'node bin/cfinit.js train --scenario qnli_transformer --model cf-finetune --out runs/qnli-ft': { works: true },
@@ -40,10 +42,11 @@ function blocks(lang: string): string[] {
   return [...readme.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1]!);
 }
 
-/** The commands of the bash blocks: comments dropped, `a && b` split, in README order. */
+/** The commands of the bash blocks: continued lines joined, comments dropped, `a && b` split, in README order. */
 function readmeCommands(): string[] {
   return blocks('bash').flatMap((b) =>
     b
+      .replace(/\s*\\\n\s*/g, ' ')
       .split('\n')
       .map((line) => line.replace(/\s+#.*$/, '').trim())
       .filter((line) => line !== '')

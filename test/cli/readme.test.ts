@@ -93,7 +93,12 @@ test('the README commands run as written on a fresh clone with no datasets', { t
     const run = /^node bin\/cfinit\.js (train|bench)\b/.test(command) ? `${command} --rows 40,24` : command;
     const r = spawnSync('bash', ['-c', run], { cwd: repo, env, encoding: 'utf8' });
     const output = `$ ${run}\n${r.stdout}${r.stderr}`;
-    t.diagnostic(output.split('\n').slice(0, 3).join(' | '));
+    const head = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .slice(0, 2);
+    t.diagnostic([`$ ${run}`, ...head(r.stderr), ...head(r.stdout)].join('\n#   '));
     if ('fails' in expect) {
       assert.equal(r.status, 1, output);
       assert.equal(r.stderr.trim().split('\n').length, 1, output);

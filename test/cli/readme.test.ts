@@ -1,6 +1,6 @@
 // The README as a newcomer meets it. Every command in its bash blocks is listed here, either as one that works on a
 // fresh clone with no datasets (run below, in README order, from a copy of the repository with nothing beside it and
-// CFINIT_DATA_DIR unset; `train` and `bench` get `--rows 40,24` for speed), as one that must fail there with a
+// CFINIT_DATA_DIR unset; `train` and `bench` get a small `--rows` for speed), as one that must fail there with a
 // one-line error naming what is missing, or with the reason it is not run; a README command missing from the list
 // (or a listed one gone from the README) fails the first test. The README's TypeScript snippets run as written, with
 // the package's imports resolved to the sources the way package.json's exports resolve them to dist/.

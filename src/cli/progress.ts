@@ -36,9 +36,9 @@ export function phaseLines(log: (line: string) => void): PhaseListener {
 /**
  * cli-progress hides the cursor and turns off line wrapping while its bar runs, and undoes both in stop(). A
  * process killed meanwhile (Ctrl-C: SIGINT's default action, which takes effect at once; a JS handler would wait
- * for the event loop, blocked by the synchronous training and fitting for minutes) never gets to. So a shell that ignores SIGINT holds the
- * read end of a pipe from this process: when the pipe closes without `done` (this process died), it writes
- * the line-wrap and show-cursor escapes to the terminal. It holds nothing that keeps this process alive.
+ * for the event loop, blocked by the synchronous training and fitting for minutes) never gets to. So a shell that
+ * ignores SIGINT holds the read end of a pipe from this process: when the pipe closes without `done` (this process
+ * died), it writes the line-wrap and show-cursor escapes to the terminal. It keeps nothing of this process alive.
  */
 function cursorGuard(fd: number): { release(): void } {
   const script = `trap '' INT TERM HUP; read -r line; [ "$line" = done ] || printf '\\033[?7h\\033[?25h'`;

@@ -99,7 +99,8 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--rows <train,test>',
-      `train and test rows (default: the scenario's own; on the packaged samples: ${SAMPLE_ROWS.nTrain},${SAMPLE_ROWS.nTest})`,
+      "train and test rows (default: the scenario's own; on the packaged samples: " +
+        `${SAMPLE_ROWS.nTrain},${SAMPLE_ROWS.nTest})`,
     )
     .option('--out <dir>', 'output folder (default: runs/<scenario>-<model>-seed<seed>)')
     .action(async (flags: TrainFlags) => {

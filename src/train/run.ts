@@ -36,6 +36,7 @@ import { FeatureHead, depthLoss, encoderParamCount, type DepthModel } from './mo
 import { budgets, proxyInputOf, type Budgets, type ClosedFormShape } from './proxy.ts';
 import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, type ModelSpec } from './registry.ts';
 import { encoderTensors } from './layout.ts';
+import { gitState } from './provenance.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
 /** Rows per forward pass when evaluating (no autograd, so activations of one batch only). */
@@ -51,6 +52,7 @@ export function environment(): Record<string, unknown> {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     threads: getNumThreads(),
     loadAverage: os.loadavg(),
+    git: gitState(),
   };
 }
 
@@ -221,6 +223,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       const computeProxy = spec.compute(b, initMacs, step, steps);
       const c = { step, label, budgetFraction, wallClockSec: wall(), computeProxy, metrics: evaluate() };
       checkpoints.push(c);
+      options.log?.evaluation(c);
       options.onCheckpoint?.(c);
     };
     if (spec.protocol === 'finetune' && spec.initializer !== 'default') record(0, 'init', 0);
@@ -250,6 +253,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
           return depthLoss(net.forward(inputs), labels);
         });
         timing.trainSec += (performance.now() - started) / 1000;
+        options.log?.step(step, loss, opt.lr, wall());
         options.onProgress?.(step, steps, loss);
         if (wanted.has(step)) record(step, checkpointLabel(step, steps), step / steps);
       }
@@ -350,6 +354,7 @@ function runRidge(
       computeProxy: spec.compute(b, initMacs, 0, 0),
       metrics,
     };
+    options.log?.evaluation(checkpoint);
     options.onCheckpoint?.(checkpoint);
     return {
       scenario: scenario.name,

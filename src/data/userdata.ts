@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { finiteNumber, oneOf, positiveInt } from '../checks.ts';
 import { ConfigError } from '../errors.ts';
+import { SCENARIO_SHAPES } from '../reference.ts';
 import { dispose, fromTypedArray, Generator, randperm, tidy, type Tensor } from '../torch/index.ts';
 import { DataFormatError, shown } from './errors.ts';
 import { readDataFile } from './read.ts';
@@ -19,6 +20,7 @@ import {
   zScoreWithTrainStats,
 } from './scenarios.ts';
 import { columnIndex, readTable, type Table } from './tables.ts';
+import { tokenize } from './tokenizer.ts';
 import { tabularView } from './views.ts';
 import { readWikiTextFile } from './wikitext.ts';
 
@@ -326,15 +328,13 @@ export function loadTextScenario(name: string, file: string, options: LoadOption
     texts: rows.map((r) => cols.text.map((c) => t.rows[r]![c]!).join(' ')),
     labels: [...labelIds(t, cols.label, rows, classes)],
   });
+  const train = examples(table, trainCols, split.train);
+  const longest = train.texts.reduce((m, t) => Math.max(m, tokenize(t).length), 0);
   return buildTextClassificationScenario(
     name,
-    {
-      folder: resolve(file),
-      train: examples(table, trainCols, split.train),
-      test: examples(testTable, testCols, split.test),
-      classes: classes.length,
-    },
-    { seed, nTrain: options.nTrain, nTest: options.nTest },
+    { folder: resolve(file), train, test: examples(testTable, testCols, split.test), classes: classes.length },
+    // The reference's 80 tokens, or the longest train text when shorter (no all-padding positions).
+    { seed, nTrain: options.nTrain, nTest: options.nTest, seqLen: Math.max(1, Math.min(QNLI_TOKENS, longest)) },
     {
       sha256: table.sha256,
       ...(testTable !== table ? { test: resolve(testTable.file), testSha256: testTable.sha256 } : {}),
@@ -368,6 +368,7 @@ export function loadLmScenario(name: string, dir: string, options: LoadOptions):
 // ---- images: -------------------------------------------------------------------------------------
 
 const IMAGE_FILE = /\.(png|jpe?g|webp)$/i;
+const QNLI_TOKENS = SCENARIO_SHAPES.qnli_transformer.tokens;
 /** The CIFAR pipeline's image side. */
 const SIDE = 32;
 

@@ -85,7 +85,7 @@ function reference(
       classes: shape.classes,
     },
     published: REFERENCE.published[name],
-    load: (source, options) => {
+    load: async (source, options) => {
       const given = Object.entries(options.data ?? {}).filter(([, v]) => v !== undefined);
       if (given.length > 0) {
         const [option] = given[0]!;

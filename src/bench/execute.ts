@@ -7,6 +7,7 @@ import {
   lowDataSeed,
   lowDataSubset,
   oodVariants,
+  REFERENCE_SCENARIOS,
   scenarioEntry,
   subsetIndices,
   type Scenario,
@@ -23,6 +24,7 @@ import {
   runBudgets,
   runModel,
   warmUp,
+  RunLog,
   type CheckpointRecord,
   type ClosedFormFit,
   type EvalMetrics,
@@ -62,12 +64,22 @@ function disposeScenarioTensors(s: Scenario, shared: boolean): void {
   if (!shared) dispose([s.test.raw, s.test.labels, ...Object.values(s.state)]);
 }
 
-/** The real executor: loads the scenario from dataDir (rows per config) with the group's seed. */
-export function scenarioGroupOpener(config: BenchConfig, dataDir: string, cacheDir: string): GroupOpener {
+/**
+ * The real executor: loads the scenario from dataDir (rows and a user's data options per config) with the group's
+ * seed; with logDir, each job writes <logDir>/<job id>.jsonl and .csv (RunLog).
+ */
+export function scenarioGroupOpener(
+  config: BenchConfig,
+  dataDir: string,
+  cacheDir: string,
+  logDir: string | null = null,
+): GroupOpener {
   return async (name, seed) => {
-    const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
+    // a user's data options go to the user's scenarios only (the reference ones take none)
+    const data = REFERENCE_SCENARIOS.some((e) => e.name === name) ? undefined : (config.data ?? undefined);
+    const scenario = await loadScenario(name, { dataDir, cacheDir, seed, data, ...(config.rows ?? {}) });
     warmUp(scenario, config.closedForm[scenario.architecture]); // before the first timed job (not charged)
-    return new ScenarioGroup(scenario, seed, config);
+    return new ScenarioGroup(scenario, seed, config, logDir);
   };
 }
 
@@ -81,6 +93,7 @@ class ScenarioGroup implements JobGroup {
     private readonly scenario: Scenario,
     private readonly seed: number,
     private readonly config: BenchConfig,
+    private readonly logDir: string | null,
   ) {}
 
   private at(fraction: number): Scenario {
@@ -123,9 +136,18 @@ class ScenarioGroup implements JobGroup {
   }
 
   run(job: Job, onStep: StepListener): JobResult {
+    const log = this.logDir === null ? undefined : new RunLog(this.logDir, job.id);
+    try {
+      return this.runJob(job, onStep, log);
+    } finally {
+      log?.close();
+    }
+  }
+
+  private runJob(job: Job, onStep: StepListener, log: RunLog | undefined): JobResult {
     const started = performance.now();
     const onProgress = (step: number, steps: number) => onStep(step, steps);
-    if (job.regime === 'transfer') return this.transfer(job, onProgress, started);
+    if (job.regime === 'transfer') return this.transfer(job, onProgress, started, log);
     const spec = modelSpec(job.model);
     const s = this.at(job.fraction);
     const { anytime, lowDataCheckpoints } = this.config.fractions;
@@ -136,6 +158,7 @@ class ScenarioGroup implements JobGroup {
       fit: spec.usesFit ? this.fit(job.fraction, job.fitFraction) : undefined,
       features: spec.usesFit && spec.protocol !== 'finetune' ? this.feats(job.fraction, job.fitFraction) : undefined,
       extraEval: job.regime === 'anytime' ? this.ood! : undefined,
+      log,
       onProgress,
     });
     const rows = rec.checkpoints.map((c) => this.row(job, rec, c, c.computeProxy));
@@ -155,7 +178,12 @@ class ScenarioGroup implements JobGroup {
    * per (model, seed); each fraction pays its own head, read-out or fine-tune steps, matched as if the init had
    * been fitted on the subset.
    */
-  private transfer(job: Job, onProgress: (step: number, steps: number) => void, started: number): JobResult {
+  private transfer(
+    job: Job,
+    onProgress: (step: number, steps: number) => void,
+    started: number,
+    log: RunLog | undefined,
+  ): JobResult {
     const spec = modelSpec(job.model);
     const sub = this.at(job.fraction);
     const fit = this.fit(1, job.fitFraction);
@@ -196,6 +224,7 @@ class ScenarioGroup implements JobGroup {
         chargeFit: false,
         features,
         headSeed,
+        log,
         onProgress,
       });
       const last = rec.checkpoints[rec.checkpoints.length - 1]!;

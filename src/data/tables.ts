@@ -1,4 +1,4 @@
-// A user's table file: CSV, TSV (csv-parse) or JSON Lines, a header row (or the first object's keys) and rows of
+// A user's table file: CSV (RFC 4180 quoting), TSV (no quoting, as GLUE's) — both read by csv-parse — or JSON Lines, a header row (or the first object's keys) and rows of
 // strings, each with the line it ends on, so errors name the file and line.
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
@@ -56,6 +56,7 @@ function parseDelimited(text: string, file: string, format: 'csv' | 'tsv'): Omit
     records = parse(text, {
       bom: true,
       delimiter: format === 'tsv' ? '\t' : ',',
+      quote: format === 'tsv' ? false : '"', // TSV (text/tab-separated-values) has no quoting: a '"' is a character
       info: true,
       relax_column_count: true, // checked below, to name the line
       skip_empty_lines: true,

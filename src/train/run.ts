@@ -154,6 +154,8 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       classes: scenario.numClasses,
       pooling: scenario.pooling,
       dataSeed: scenario.seed,
+      // where the rows came from (a user's data: its sha256 and how it was read)
+      data: scenario.details,
     };
     if (fit) {
       const f: ClosedFormFit = fit;

@@ -185,7 +185,7 @@ test('text: CSV, TSV and JSON Lines; several text columns; vocabulary, classes a
   });
   const tsv = write(
     join(dir, 'pairs.tsv'),
-    'q\tsentence\tlabel\n' + rows.map((r, i) => `question ${i}\t${r.text}\t${r.label}`).join('\n') + '\n',
+    'q\tsentence\tlabel\n' + rows.map((r, i) => `question "${i}\t${r.text}\t${r.label}`).join('\n') + '\n',
   );
   await withScenario(`text:${tsv}`, { data: { textColumns: ['q', 'sentence'] } }, (s) => {
     assert.deepEqual(s.inputShape, [7, 64]);

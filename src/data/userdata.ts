@@ -13,12 +13,7 @@ import { DataFormatError, shown } from './errors.ts';
 import { readDataFile } from './read.ts';
 import type { LoadOptions, ScenarioEntry, ScenarioKind } from './registry.ts';
 import type { Scenario } from './scenario.ts';
-import {
-  buildImageScenario,
-  buildNextTokenScenario,
-  buildTextClassificationScenario,
-  zScoreWithTrainStats,
-} from './scenarios.ts';
+import { buildImageScenario, buildNextTokenScenario, buildTextClassificationScenario } from './scenarios.ts';
 import { columnIndex, readTable, type Table } from './tables.ts';
 import { tokenize } from './tokenizer.ts';
 import { tabularView } from './views.ts';
@@ -226,6 +221,20 @@ function fillWithTrainMean(train: Float64Array, test: Float64Array, width: numbe
   }
 }
 
+/**
+ * z = (x − μ) / σ with μ, σ (population std) from the train rows, as covtype's, except that a column constant in
+ * the train rows (σ < 1e-6) keeps σ = 1 (scikit-learn's StandardScaler): covtype's clamp to 1e-6 would turn a
+ * one-hot value seen only in the test rows into 10⁶.
+ */
+function standardize(train: Tensor, test: Tensor): { train: Tensor; test: Tensor } {
+  return tidy(() => {
+    const mean = train.mean(0, true);
+    const std = train.std(0, { unbiased: false, keepdim: true });
+    const scale = std.maskedFill(std.lt(1e-6), 1);
+    return { train: train.sub(mean).div(scale), test: test.sub(mean).div(scale) };
+  });
+}
+
 /** `csv:FILE`: the covtype/MLP pipeline on a user's table (z-scored with train statistics, mask-and-noise views). */
 export function loadCsvScenario(name: string, file: string, options: LoadOptions): Scenario {
   const o = resolveOptions('csv', ['label', 'test', 'testFraction', 'fill', 'maxCategories'], options.data);
@@ -260,7 +269,7 @@ export function loadCsvScenario(name: string, file: string, options: LoadOptions
   const trainY = labelIds(table, label, trainRows, classes);
   const testY = labelIds(testTable, testTable.header.indexOf(o.label), testRows, classes);
   const built = tidy(() => {
-    const z = zScoreWithTrainStats(
+    const z = standardize(
       fromTypedArray(Float32Array.from(trainX), [trainRows.length, width]),
       fromTypedArray(Float32Array.from(testX), [testRows.length, width]),
     );

@@ -80,6 +80,12 @@ test('csv: the split is drawn by the seed; --test reads a second file by column 
     const sorted = (t: Scenario['train']['raw']) => t.sum(1).sort(0).values.toArray();
     assert.deepEqual(sorted(s.test.raw), sorted(s.train.raw));
   });
+  // a column constant in the train rows keeps σ = 1: the test's other value is 2 away, not 2·10⁶
+  const constant = write(join(dir, 'constant.csv'), 'c,x,y\n5,0,a\n5,1,b\n5,0,a\n5,1,b\n');
+  const shifted = write(join(dir, 'shifted.csv'), 'c,x,y\n7,0,a\n');
+  await withScenario(`csv:${constant}`, { data: { label: 'y', test: shifted } }, (s) => {
+    assert.deepEqual(s.test.raw.toArray(), [2, -1]);
+  });
   await withScenario(`csv:${file}`, { seed: 1, nTrain: 12, nTest: 5, data: { label: 'y' } }, (s) => {
     assert.equal(s.train.raw.size(0), 12);
     assert.equal(s.test.raw.size(0), 5);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadScenario } from '../../src/data/index.ts';
 import { serialize, tidy } from '../../src/torch/index.ts';
@@ -104,4 +104,30 @@ test('a CSV made on the spot trains with cf-ridge and backprop above chance; log
     // argmax of float32 logits on 400 rows: equal, or one borderline row apart
     assert.ok(Math.abs(torch - accuracy) <= 1 / 400 + 1e-12, `${model}: PyTorch ${torch}, cfinit ${accuracy}`);
   }
+});
+
+test('cfinit bench --data csv:FILE: every regime on a user table, a log per job, results.json alone on stdout', (t) => {
+  const dir = tempDir('csv-bench');
+  const file = write(join(dir, 'my data.csv'), userCsv(300));
+  const out = join(dir, 'results');
+  const logs = join(dir, 'logs');
+  const args = ['bench', '--data', `csv:${file}`, '--label', 'y', '--models', 'cf-ridge', '--seeds', '7'];
+  const r = cfinit([...args, '--out', out, '--log-dir', logs, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout) as Record<string, { scenario: string; data_fraction: number }[]>;
+  assert.deepEqual(results, JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  const rows = results.anytime_rows!;
+  assert.ok(rows.length > 0 && rows.every((row) => row.scenario === `csv:${file}`));
+  // job ids (file names) are the scenario's safe characters and a hash: no '/' or ' ' reaches a file name
+  const jobs = readdirSync(join(out, 'jobs'));
+  assert.ok(jobs.length >= 4, jobs.join(' ')); // anytime, two low-data fractions, transfer fractions
+  for (const job of jobs) {
+    assert.match(job, /^csv_[\w.-]+-[0-9a-f]{8}\.[\w.-]+\.json$/);
+    const id = job.slice(0, -'.json'.length);
+    assert.ok(existsSync(join(logs, `${id}.jsonl`)) && existsSync(join(logs, `${id}.csv`)), `logs of ${id}`);
+  }
+  t.diagnostic(`${jobs.length} jobs: ${jobs.join(', ')}`);
+  const wrong = cfinit(['bench', '--scenarios', 'covtype_mlp', '--label', 'y', '--out', join(dir, 'x')]);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr.trim(), /^cfinit: --label, --test and the other data flags apply to a user's data/);
 });

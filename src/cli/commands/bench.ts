@@ -20,7 +20,7 @@ import {
   type BenchConfig,
   type Regime,
 } from '../../bench/index.ts';
-import { resolveCacheDir } from '../../data/index.ts';
+import { REFERENCE_SCENARIOS, resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { MODELS, MODEL_NAMES } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
@@ -128,7 +128,9 @@ export function registerBench(program: Command): void {
   bench.action(async (flags: BenchFlags) => {
     const config = configFromFlags(flags);
     const shard = flags.shard ? parseShard(flags.shard) : null;
-    const dataDir = benchDataDir(flags.dataDir, config.quick);
+    // a user's data sets name their own files: the dataset folder is looked for only for a reference scenario
+    const reference = config.scenarios.some((name) => REFERENCE_SCENARIOS.some((e) => e.name === name));
+    const dataDir = reference ? benchDataDir(flags.dataDir, config.quick) : resolve('.');
     const plan = planJobs(config);
     const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
     if (named)
@@ -141,7 +143,8 @@ export function registerBench(program: Command): void {
     const progress = createProgress('bench', jobs.length);
     const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
     process.stderr.write(
-      `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
+      `cfinit bench: ${jobs.length} jobs${which}, ` +
+        `data ${reference ? dataDir : config.scenarios.join(', ')}, results ${resolve(flags.out)}\n`,
     );
     try {
       const open = scenarioGroupOpener(config, dataDir, resolveCacheDir(), flags.logDir ?? null);

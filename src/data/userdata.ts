@@ -19,7 +19,7 @@ import { tokenize } from './tokenizer.ts';
 import { tabularView } from './views.ts';
 import { readWikiTextFile } from './wikitext.ts';
 
-/** How a user's file is read; each kind takes the options its `options` list names. */
+/** How a user's file is read; each kind takes some of these (the others are a ConfigError there). */
 export interface UserDataOptions {
   /** csv, text: the label column. */
   label?: string;
@@ -60,10 +60,14 @@ export const USER_DATA_FLAGS: Record<OptionName, string> = {
 /** Checks the options a kind takes (a ConfigError for one it does not) and fills in the defaults. */
 function resolveOptions(kind: string, takes: readonly OptionName[], given: UserDataOptions = {}): Resolved {
   for (const [k, v] of Object.entries(given)) {
+    if (!(k in USER_DATA_FLAGS)) throw new ConfigError(`${kind}: unknown data option '${k}'`);
     if (v !== undefined && !takes.includes(k as OptionName)) {
-      const takes_ = takes.length ? `takes ${takes.map((t) => USER_DATA_FLAGS[t]).join(', ')}` : 'takes none';
-      throw new ConfigError(`${USER_DATA_FLAGS[k as OptionName]} (${k}) does not apply to ${kind}: data (${takes_})`);
+      const accepted = takes.length ? `takes ${takes.map((t) => USER_DATA_FLAGS[t]).join(', ')}` : 'takes none';
+      throw new ConfigError(`${USER_DATA_FLAGS[k as OptionName]} (${k}) does not apply to ${kind}: data (${accepted})`);
     }
+  }
+  if (given.test !== undefined && given.testFraction !== undefined) {
+    throw new ConfigError(`${kind}: pass --test (test) or --test-fraction (testFraction), not both`);
   }
   const o = { ...USER_DATA_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
   if (o.label === '') throw new ConfigError(`${kind}: the label column name is empty`);
@@ -103,14 +107,24 @@ function firstRows(rows: number[], count: number | undefined, what: string): num
 
 const isNumber = (s: string): boolean => s.trim() !== '' && Number.isFinite(Number(s));
 
-/** Class names of the label values: sorted numerically when all are numbers, else as strings; at least two. */
-function classNames(values: readonly string[], file: string, column: string): string[] {
+/**
+ * Class names of a table's label column: sorted numerically when all are numbers, else as strings; at least two.
+ * An empty label is an error naming its line.
+ */
+function classNames(table: Table, column: number): string[] {
+  const name = table.header[column]!;
+  const values = table.rows.map((r) => r[column]!);
+  const empty = values.findIndex((v) => v.trim() === '');
+  if (empty >= 0) {
+    throw new DataFormatError(table.file, `line ${table.lines[empty]}, column ${shown(name)}`, 'a label', "''");
+  }
+  const file = table.file;
   const distinct = [...new Set(values)];
   const numeric = distinct.every(isNumber);
   distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (distinct.length < 2) {
     const found = distinct.length === 0 ? 'none' : `only ${shown(distinct[0]!)}`;
-    throw new DataFormatError(file, `column ${shown(column)}`, 'labels of at least two classes', found);
+    throw new DataFormatError(file, `column ${shown(name)}`, 'labels of at least two classes', found);
   }
   return distinct;
 }
@@ -241,11 +255,7 @@ export function loadCsvScenario(name: string, file: string, options: LoadOptions
   const seed = options.seed ?? 0;
   const table = readTable(file);
   const label = columnIndex(table, o.label, 'label');
-  const classes = classNames(
-    table.rows.map((r) => r[label]!),
-    file,
-    o.label,
-  );
+  const classes = classNames(table, label);
   const codes = columnCodes(table, label, o.maxCategories);
   if (codes.length === 0)
     throw new DataFormatError(file, 'line 1', 'at least one feature column beside the label', 'none');
@@ -324,11 +334,7 @@ export function loadTextScenario(name: string, file: string, options: LoadOption
   });
   const trainCols = columns(table);
   const testCols = columns(testTable);
-  const classes = classNames(
-    table.rows.map((r) => r[trainCols.label]!),
-    file,
-    o.label,
-  );
+  const classes = classNames(table, trainCols.label);
   const split =
     o.test === null
       ? splitRows(table.rows.length, o.testFraction, seed, file)

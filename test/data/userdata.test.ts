@@ -151,6 +151,13 @@ test('csv: bad files are DataFormatErrors naming file and line or column', async
     DataFormatError,
     /\(line 4, column 'x'\): expected a number within float32 range/,
   );
+  await rejects(load('x,y\n1,a\n2,\n3,b\n'), DataFormatError, /\(line 3, column 'y'\): expected a label, found ''/);
+  await rejects(
+    load(classTable(10), { test: 'a.csv', testFraction: 0.3 }),
+    ConfigError,
+    /--test .* or --test-fraction/,
+  );
+  await rejects(load(classTable(10), { lable: 'y' }), ConfigError, /csv: unknown data option 'lable'/);
   const train = write(join(dir, 'train.csv'), classTable(10));
   const testFile = write(join(dir, 'test.csv'), 'x,colour,y\n1,red,a\n2,red,c\n');
   await rejects(

@@ -1,7 +1,7 @@
 // Per-step logs of a run: <dir>/<name>.jsonl and <dir>/<name>.csv, one row per training step (step, loss, lr,
 // seconds) and one per evaluation (the checkpoint's metrics), appended as the run goes so they can be followed.
 // A log file is only ever replaced when it is a cfinit log; never written through a symlink.
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { CheckpointRecord } from './api.ts';
@@ -36,8 +36,9 @@ function isOurs(file: string, firstLine: (line: string) => boolean): boolean {
   return head === '' || firstLine(head);
 }
 
-function openLog(file: string, firstLine: (line: string) => boolean): number {
-  if (existsSync(file)) {
+/** Throws unless file is absent or a cfinit log (a regular file whose first line passes firstLine). */
+function checkLog(file: string, firstLine: (line: string) => boolean): void {
+  if (lstatExists(file)) {
     if (lstatSync(file).isSymbolicLink() || !lstatSync(file).isFile()) {
       throw new ConfigError(`--log-dir: ${file} is a symlink or not a file; cfinit writes logs only to its own files`);
     }
@@ -45,7 +46,16 @@ function openLog(file: string, firstLine: (line: string) => boolean): number {
       throw new ConfigError(`--log-dir: ${file} exists and is not a cfinit log; move it or pick another --log-dir`);
     }
   }
-  return openSync(file, 'w');
+}
+
+/** True for any directory entry, a dangling symlink included (existsSync follows links). */
+function lstatExists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class RunLog implements StepLog {
@@ -58,14 +68,11 @@ export class RunLog implements StepLog {
     mkdirSync(dir, { recursive: true });
     this.jsonl = join(dir, `${name}.jsonl`);
     this.csv = join(dir, `${name}.csv`);
-    const json = openLog(this.jsonl, (l) => /^\{"kind":"(step|eval)"/.test(l));
-    let csv: number;
-    try {
-      csv = openLog(this.csv, (l) => l === CSV_HEADER);
-    } catch (err) {
-      closeSync(json);
-      throw err;
-    }
+    // both checked before either is opened (truncated)
+    checkLog(this.jsonl, (l) => /^\{"kind":"(step|eval)"/.test(l));
+    checkLog(this.csv, (l) => l === CSV_HEADER);
+    const json = openSync(this.jsonl, 'w');
+    const csv = openSync(this.csv, 'w');
     this.fds = [json, csv];
     writeSync(csv, `${CSV_HEADER}\n`);
   }

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadScenario } from '../../src/data/index.ts';
 import { serialize, tidy } from '../../src/torch/index.ts';
-import type { RunRecord } from '../../src/train/index.ts';
+import { RunLog, type RunRecord } from '../../src/train/index.ts';
 import { tempDir, userCsv, write } from '../data/fixtures.ts';
 import { disposeScenario } from './tiny.ts';
 
@@ -130,4 +130,21 @@ test('cfinit bench --data csv:FILE: every regime on a user table, a log per job,
   const wrong = cfinit(['bench', '--scenarios', 'covtype_mlp', '--label', 'y', '--out', join(dir, 'x')]);
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr.trim(), /^cfinit: --label, --test and the other data flags apply to a user's data/);
+});
+
+test('a log replaces only a cfinit log: a foreign file or a symlink in its place is a one-line error', () => {
+  const dir = tempDir('logs');
+  const first = new RunLog(dir, 'run');
+  first.step(1, 0.5, 0.001, 0.1);
+  first.close();
+  const again = new RunLog(dir, 'run'); // its own earlier log: replaced
+  again.close();
+  assert.equal(readFileSync(join(dir, 'run.jsonl'), 'utf8'), '');
+  write(join(dir, 'notes.csv'), 'my own notes\n');
+  assert.throws(() => new RunLog(dir, 'notes'), /notes\.csv exists and is not a cfinit log/);
+  assert.equal(readFileSync(join(dir, 'notes.csv'), 'utf8'), 'my own notes\n');
+  assert.ok(!existsSync(join(dir, 'notes.jsonl')), 'nothing written beside the foreign file');
+  symlinkSync(join(dir, 'notes.csv'), join(dir, 'link.jsonl'));
+  assert.throws(() => new RunLog(dir, 'link'), /link\.jsonl is a symlink or not a file/);
+  assert.equal(readFileSync(join(dir, 'notes.csv'), 'utf8'), 'my own notes\n');
 });

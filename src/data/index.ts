@@ -19,3 +19,5 @@ export * from './registry.ts';
 export { lowDataSeed, subsetIndices, lowDataSubset } from './subsets.ts';
 export { oodVariants, pixelNoise, centerMask, truncateHalf } from './ood.ts';
 export { tensorChecksum } from './checksum.ts';
+export * from './userdata.ts';
+export { readTable, tableFormat, type Table, type TableFormat } from './tables.ts';

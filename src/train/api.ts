@@ -2,6 +2,7 @@
 // Implementations live beside this file and are re-exported from ./index.ts.
 import type { MlpEncoderState, TransformerEncoderState } from '../closedform/index.ts';
 import type { Tensor } from '../torch/index.ts';
+import type { StepLog } from './log.ts';
 
 /**
  * How a scenario's closed-form encoder is fitted: the seed of its views and subset, the encoder's shape and λ
@@ -101,6 +102,8 @@ export interface RunOptions {
   headSeed?: number;
   /** Raw test inputs of shifted variants (OOD), each evaluated once with the final model. */
   extraEval?: Record<string, Tensor>;
+  /** Where each step's loss, lr and seconds and each evaluation go (a RunLog writes JSONL and CSV). */
+  log?: StepLog;
   onProgress?: (step: number, steps: number, loss: number) => void;
   /** Called as the run's own fit, feature extraction and each evaluation end. */
   onPhase?: PhaseListener;

@@ -36,6 +36,7 @@ import { FeatureHead, depthLoss, encoderParamCount, type DepthModel } from './mo
 import { budgets, proxyInputOf, type Budgets, type ClosedFormShape } from './proxy.ts';
 import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, type ModelSpec } from './registry.ts';
 import { encoderTensors } from './layout.ts';
+import { gitState } from './provenance.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
 /** Rows per forward pass when evaluating (no autograd, so activations of one batch only). */
@@ -51,6 +52,7 @@ export function environment(): Record<string, unknown> {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     threads: getNumThreads(),
     loadAverage: os.loadavg(),
+    git: gitState(),
   };
 }
 
@@ -153,6 +155,8 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       classes: scenario.numClasses,
       pooling: scenario.pooling,
       dataSeed: scenario.seed,
+      // where the rows came from (a user's data: its sha256 and how it was read)
+      data: scenario.details,
     };
     if (fit) {
       const f: ClosedFormFit = fit;
@@ -227,6 +231,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       const computeProxy = spec.compute(b, initMacs, step, steps);
       const c = { step, label, budgetFraction, wallClockSec: wall(), computeProxy, metrics: evaluate(label) };
       checkpoints.push(c);
+      options.log?.evaluation(c);
       options.onCheckpoint?.(c);
     };
     if (spec.protocol === 'finetune' && spec.initializer !== 'default') record(0, 'init', 0);
@@ -256,6 +261,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
           return depthLoss(net.forward(inputs), labels);
         });
         timing.trainSec += (performance.now() - started) / 1000;
+        options.log?.step(step, loss, opt.lr, wall());
         options.onProgress?.(step, steps, loss);
         if (wanted.has(step)) record(step, checkpointLabel(step, steps), step / steps);
       }
@@ -363,6 +369,7 @@ function runRidge(
       computeProxy: spec.compute(b, initMacs, 0, 0),
       metrics,
     };
+    options.log?.evaluation(checkpoint);
     options.onCheckpoint?.(checkpoint);
     return {
       scenario: scenario.name,

@@ -18,14 +18,18 @@ import {
   type BenchConfig,
   type Regime,
 } from '../../bench/index.ts';
-import { resolveCacheDir } from '../../data/index.ts';
+import { REFERENCE_SCENARIOS, resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { MODELS, MODEL_NAMES } from '../../train/index.ts';
 import { findDataDir, rowsFlag } from '../data-dir.ts';
 import { createProgress, phaseLines } from '../progress.ts';
+import { addUserDataOptions, userDataOptions, type UserDataFlags } from './user-data.ts';
 
-interface BenchFlags {
+interface BenchFlags extends UserDataFlags {
   scenarios?: string;
+  data?: string;
+  logDir?: string;
+  json?: boolean;
   seeds?: string;
   regimes?: string;
   models?: string;
@@ -49,6 +53,9 @@ function intList(value: string, name: string): number[] {
 export function configFromFlags(flags: BenchFlags): BenchConfig {
   const c = defaultConfig(Boolean(flags.quick));
   if (flags.scenarios) c.scenarios = listFlag(flags.scenarios, '--scenarios');
+  // --data adds a user's data set: alone, or beside the scenarios --scenarios names
+  if (flags.data !== undefined) c.scenarios = [...(flags.scenarios ? c.scenarios : []), flags.data];
+  c.data = userDataOptions(flags) ?? null;
   if (flags.seeds) c.seeds = intList(flags.seeds, '--seeds');
   if (flags.regimes) c.regimes = listFlag(flags.regimes, '--regimes') as Regime[];
   if (flags.models) c.models = flags.models.trim() === 'all' ? [...MODEL_NAMES] : listFlag(flags.models, '--models');
@@ -62,6 +69,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('run the benchmark (resumable jobs under <out>/jobs), write <out>/results.json, print a summary')
     .option('--scenarios <list>', 'comma-separated scenarios (default: all four)')
+    .option('--data <spec>', 'your own data: csv:FILE, text:FILE, lm:DIR or images:DIR (alone, or with --scenarios)')
     .option('--seeds <list>', 'comma-separated seeds (default: 7,11,19; --quick: 7)')
     .option('--regimes <list>', 'comma-separated of anytime, low-data, transfer, ood (default: all)')
     .option(
@@ -86,46 +94,61 @@ export function registerBench(program: Command): void {
       'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
         'runs on the packaged samples when no data is found',
     )
-    .action(async (flags: BenchFlags) => {
-      const config = configFromFlags(flags);
-      const shard = flags.shard ? parseShard(flags.shard) : null;
-      const dataDir = findDataDir(flags.dataDir, config.quick).dir;
-      const plan = planJobs(config);
-      const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
-      if (named)
-        for (const skip of plan.skipped)
-          process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
-      const all = plan.jobs;
-      const jobs = shard ? shardJobs(all, shard) : all;
-      const started = new Date();
-      const t0 = performance.now();
-      const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
-      // the header first: a line written after the bar starts would land on the bar's own line
-      process.stderr.write(
-        `cfinit bench: ${jobs.length} jobs${which}, data ${dataDir}, results ${resolve(flags.out)}\n`,
-      );
-      const progress = createProgress('bench', jobs.length);
-      try {
-        const cacheDir = resolveCacheDir();
-        const fitCache = {
-          dir: flags.fitCache ? join(cacheDir, 'fits') : null,
-          say: (line: string) => progress.log(line),
-        };
-        const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache, phaseLines(progress.log));
-        const onResume = (done: number) => progress.log(`cfinit bench: ${done} jobs done, skipping`);
-        await runJobs(jobs, { outDir: flags.out, open, progress, onResume });
-      } finally {
-        progress.stop(); // clears the bar: the summary below starts on a clean line
-      }
-      if (shard) {
-        process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
-        return;
-      }
-      const runtime = (performance.now() - t0) / 1000;
-      const metadata = (js: unknown[]) => runMetadata(config, js.length, runtime, started);
-      const { results, file } = mergeResults([flags.out], flags.out, metadata);
+    .option('--log-dir <dir>', 'write <dir>/<job id>.jsonl and .csv: every step (loss, lr, seconds) and evaluation')
+    .option('--json', 'print results.json on stdout instead of the summary table (which goes to stderr)');
+  addUserDataOptions(bench);
+  bench.action(async (flags: BenchFlags) => {
+    const config = configFromFlags(flags);
+    const shard = flags.shard ? parseShard(flags.shard) : null;
+    // a user's data sets name their own files: the dataset folder is looked for only for a reference scenario
+    const reference = config.scenarios.some((name) => REFERENCE_SCENARIOS.some((e) => e.name === name));
+    const dataDir = reference ? findDataDir(flags.dataDir, config.quick).dir : resolve('.');
+    const plan = planJobs(config);
+    const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
+    if (named)
+      for (const skip of plan.skipped)
+        process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
+    const all = plan.jobs;
+    const jobs = shard ? shardJobs(all, shard) : all;
+    const started = new Date();
+    const t0 = performance.now();
+    const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
+    // the header first: a line written after the bar starts would land on the bar's own line
+    process.stderr.write(
+      `cfinit bench: ${jobs.length} jobs${which}, ` +
+        `data ${reference ? dataDir : config.scenarios.join(', ')}, results ${resolve(flags.out)}\n`,
+    );
+    const progress = createProgress('bench', jobs.length);
+    try {
+      const cacheDir = resolveCacheDir();
+      const fitCache = {
+        dir: flags.fitCache ? join(cacheDir, 'fits') : null,
+        say: (line: string) => progress.log(line),
+      };
+      const open = scenarioGroupOpener(config, dataDir, cacheDir, {
+        fitCache,
+        onPhase: phaseLines(progress.log),
+        logDir: flags.logDir ?? null,
+      });
+      const onResume = (done: number) => progress.log(`cfinit bench: ${done} jobs done, skipping`);
+      await runJobs(jobs, { outDir: flags.out, open, progress, onResume });
+    } finally {
+      progress.stop(); // clears the bar: the summary below starts on a clean line
+    }
+    if (shard) {
+      process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
+      return;
+    }
+    const runtime = (performance.now() - t0) / 1000;
+    const metadata = (js: unknown[]) => runMetadata(config, js.length, runtime, started);
+    const { results, file } = mergeResults([flags.out], flags.out, metadata);
+    if (flags.json) {
+      process.stderr.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+      process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
+    } else {
       process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
-    });
+    }
+  });
 
   bench
     .command('merge')

@@ -5,13 +5,16 @@
 // Prints one JSON record per fit and a table (fit seconds exclude encoding; the read-out is not cf-ridge's
 // residual read-out, only a fixed probe of feature quality shared by every fraction).
 //
-//   node --import tsx bench/closedform-fit-size.ts [--scenarios cifar100_transformer,qnli_transformer] [--seed 7]
+// Usage: npm run bench:closedform-fit-size -- [--scenarios cifar100_transformer,qnli_transformer] [--seed 7]
 import { fitTransformerEncoder, applyTransformerEncoder } from '../src/closedform/index.ts';
 import { loadScenario } from '../src/data/index.ts';
 import type { Scenario } from '../src/data/scenario.ts';
 import { REFERENCE } from '../src/reference.ts';
 import { Generator, eye, getNumThreads, keep, linalg, ones, tidy, type Tensor } from '../src/torch/index.ts';
 import { cat } from '../src/torch/index.ts';
+import { helpIfAsked } from './usage.ts';
+
+helpIfAsked(import.meta.url); // before anything runs
 
 const FRACTIONS = [1, 1 / 2, 1 / 4, 1 / 8, 1 / 16];
 

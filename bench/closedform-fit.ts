@@ -10,8 +10,8 @@
 // built there once) and this script runs there against its sources; --baseline-base gives only the baseline the
 // base stream (the fit as the benchmark ran it before propagating the base became optional).
 //
-//   node --import tsx bench/closedform-fit.ts [--repeats 3] [--dtype float32|float64] [--base]
-//     [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref> [--baseline-base]]
+// Usage: npm run bench:closedform-fit -- [--repeats 3] [--dtype float32|float64] [--base]
+//          [--shapes cifar,qnli,wikitext,covtype] [--baseline <git-ref> [--baseline-base]]
 import { CALLER_ENV } from './caller-env.ts'; // first: before src/ sets its environment defaults
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -21,6 +21,9 @@ import { fitMlpEncoder, fitTransformerEncoder, type ComputeDtype } from '../src/
 import { Generator, empty, getNumThreads, randn, tidy } from '../src/torch/index.ts';
 import { SCENARIO_SHAPES } from '../src/reference.ts';
 import { FIT_SHAPES } from './shapes.ts';
+import { helpIfAsked } from './usage.ts';
+
+helpIfAsked(import.meta.url); // before anything runs
 
 interface Shape {
   name: string;

@@ -2,11 +2,14 @@
 // then every fused kernel of one mini-batch (both views) timed alone (median of 5), with its FLOPs,
 // GFLOP/s and its count over the whole fit (depth 3, 2 heads × 8 landmarks, float32 products).
 //
-//   node --import tsx bench/closedform-profile.ts [--shape cifar|qnli|wikitext] [--scale 1]
+// Usage: npm run bench:closedform-profile -- [--shape cifar|qnli|wikitext] [--scale 1]
 import { Generator, empty, fused, randn, tidy, zeros, type Tensor } from '../src/torch/index.ts';
 import { DEFAULT_TRANSFORMER_CONFIG, fitTransformerEncoder } from '../src/closedform/index.ts';
 import { REFERENCE } from '../src/reference.ts';
 import { FIT_SHAPES } from './shapes.ts';
+import { helpIfAsked } from './usage.ts';
+
+helpIfAsked(import.meta.url); // before anything runs
 
 const SHAPES: Record<string, { n: number; t: number; d: number }> = FIT_SHAPES;
 const { depth: DEPTH, heads: HEADS, landmarks: LANDMARKS } = REFERENCE.closedForm.transformer;

@@ -2,7 +2,7 @@
 // grads) at batch 128 on random inputs, timed in cfinit and in the PyTorch peer
 // (bench/peer/train_step.py) with the same thread count, interleaved round by round.
 //
-//   node --import tsx bench/train-step.ts [--rounds N] [--steps K] [--phases]
+// Usage: npm run bench:train-step -- [--rounds 7] [--steps 5] [--warmup 3] [--phases]
 //
 // --phases first prints cfinit's CPU ms per phase of the step (forward, backward, optimizer).
 //
@@ -18,6 +18,9 @@ import { Generator, getNumThreads, randint, randn, tidy, type Tensor } from '../
 import { AdamW, BaselineTransformer, baselineConfig, type Pooling } from '../src/nn/index.ts';
 import { REFERENCE, SCENARIO_SHAPES } from '../src/reference.ts';
 import { PeerProcess } from './peer-process.ts';
+import { helpIfAsked } from './usage.ts';
+
+helpIfAsked(import.meta.url); // before anything runs
 
 interface Timings {
   ms: number[];

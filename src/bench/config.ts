@@ -1,6 +1,6 @@
 // The benchmark's one configuration: defaults from REFERENCE, checked once, complete at construction.
 import { finiteNumber, oneOf, positiveInt, seedValue } from '../checks.ts';
-import { scenarioEntry } from '../data/index.ts';
+import { scenarioEntry, type UserDataOptions } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { REFERENCE, SCENARIOS } from '../reference.ts';
 import { DEFAULT_MODELS, modelSpec, type FitOptions } from '../train/index.ts';
@@ -26,6 +26,8 @@ export interface BenchConfig {
   closedForm: ClosedFormConfig;
   /** Train/test rows per scenario; null = the scenario's own sizes. */
   rows: { nTrain: number; nTest: number } | null;
+  /** How a user's data (csv:, text:, lm:, images: scenarios) is read; null for the reference scenarios alone. */
+  data: UserDataOptions | null;
   fractions: { anytime: number[]; lowData: number[]; lowDataCheckpoints: number[]; transfer: number[] };
   quick: boolean;
 }
@@ -46,6 +48,7 @@ export function defaultConfig(quick = false): BenchConfig {
       transformer: { ...REFERENCE.closedForm.transformer, tolerance: REFERENCE.fitSize.tolerance },
     },
     rows: quick ? { ...QUICK_ROWS } : null,
+    data: null,
     fractions: {
       anytime: [...r.anytimeFractions],
       lowData: quick ? [0.1] : [...r.lowDataFractions],
@@ -115,6 +118,10 @@ export function checkConfig(c: BenchConfig): BenchConfig {
   for (const arch of ['mlp', 'transformer'] as const) {
     positiveInt(c.closedForm[arch].depth, `closedForm.${arch}.depth`);
     finiteNumber(c.closedForm[arch].lambda, `closedForm.${arch}.lambda`, { min: 0, exclusiveMin: true });
+  }
+  const reference = new Set<string>(SCENARIOS);
+  if (c.data && c.scenarios.every((s) => reference.has(s))) {
+    throw new ConfigError("--label, --test and the other data flags apply to a user's data (--data csv:FILE, …) only");
   }
   if (c.rows) {
     positiveInt(c.rows.nTrain, 'rows.nTrain');

@@ -7,6 +7,7 @@ import {
   lowDataSeed,
   lowDataSubset,
   oodVariants,
+  REFERENCE_SCENARIOS,
   scenarioEntry,
   subsetIndices,
   type Scenario,
@@ -23,10 +24,12 @@ import {
   runBudgets,
   runModel,
   warmUp,
+  RunLog,
   type CheckpointRecord,
   type ClosedFormFit,
   type EvalMetrics,
   type Features,
+  type PhaseListener,
   type RunRecord,
 } from '../train/index.ts';
 import type { BenchConfig, FitFraction } from './config.ts';
@@ -69,18 +72,36 @@ export interface FitCacheOptions {
   say: (line: string) => void;
 }
 
-/** The real executor: loads the scenario from dataDir (rows per config) with the group's seed. */
+/** What the real executor does besides running jobs. */
+export interface GroupOptions {
+  /** Fits and features kept on disk between runs (default: none). */
+  fitCache?: FitCacheOptions;
+  /** Hears the loading, the group's fits and feature extractions (or their cache reads), and every evaluation. */
+  onPhase?: PhaseListener;
+  /** Each job writes <logDir>/<job id>.jsonl and .csv (RunLog); null: no logs. */
+  logDir?: string | null;
+}
+
+/**
+ * The real executor: loads the scenario from dataDir (rows and a user's data options per config) with the group's
+ * seed.
+ */
 export function scenarioGroupOpener(
   config: BenchConfig,
   dataDir: string,
   cacheDir: string,
-  fitCache: FitCacheOptions = { dir: null, say: () => {} },
+  options: GroupOptions = {},
 ): GroupOpener {
+  const { fitCache = { dir: null, say: () => {} }, onPhase, logDir = null } = options;
   return async (name, seed) => {
-    const scenario = await loadScenario(name, { dataDir, cacheDir, seed, ...(config.rows ?? {}) });
+    const started = performance.now();
+    // a user's data options go to the user's scenarios only (the reference ones take none)
+    const data = REFERENCE_SCENARIOS.some((e) => e.name === name) ? undefined : (config.data ?? undefined);
+    const scenario = await loadScenario(name, { dataDir, cacheDir, seed, data, ...(config.rows ?? {}) });
+    onPhase?.('loading', (performance.now() - started) / 1000, `${name} seed ${seed}`);
     warmUp(scenario, config.closedForm[scenario.architecture]); // before the first timed job (not charged)
     const cache = fitCache.dir === null ? null : new FitCache(fitCache.dir, scenario, fitCache.say);
-    return new ScenarioGroup(scenario, seed, config, cache);
+    return new ScenarioGroup(scenario, seed, config, cache, onPhase, logDir);
   };
 }
 
@@ -95,6 +116,8 @@ class ScenarioGroup implements JobGroup {
     private readonly seed: number,
     private readonly config: BenchConfig,
     private readonly cache: FitCache | null,
+    private readonly onPhase: PhaseListener | undefined,
+    private readonly logDir: string | null,
   ) {}
 
   private at(fraction: number): Scenario {
@@ -119,7 +142,9 @@ class ScenarioGroup implements JobGroup {
     if (!f) {
       const k = this.fitKey(fraction, fitFraction);
       const compute = (): ClosedFormFit => fitClosedForm(this.at(fraction), k.options);
+      const started = performance.now();
       this.fits.set(key, (f = this.cache ? this.cache.fit(k, compute) : compute()));
+      this.onPhase?.('fitting', (performance.now() - started) / 1000, `the closed-form encoder on ${f.fitRows} rows`);
     }
     return f;
   }
@@ -131,7 +156,13 @@ class ScenarioGroup implements JobGroup {
       const fit = this.fit(fraction, fitFraction);
       const compute = (): Features => extractFeatures(fit, this.at(fraction));
       const k = this.fitKey(fraction, fitFraction);
+      const started = performance.now();
       this.features.set(key, (f = this.cache ? this.cache.features(k, compute) : compute()));
+      this.onPhase?.(
+        'extracting',
+        (performance.now() - started) / 1000,
+        'the frozen features of the train and test rows',
+      );
     }
     return f;
   }
@@ -149,9 +180,18 @@ class ScenarioGroup implements JobGroup {
   }
 
   run(job: Job, onStep: StepListener): JobResult {
+    const log = this.logDir === null ? undefined : new RunLog(this.logDir, job.id);
+    try {
+      return this.runJob(job, onStep, log);
+    } finally {
+      log?.close();
+    }
+  }
+
+  private runJob(job: Job, onStep: StepListener, log: RunLog | undefined): JobResult {
     const started = performance.now();
     const onProgress = (step: number, steps: number) => onStep(step, steps);
-    if (job.regime === 'transfer') return this.transfer(job, onProgress, started);
+    if (job.regime === 'transfer') return this.transfer(job, onProgress, started, log);
     const spec = modelSpec(job.model);
     const s = this.at(job.fraction);
     const { anytime, lowDataCheckpoints } = this.config.fractions;
@@ -162,7 +202,9 @@ class ScenarioGroup implements JobGroup {
       fit: spec.usesFit ? this.fit(job.fraction, job.fitFraction) : undefined,
       features: spec.usesFit && spec.protocol !== 'finetune' ? this.feats(job.fraction, job.fitFraction) : undefined,
       extraEval: job.regime === 'anytime' ? this.ood! : undefined,
+      log,
       onProgress,
+      onPhase: this.onPhase,
     });
     const rows = rec.checkpoints.map((c) => this.row(job, rec, c, c.computeProxy));
     const final = rows[rows.length - 1]!;
@@ -181,7 +223,12 @@ class ScenarioGroup implements JobGroup {
    * per (model, seed); each fraction pays its own head, read-out or fine-tune steps, matched as if the init had
    * been fitted on the subset.
    */
-  private transfer(job: Job, onProgress: (step: number, steps: number) => void, started: number): JobResult {
+  private transfer(
+    job: Job,
+    onProgress: (step: number, steps: number) => void,
+    started: number,
+    log: RunLog | undefined,
+  ): JobResult {
     const spec = modelSpec(job.model);
     const sub = this.at(job.fraction);
     const fit = this.fit(1, job.fitFraction);
@@ -222,7 +269,9 @@ class ScenarioGroup implements JobGroup {
         chargeFit: false,
         features,
         headSeed,
+        log,
         onProgress,
+        onPhase: this.onPhase,
       });
       const last = rec.checkpoints[rec.checkpoints.length - 1]!;
       const row = {

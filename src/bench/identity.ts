@@ -3,7 +3,7 @@
 // the code digest, the row counts, --quick, the closed-form shapes, the checkpoint fractions and the dataset files' contents.
 // Resume recomputes a job whose fingerprint differs; merge refuses mixed fingerprints unless asked.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { scenarioEntry } from '../data/index.ts';
 import { fileError } from '../fsio.ts';
@@ -26,6 +26,8 @@ export interface JobIdentity {
   /** The closed-form encoder's shape and λ for the scenario's architecture. */
   closedForm: ClosedFormConfig['mlp'];
   checkpoints: { anytime: number[]; lowData: number[] };
+  /** How a user's data is read (label column, test split, …); null for the reference scenarios. */
+  userData: BenchConfig['data'];
   /** sha256 (first 32 hex digits) over the scenario's dataset files: relative path, size and bytes. */
   data: string;
 }
@@ -91,13 +93,10 @@ export function dataDigest(scenario: string, dataDir: string): string {
   let files: string[];
   let base = root;
   if (colon > 0 && !entry.sizes) {
+    // a user's data set names its own file or folder; one that is missing fails in its loader, not here
     const arg = resolve(scenario.slice(colon + 1));
-    try {
-      files = filesUnder(arg);
-      base = resolve(arg, '..');
-    } catch {
-      files = filesUnder(root);
-    }
+    files = existsSync(arg) ? filesUnder(arg) : [];
+    base = resolve(arg, '..');
   } else {
     let names: string[];
     try {
@@ -139,6 +138,7 @@ export function jobIdentity(config: BenchConfig, scenario: string, dataDir: stri
     rows: config.rows,
     closedForm: config.closedForm[scenarioEntry(scenario).architecture],
     checkpoints: { anytime: config.fractions.anytime, lowData: config.fractions.lowDataCheckpoints },
+    userData: config.data ?? null,
     data: dataDigest(scenario, dataDir),
   };
 }

@@ -2,7 +2,8 @@
 // cost and a deterministic shard. OOD rows come from the anytime jobs (the full-data final models), so the `ood`
 // regime adds no jobs of its own. A model that reads the closed-form fit runs once per fit fraction; the others
 // once (fit fraction 1). A model whose initializer does not apply to a scenario's architecture is skipped.
-import { REFERENCE_SCENARIOS, scenarioEntry } from '../data/index.ts';
+import { createHash } from 'node:crypto';
+import { REFERENCE_SCENARIOS, scenarioEntry, type UserDataOptions } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { modelSpec, budgets, appliesTo } from '../train/index.ts';
 import type { BenchConfig, FitFraction } from './config.ts';
@@ -24,9 +25,22 @@ export interface Job {
   fitFraction: FitFraction;
 }
 
-/** `<scenario>.<regime>.<model>.seed<s>.frac<f>`, then `.fit<g>` when the fit fraction is not 1. */
-export function jobId(j: Omit<Job, 'id'>): string {
-  const base = `${j.scenario}.${j.regime}.${j.model}.seed${j.seed}.frac${j.fraction}`;
+/**
+ * A scenario name as a file-name part: itself when it is one (the reference scenarios), else its safe characters
+ * and 8 hex digits of the sha256 of the name and the data options (`csv:a/b.csv` and `csv:a_b.csv` differ).
+ */
+export function scenarioKey(scenario: string, data: UserDataOptions | null = null): string {
+  if (/^[\w.-]+$/.test(scenario) && data === null) return scenario;
+  const hash = createHash('sha256')
+    .update(JSON.stringify([scenario, data]))
+    .digest('hex')
+    .slice(0, 8);
+  return `${scenario.replace(/[^\w.-]+/g, '_')}-${hash}`;
+}
+
+/** `<scenario key>.<regime>.<model>.seed<s>.frac<f>`, then `.fit<g>` when the fit fraction is not 1. */
+export function jobId(j: Omit<Job, 'id'>, data: UserDataOptions | null = null): string {
+  const base = `${scenarioKey(j.scenario, data)}.${j.regime}.${j.model}.seed${j.seed}.frac${j.fraction}`;
   return j.fitFraction === 1 ? base : `${base}.fit${j.fitFraction}`;
 }
 
@@ -68,7 +82,7 @@ export function planJobs(c: BenchConfig): { jobs: Job[]; skipped: SkippedModel[]
         ? c.fitFractions.map((fitFraction) => ({ model, fitFraction }))
         : [{ model, fitFraction: 1 }],
     );
-    const add = (j: Omit<Job, 'id'>) => jobs.push({ id: jobId(j), ...j });
+    const add = (j: Omit<Job, 'id'>) => jobs.push({ id: jobId(j, c.data), ...j });
     for (const seed of c.seeds) {
       if (c.regimes.includes('anytime') || c.regimes.includes('ood')) {
         for (const v of variants) add({ scenario, regime: 'anytime', seed, fraction: 1, ...v });

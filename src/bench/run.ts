@@ -19,6 +19,8 @@ export interface RunJobsOptions {
   progress?: ProgressSink;
   /** Called for each job whose existing file is not reused, with why (the CLI prints it). */
   onRecompute?: (job: Job, reason: string) => void;
+  /** Called once before the loop when some of the jobs are already finished in outDir (a resumed run). */
+  onResume?: (done: number, total: number) => void;
   /** Called after each job's file is written. */
   onJobDone?: (result: StoredJob, index: number, total: number) => void;
 }
@@ -45,6 +47,7 @@ export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Pr
     return !status.done;
   });
   const skipped = jobs.length - todo.length;
+  if (skipped > 0) options.onResume?.(skipped, jobs.length);
   const ran: string[] = [];
   let group: JobGroup | null = null;
   let groupKey = '';

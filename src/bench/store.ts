@@ -72,7 +72,7 @@ const JOB_SCHEMA = {
     finished_at: { type: 'string' },
     identity: {
       type: 'object',
-      required: ['cfinit', 'libtorch', 'code', 'quick', 'rows', 'closedForm', 'checkpoints', 'data'],
+      required: ['cfinit', 'libtorch', 'code', 'quick', 'rows', 'closedForm', 'checkpoints', 'userData', 'data'],
       properties: {
         cfinit: { type: 'string' },
         libtorch: { type: 'string' },

@@ -1,6 +1,6 @@
 // cfinit's data floor: dataset loaders, the four benchmark scenarios, paired views, subsets and shifts.
 export { CacheDirError, DataFormatError, DatasetNotFoundError, OfflineError, StalledDownloadError } from './errors.ts';
-export { resolveDataDir, resolveCacheDir } from './paths.ts';
+export { resolveDataDir, resolveCacheDir, SAMPLES_DIR } from './paths.ts';
 export { extractArchive } from './archive.ts';
 export { DOWNLOAD_TIMEOUTS, downloadDataset, type DownloadSpec, type DownloadTimeouts } from './download.ts';
 export * from './covtype.ts';
@@ -19,3 +19,5 @@ export * from './registry.ts';
 export { lowDataSeed, subsetIndices, lowDataSubset } from './subsets.ts';
 export { oodVariants, pixelNoise, centerMask, truncateHalf } from './ood.ts';
 export { tensorChecksum } from './checksum.ts';
+export * from './userdata.ts';
+export { readTable, tableFormat, type Table, type TableFormat } from './tables.ts';

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 // src/data/paths.ts and dist/data/paths.js both sit two levels below the repository root.
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The small slices of the four datasets shipped with the package (<repo>/samples, README there). */
+export const SAMPLES_DIR = join(REPO_ROOT, 'samples');
+
 /** The --data-dir flag, else CFINIT_DATA_DIR, else <repo>/../shared/data. */
 export function resolveDataDir(flag?: string): string {
   if (flag) return resolve(flag);

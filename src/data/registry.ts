@@ -9,14 +9,19 @@ import { loadCovtype } from './covtype.ts';
 import { resolveCacheDir, resolveDataDir } from './paths.ts';
 import { loadQnli } from './qnli.ts';
 import type { Scenario } from './scenario.ts';
+import { USER_DATA_FLAGS, USER_DATA_KINDS, type UserDataOptions } from './userdata.ts';
 import { buildCifarScenario, buildCovtypeScenario, buildQnliScenario, buildWikiTextScenario } from './scenarios.ts';
 import { loadWikiText2 } from './wikitext.ts';
 
-/** Options every scenario takes: the seed of its row draws and its sizes (default: the entry's). */
+/**
+ * Options every scenario takes: the seed of its row draws and its sizes (default: the entry's), and for a user's
+ * data (`csv:`, `text:`, …) how to read it.
+ */
 export interface LoadOptions {
   seed?: number;
   nTrain?: number;
   nTest?: number;
+  data?: UserDataOptions;
 }
 
 /** Where a scenario's files are: the dataset folder and the archive cache. */
@@ -83,7 +88,15 @@ function reference(
     },
     published: REFERENCE.published[name],
     publishedLowData: REFERENCE.publishedLowData[name],
-    load,
+    load: async (source, options) => {
+      const given = Object.entries(options.data ?? {}).filter(([, v]) => v !== undefined);
+      if (given.length > 0) {
+        const [option] = given[0]!;
+        const flag = USER_DATA_FLAGS[option as keyof UserDataOptions];
+        throw new ConfigError(`${flag} (${option}) applies to a user's data (csv:, text:, lm:, images:), not ${name}`);
+      }
+      return load(source, options);
+    },
   };
 }
 
@@ -117,6 +130,8 @@ export function registerScenarioKind(kind: ScenarioKind): void {
   if (KINDS.has(kind.kind)) throw new Error(`scenario kind '${kind.kind}' is registered twice`);
   KINDS.set(kind.kind, kind);
 }
+
+for (const kind of USER_DATA_KINDS) registerScenarioKind(kind);
 
 /** The reference scenarios, in the benchmark's order. */
 export const REFERENCE_SCENARIOS: readonly ScenarioEntry[] = ENTRIES;

@@ -5,7 +5,7 @@ import { loadCifar, type CifarData } from './cifar.ts';
 import { COVTYPE_CLASSES, COVTYPE_FEATURES, loadCovtype, type CovtypeTable } from './covtype.ts';
 import { patchify } from './patches.ts';
 import { sincos1d, sincos2d } from './positional.ts';
-import { loadQnli, QNLI_LABELS, type QnliData } from './qnli.ts';
+import { loadQnli, QNLI_LABELS, type QnliData, type QnliExample } from './qnli.ts';
 import { sampleIndices } from './sampling.ts';
 import type { Scenario } from './scenario.ts';
 import { embedTokens, fixedTokenEmbedding } from './text-embedding.ts';
@@ -109,33 +109,43 @@ export interface CifarOptions {
 
 export function buildCifarScenario(data: CifarData, options: CifarOptions = {}): Scenario {
   const shape = SCENARIO_SHAPES.cifar100_transformer;
+  const { nTrain = shape.nTrain, nTest = shape.nTest } = options;
+  return buildImageScenario('cifar100_transformer', data, { ...options, nTrain, nTest }, { variant: data.variant });
+}
+
+/**
+ * The CIFAR pipeline on any uint8 (N, 3, H, W) images: nTrain and nTest rows drawn from data.train and
+ * data.test (default: all), pixels/255, the train mean image subtracted, patches plus a 2-D sin-cos table.
+ */
+export function buildImageScenario(
+  name: string,
+  data: Pick<CifarData, 'folder' | 'numClasses' | 'train' | 'test'>,
+  options: CifarOptions,
+  details: Record<string, string | number> = {},
+): Scenario {
+  const shape = SCENARIO_SHAPES.cifar100_transformer;
   const {
     seed = 0,
-    nTrain = shape.nTrain,
-    nTest = shape.nTest,
+    nTrain = data.train.images.shape[0],
+    nTest = data.test.images.shape[0],
     patch = shape.patch,
     affine = DEFAULT_AFFINE,
   } = options;
-  positiveInt(nTrain, 'cifar100_transformer: nTrain');
-  positiveInt(nTest, 'cifar100_transformer: nTest');
-  seedValue(seed, 'cifar100_transformer: seed');
-  positiveInt(patch, 'cifar100_transformer: patch');
+  positiveInt(nTrain, `${name}: nTrain`);
+  positiveInt(nTest, `${name}: nTest`);
+  seedValue(seed, `${name}: seed`);
+  positiveInt(patch, `${name}: patch`);
   const [, channels, height, width] = data.train.images.shape;
   if (height % patch !== 0 || width % patch !== 0) {
-    throw new ConfigError(`cifar100_transformer: patch must divide the ${height}×${width} image, got ${patch}`);
+    throw new ConfigError(`${name}: patch must divide the ${height}×${width} image, got ${patch}`);
   }
   const grid = height / patch;
   const tokenDim = channels * patch * patch;
   const built = tidy(() => {
     // One generator for both draws, train first, as the reference does.
     const generator = new Generator(seed);
-    const trainIdx = sampleIndices(
-      data.train.images.shape[0],
-      nTrain,
-      generator,
-      `CIFAR train images in ${data.folder}`,
-    );
-    const testIdx = sampleIndices(data.test.images.shape[0], nTest, generator, `CIFAR test images in ${data.folder}`);
+    const trainIdx = sampleIndices(data.train.images.shape[0], nTrain, generator, `train images in ${data.folder}`);
+    const testIdx = sampleIndices(data.test.images.shape[0], nTest, generator, `test images in ${data.folder}`);
     const trainRaw = data.train.images.indexSelect(0, trainIdx).float().div(255);
     return {
       train: { raw: trainRaw, labels: data.train.labels.indexSelect(0, trainIdx) },
@@ -149,7 +159,7 @@ export function buildCifarScenario(data: CifarData, options: CifarOptions = {}):
   });
   const { meanImage, positions } = built;
   return {
-    name: 'cifar100_transformer',
+    name,
     architecture: 'transformer',
     modality: 'image',
     task: 'classification',
@@ -165,7 +175,7 @@ export function buildCifarScenario(data: CifarData, options: CifarOptions = {}):
     encode: (raw) => tidy(() => patchify(raw.sub(meanImage), patch).add(positions.unsqueeze(0))),
     augment: (raw, generator) => randomAffine(raw, generator, affine),
     state: { meanImage, positions },
-    details: { source: data.folder, variant: data.variant },
+    details: { source: data.folder, ...details },
   };
 }
 
@@ -182,7 +192,7 @@ export interface TextOptions {
   embeddingSeed?: number;
 }
 
-function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrain' | 'nTest'>>): void {
+export function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrain' | 'nTest'>>): void {
   seedValue(o.seed, `${scenario}: seed`);
   positiveInt(o.vocabSize, `${scenario}: vocabSize`);
   positiveInt(o.embedDim, `${scenario}: embedDim`);
@@ -190,7 +200,7 @@ function checkTextOptions(scenario: string, o: Required<Omit<TextOptions, 'nTrai
   seedValue(o.embeddingSeed, `${scenario}: embeddingSeed`);
 }
 
-function textScenarioParts(
+export function textScenarioParts(
   vocab: Vocabulary,
   embedDim: number,
   length: number,
@@ -214,55 +224,89 @@ export interface QnliOptions extends TextOptions {
 }
 
 export function buildQnliScenario(data: QnliData, options: QnliOptions = {}): Scenario {
+  const { nTest = QNLI_SHAPE.nTest } = options;
+  // The reference draws 10,000 train rows; a smaller local copy (9,999 rows) is used whole.
+  const nTrain = options.nTrain ?? Math.min(QNLI_SHAPE.nTrain, data.train.length);
+  const text = (e: QnliExample) => `${e.question} ${e.sentence}`;
+  const examples = (split: QnliExample[]) => ({ texts: split.map(text), labels: split.map((e) => e.label) });
+  return buildTextClassificationScenario(
+    'qnli_transformer',
+    { folder: data.folder, train: examples(data.train), test: examples(data.dev), classes: QNLI_LABELS.length },
+    { ...options, nTrain, nTest },
+    { trainRowsAvailable: data.train.length, devRowsAvailable: data.dev.length },
+  );
+}
+
+/** Texts and their class ids (0..classes−1). */
+export interface LabelledTexts {
+  texts: readonly string[];
+  labels: readonly number[];
+}
+
+/**
+ * The QNLI pipeline on any labelled texts: a vocabulary of the train texts' most frequent words, ids truncated or
+ * padded to seqLen, a fixed random embedding plus a 1-D sin-cos table, mean pooling; nTrain and nTest rows
+ * drawn from train and test (default: all).
+ */
+export function buildTextClassificationScenario(
+  name: string,
+  data: { folder: string; train: LabelledTexts; test: LabelledTexts; classes: number },
+  options: QnliOptions,
+  details: Record<string, string | number> = {},
+): Scenario {
   const {
     seed = 0,
-    nTest = QNLI_SHAPE.nTest,
+    nTrain = data.train.texts.length,
+    nTest = data.test.texts.length,
     vocabSize = QNLI_SHAPE.vocabSize,
     seqLen = QNLI_SHAPE.tokens,
     embedDim = QNLI_SHAPE.dim,
     dropProb = 0.12,
     embeddingSeed = 0,
   } = options;
-  // The reference draws 10,000 train rows; a smaller local copy (9,999 rows) is used whole.
-  const nTrain = options.nTrain ?? Math.min(QNLI_SHAPE.nTrain, data.train.length);
-  positiveInt(nTrain, 'qnli_transformer: nTrain');
-  positiveInt(nTest, 'qnli_transformer: nTest');
-  positiveInt(seqLen, 'qnli_transformer: seqLen');
-  checkTextOptions('qnli_transformer', { seed, vocabSize, embedDim, dropProb, embeddingSeed });
-  const trainTokens = data.train.map((e) => tokenize(`${e.question} ${e.sentence}`));
+  positiveInt(nTrain, `${name}: nTrain`);
+  positiveInt(nTest, `${name}: nTest`);
+  positiveInt(seqLen, `${name}: seqLen`);
+  checkTextOptions(name, { seed, vocabSize, embedDim, dropProb, embeddingSeed });
+  const trainTokens = data.train.texts.map((t) => tokenize(t));
   const vocab = Vocabulary.build(trainTokens, vocabSize);
   const split = tidy(() => {
     const trainIds = vocab.encodeFixedLength(trainTokens, seqLen);
     const devIds = vocab.encodeFixedLength(
-      data.dev.map((e) => tokenize(`${e.question} ${e.sentence}`)),
+      data.test.texts.map((t) => tokenize(t)),
       seqLen,
     );
-    const trainLabels = fromTypedArray(Int32Array.from(data.train, (e) => e.label)).long();
-    const devLabels = fromTypedArray(Int32Array.from(data.dev, (e) => e.label)).long();
-    const trainIdx = sampleIndices(data.train.length, nTrain, new Generator(seed), `QNLI train rows in ${data.folder}`);
-    const testIdx = sampleIndices(data.dev.length, nTest, new Generator(seed + 1), `QNLI dev rows in ${data.folder}`);
+    const trainLabels = fromTypedArray(Int32Array.from(data.train.labels)).long();
+    const devLabels = fromTypedArray(Int32Array.from(data.test.labels)).long();
+    const trainIdx = sampleIndices(
+      data.train.texts.length,
+      nTrain,
+      new Generator(seed),
+      `train rows in ${data.folder}`,
+    );
+    const testIdx = sampleIndices(
+      data.test.texts.length,
+      nTest,
+      new Generator(seed + 1),
+      `test rows in ${data.folder}`,
+    );
     return {
       train: { raw: trainIds.indexSelect(0, trainIdx), labels: trainLabels.indexSelect(0, trainIdx) },
       test: { raw: devIds.indexSelect(0, testIdx), labels: devLabels.indexSelect(0, testIdx) },
     };
   });
   return {
-    name: 'qnli_transformer',
+    name,
     architecture: 'transformer',
     modality: 'text',
     task: 'classification',
     pooling: 'mean',
     metric: 'accuracy',
-    numClasses: QNLI_LABELS.length,
+    numClasses: data.classes,
     seed,
     ...split,
     ...textScenarioParts(vocab, embedDim, seqLen, embeddingSeed, dropProb),
-    details: {
-      source: data.folder,
-      vocabulary: vocab.size,
-      trainRowsAvailable: data.train.length,
-      devRowsAvailable: data.dev.length,
-    },
+    details: { source: data.folder, vocabulary: vocab.size, ...details },
   };
 }
 
@@ -303,10 +347,30 @@ function sampleWindows(
 }
 
 export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptions = {}): Scenario {
+  const { nTrain = WIKITEXT_SHAPE.nTrain, nTest = WIKITEXT_SHAPE.nTest } = options;
+  return buildNextTokenScenario(
+    'wikitext2_next_token_transformer',
+    data,
+    { ...options, nTrain, nTest },
+    {
+      variant: data.variant,
+    },
+  );
+}
+
+/**
+ * The WikiText-2 pipeline on any train/valid text: a vocabulary of the train stream's most frequent words,
+ * `context`-token windows every `stride` tokens, each labelled with the next token; nTrain / nTest windows
+ * (default: every window, up to the reference's 16,000 / 4,000).
+ */
+export function buildNextTokenScenario(
+  name: string,
+  data: Pick<WikiTextData, 'folder' | 'train' | 'valid'>,
+  options: WikiTextOptions,
+  details: Record<string, string | number> = {},
+): Scenario {
   const {
     seed = 0,
-    nTrain = WIKITEXT_SHAPE.nTrain,
-    nTest = WIKITEXT_SHAPE.nTest,
     vocabSize = WIKITEXT_SHAPE.vocabSize,
     context = WIKITEXT_SHAPE.tokens,
     stride = 3,
@@ -314,19 +378,27 @@ export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptio
     dropProb = 0.1,
     embeddingSeed = 0,
   } = options;
-  positiveInt(nTrain, 'wikitext2_next_token_transformer: nTrain');
-  positiveInt(nTest, 'wikitext2_next_token_transformer: nTest');
-  positiveInt(context, 'wikitext2_next_token_transformer: context');
-  positiveInt(stride, 'wikitext2_next_token_transformer: stride');
-  checkTextOptions('wikitext2_next_token_transformer', { seed, vocabSize, embedDim, dropProb, embeddingSeed });
+  if (options.nTrain !== undefined) positiveInt(options.nTrain, `${name}: nTrain`);
+  if (options.nTest !== undefined) positiveInt(options.nTest, `${name}: nTest`);
+  positiveInt(context, `${name}: context`);
+  positiveInt(stride, `${name}: stride`);
+  checkTextOptions(name, { seed, vocabSize, embedDim, dropProb, embeddingSeed });
   const trainTokens = tokenize(data.train);
   const vocab = Vocabulary.build([trainTokens], vocabSize);
   const trainStream = vocab.encode(trainTokens);
   const validStream = vocab.encode(tokenize(data.valid));
-  const train = sampleWindows(trainStream, context, stride, nTrain, new Generator(seed), 'WikiText-2 train');
-  const test = sampleWindows(validStream, context, stride, nTest, new Generator(seed + 1), 'WikiText-2 valid');
+  const windows = (stream: Int32Array, cap: number, what: string): number => {
+    const n = Math.min(cap, windowStarts(stream.length, context, stride));
+    if (n < 1)
+      throw new ConfigError(`${name}: the ${what} text has ${stream.length} tokens, fewer than ${context + 2}`);
+    return n;
+  };
+  const nTrain = options.nTrain ?? windows(trainStream, WIKITEXT_SHAPE.nTrain, 'train');
+  const nTest = options.nTest ?? windows(validStream, WIKITEXT_SHAPE.nTest, 'validation');
+  const train = sampleWindows(trainStream, context, stride, nTrain, new Generator(seed), `${name} train`);
+  const test = sampleWindows(validStream, context, stride, nTest, new Generator(seed + 1), `${name} valid`);
   return {
-    name: 'wikitext2_next_token_transformer',
+    name,
     architecture: 'transformer',
     modality: 'text',
     task: 'next_token',
@@ -339,7 +411,7 @@ export function buildWikiTextScenario(data: WikiTextData, options: WikiTextOptio
     ...textScenarioParts(vocab, embedDim, context, embeddingSeed, dropProb),
     details: {
       source: data.folder,
-      variant: data.variant,
+      ...details,
       vocabulary: vocab.size,
       trainTokens: trainStream.length,
       validTokens: validStream.length,

@@ -2,6 +2,7 @@
 // Implementations live beside this file and are re-exported from ./index.ts.
 import type { MlpEncoderState, TransformerEncoderState } from '../closedform/index.ts';
 import type { Tensor } from '../torch/index.ts';
+import type { StepLog } from './log.ts';
 
 /**
  * How a scenario's closed-form encoder is fitted: the seed of its views and subset, the encoder's shape and λ
@@ -76,6 +77,11 @@ export interface CheckpointRecord {
   metrics: EvalMetrics;
 }
 
+/** A stage of a command, reported when it ends with its seconds (the CLI prints one line for those over a second). */
+export type Phase = 'loading' | 'fitting' | 'extracting' | 'evaluating';
+/** `what`: the object of the phase, e.g. 'the closed-form encoder on 400 rows', 'checkpoint 25%'. */
+export type PhaseListener = (phase: Phase, seconds: number, what: string) => void;
+
 export interface RunOptions {
   seed: number;
   /** Step budget; default: the model's own (registry: compute-matched for finetune, 24 CE epochs, 0 for analytic). */
@@ -96,7 +102,11 @@ export interface RunOptions {
   headSeed?: number;
   /** Raw test inputs of shifted variants (OOD), each evaluated once with the final model. */
   extraEval?: Record<string, Tensor>;
+  /** Where each step's loss, lr and seconds and each evaluation go (a RunLog writes JSONL and CSV). */
+  log?: StepLog;
   onProgress?: (step: number, steps: number, loss: number) => void;
+  /** Called as the run's own fit, feature extraction and each evaluation end. */
+  onPhase?: PhaseListener;
   /** Called after each evaluated checkpoint (the init row included). */
   onCheckpoint?: (checkpoint: CheckpointRecord) => void;
   /**

@@ -7,6 +7,8 @@ export type {
   Features,
   FitCost,
   FitOptions,
+  Phase,
+  PhaseListener,
   RunOptions,
   RunRecord,
 } from './api.ts';
@@ -25,6 +27,8 @@ export {
   type TorchExport,
 } from './export.ts';
 export { encoderTensors } from './layout.ts';
+export { RunLog, type StepLog } from './log.ts';
+export { gitState, type GitState } from './provenance.ts';
 export {
   ECE_BINS,
   PERPLEXITY_CE_CAP,

@@ -36,6 +36,7 @@ import { FeatureHead, depthLoss, encoderParamCount, type DepthModel } from './mo
 import { budgets, proxyInputOf, type Budgets, type ClosedFormShape } from './proxy.ts';
 import { buildNetwork, headSeedOf, initializerFor, modelSpec, optimisationOf, type ModelSpec } from './registry.ts';
 import { encoderTensors } from './layout.ts';
+import { gitState } from './provenance.ts';
 import { fitRidgeClassifier, readoutInputs, readoutLogits } from './ridge.ts';
 
 /** Rows per forward pass when evaluating (no autograd, so activations of one batch only). */
@@ -51,6 +52,7 @@ export function environment(): Record<string, unknown> {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     threads: getNumThreads(),
     loadAverage: os.loadavg(),
+    git: gitState(),
   };
 }
 
@@ -128,6 +130,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       if (!options.fitOptions) throw new ConfigError(`${model} needs a closed-form fit: pass fit or fitOptions`);
       fit = fitClosedForm(scenario, options.fitOptions);
       ownFit = true;
+      options.onPhase?.('fitting', fit.fitSeconds, `the closed-form encoder on ${fit.fitRows} rows`);
       return fit;
     };
     if (spec.usesFit) {
@@ -152,6 +155,8 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
       classes: scenario.numClasses,
       pooling: scenario.pooling,
       dataSeed: scenario.seed,
+      // where the rows came from (a user's data: its sha256 and how it was read)
+      data: scenario.details,
     };
     if (fit) {
       const f: ClosedFormFit = fit;
@@ -162,7 +167,10 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
     let features: Features | null = null;
     if (spec.protocol !== 'finetune') {
       features = options.features ?? extractFeatures(fit!, scenario);
-      if (!options.features) owned.push(features.train, features.test);
+      if (!options.features) {
+        owned.push(features.train, features.test);
+        options.onPhase?.('extracting', features.seconds, 'the frozen features of the train and test rows');
+      }
       timing.featureSec = features.seconds;
     }
     if (spec.protocol === 'analytic') {
@@ -208,19 +216,22 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
     // Evaluation inputs (not timed): the test features, or the encoded test inputs.
     const testInputs = features?.test ?? tidy(() => scenario.encode(scenario.test.raw));
     if (!features && testInputs !== scenario.test.raw) owned.push(testInputs);
-    const evaluate = (): EvalMetrics => {
+    const evaluate = (label: string): EvalMetrics => {
       const started = performance.now();
       const metrics = tidy(() => evaluateLogits(predict(net, testInputs), scenario.test.labels, scenario.task));
       releaseFreeMemory(); // the test-set pass's temporaries would otherwise stay resident
-      timing.evalSec += (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      timing.evalSec += seconds;
+      options.onPhase?.('evaluating', seconds, `checkpoint ${label} on ${scenario.test.labels.size(0)} test rows`);
       return metrics;
     };
     const wall = () => timing.initSec + timing.featureSec + timing.trainSec;
     const checkpoints: CheckpointRecord[] = [];
     const record = (step: number, label: string, budgetFraction: number) => {
       const computeProxy = spec.compute(b, initMacs, step, steps);
-      const c = { step, label, budgetFraction, wallClockSec: wall(), computeProxy, metrics: evaluate() };
+      const c = { step, label, budgetFraction, wallClockSec: wall(), computeProxy, metrics: evaluate(label) };
       checkpoints.push(c);
+      options.log?.evaluation(c);
       options.onCheckpoint?.(c);
     };
     if (spec.protocol === 'finetune' && spec.initializer !== 'default') record(0, 'init', 0);
@@ -250,6 +261,7 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
           return depthLoss(net.forward(inputs), labels);
         });
         timing.trainSec += (performance.now() - started) / 1000;
+        options.log?.step(step, loss, opt.lr, wall());
         options.onProgress?.(step, steps, loss);
         if (wanted.has(step)) record(step, checkpointLabel(step, steps), step / steps);
       }
@@ -267,7 +279,11 @@ export function runModel(scenario: Scenario, model: string, options: RunOptions)
         return evaluateLogits(predict(net, inputs), scenario.test.labels, scenario.task);
       });
     }
-    timing.evalSec += (performance.now() - evalStart) / 1000;
+    const extraSeconds = (performance.now() - evalStart) / 1000;
+    timing.evalSec += extraSeconds;
+    const variants = Object.keys(extra);
+    if (variants.length)
+      options.onPhase?.('evaluating', extraSeconds, `the shifted test sets (${variants.join(', ')})`);
     // encoderTensors makes new handles (transposed views, α scalars): released with the scope
     tidy(() => options.onWeights?.({ ...net.stateDict(), ...(features ? encoderTensors(fit!) : {}) }, {}));
     return {
@@ -326,6 +342,7 @@ function runRidge(
   dispose(trainInputs);
   try {
     timing.trainSec = (performance.now() - started) / 1000;
+    options.onPhase?.('fitting', timing.trainSec, `the ridge read-outs on ${scenario.train.labels.size(0)} rows`);
     const evalStart = performance.now();
     const metricsOf = (feats: Tensor): EvalMetrics =>
       tidy(() => {
@@ -338,6 +355,8 @@ function runRidge(
       extra[name] = tidy(() => metricsOf(encodeFeatures(fit, scenario.encode(raw), scenario.pooling)));
     }
     timing.evalSec = (performance.now() - evalStart) / 1000;
+    const sets = ['the test set', ...Object.keys(extra)].join(', ');
+    options.onPhase?.('evaluating', timing.evalSec, `the ridge read-outs on ${sets}`);
     const readouts = Object.fromEntries(readout.weights.map((w, l) => [`readouts.${l}`, w]));
     tidy(() => options.onWeights?.({ ...readouts, ...encoderTensors(fit) }, { temperature: readout.temperature }));
     const wallClockSec = timing.initSec + timing.featureSec + timing.trainSec;
@@ -350,6 +369,7 @@ function runRidge(
       computeProxy: spec.compute(b, initMacs, 0, 0),
       metrics,
     };
+    options.log?.evaluation(checkpoint);
     options.onCheckpoint?.(checkpoint);
     return {
       scenario: scenario.name,

@@ -1,6 +1,6 @@
 // `cfinit bench` end to end as a child process on the packaged samples at tiny sizes: --quick writes a
 // results.json that validates against the schema; a SIGKILLed run resumes without recomputing finished jobs
-// or leaving a partial job file.
+// or leaving a partial job file, and says how many it skips.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Ajv } from 'ajv';
 import type { Results } from '../../src/bench/index.ts';
-import { benchDataDir } from '../../src/cli/commands/bench.ts';
+import { findDataDir } from '../../src/cli/data-dir.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -26,7 +26,12 @@ test('--quick on tiny fixture data writes a results.json that validates against 
   const [cmd, args] = cli(['--quick', '--data-dir', samples, '--rows', '40,24', '--out', out]);
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /Matched-budget finals/);
+  // not a TTY: plain lines, the header first, the last progress line at 68/68; the summary alone on stdout
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[0]!, /^cfinit bench: 68 jobs, data .*samples, results /);
+  assert.match(lines.at(-1)!, /^bench 68\/68 /);
+  assert.ok(!/\x1b\[/.test(r.stderr + r.stdout), 'no terminal escapes when stdout and stderr are not TTYs');
+  assert.match(r.stdout, /^Matched-budget finals/);
   assert.match(r.stdout, /first to target in wall-clock on wikitext2_next_token_transformer/);
   const text = readFileSync(join(out, 'results.json'), 'utf8');
   const results = JSON.parse(text) as Results;
@@ -83,6 +88,7 @@ test('a SIGKILLed run loses at most the job in flight and resumes without recomp
   assert.ok(before.size >= 3 && before.size < 17, `killed after ${before.size} of 17 jobs`);
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`^cfinit bench: ${before.size} jobs done, skipping$`, 'm'));
   const after = readdirSync(jobsDir).filter((f) => f.endsWith('.json'));
   assert.equal(after.length, 17); // quick: anytime 4 + low-data 4 + transfer 9
   for (const [f, v] of before) {
@@ -98,10 +104,10 @@ test('a CFINIT_DATA_DIR that does not exist is a ConfigError; --data-dir wins ov
   process.env.CFINIT_DATA_DIR = join(tmp, 'missing');
   try {
     assert.throws(
-      () => benchDataDir(undefined, true),
+      () => findDataDir(undefined, true),
       (e: Error) => e instanceof ConfigError && /CFINIT_DATA_DIR/.test(e.message),
     );
-    assert.equal(benchDataDir(samples, false), samples);
+    assert.deepEqual(findDataDir(samples, false), { dir: samples, samples: false });
   } finally {
     if (saved === undefined) delete process.env.CFINIT_DATA_DIR;
     else process.env.CFINIT_DATA_DIR = saved;

@@ -35,10 +35,8 @@ const config = (scenario: string, seeds: number[], fitFractions: BenchConfig['fi
 
 async function run(c: BenchConfig, out: string, cache: string | null, lines: string[] = []): Promise<JobResult[]> {
   const results: JobResult[] = [];
-  const open = scenarioGroupOpener(c, join(root, 'samples'), join(tmp, 'data-cache'), {
-    dir: cache,
-    say: (l) => lines.push(l),
-  });
+  const fitCache = { dir: cache, say: (l: string) => lines.push(l) };
+  const open = scenarioGroupOpener(c, join(root, 'samples'), join(tmp, 'data-cache'), { fitCache });
   await runJobs(enumerateJobs(c), {
     outDir: join(tmp, out),
     open,

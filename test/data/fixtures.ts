@@ -97,3 +97,22 @@ export function qnliTsv(rows: [string, string, string][]): string {
 }
 
 export { gzipSync };
+
+/**
+ * A user's CSV made on the spot: two informative numeric columns a and b, a text column colour (red, green, blue),
+ * label y = 'yes' when a + 0.8·b + noise > 0, else 'no'. Seeded (a linear congruential stream, Box–Muller).
+ */
+export function userCsv(rows: number, seed = 1): string {
+  let state = seed;
+  const uniform = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648 + 1e-12;
+  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const lines = ['a,b,colour,y'];
+  for (let i = 0; i < rows; i++) {
+    const a = normal();
+    const b = normal();
+    const colour = ['red', 'green', 'blue'][Math.floor(uniform() * 3)]!;
+    const y = a + 0.8 * b + 0.3 * normal() > 0 ? 'yes' : 'no';
+    lines.push(`${a.toFixed(4)},${b.toFixed(4)},${colour},${y}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -38,6 +38,14 @@ test('cfinit train: bad names, a bad step count, a missing or corrupt data file 
     train('--scenario', 'covtype_mlp', '--model', 'backprop', '--steps', '-3'),
     /--steps must be a positive integer, got '-3'/,
   );
+  assertUserError(
+    train('--scenario', 'covtype_mlp', '--model', 'backprop', '--rows', '400'),
+    /--rows: expected <train rows>,<test rows>, got '400'/,
+  );
+  assertUserError(
+    train('--scenario', 'covtype_mlp', '--model', 'backprop', '--rows', '400,0'),
+    /--rows: expected positive integers, got '0'/,
+  );
   const empty = tempDir('train-empty');
   assertUserError(
     train('--scenario', 'covtype_mlp', '--model', 'backprop', '--data-dir', empty),

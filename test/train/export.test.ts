@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeRunFiles } from '../../src/cli/commands/train.ts';
-import type { Scenario } from '../../src/data/index.ts';
+import { loadCsvScenario, type Scenario } from '../../src/data/index.ts';
 import { CfinitError } from '../../src/errors.ts';
 import { REFERENCE } from '../../src/reference.ts';
 
@@ -34,7 +34,7 @@ import {
   type DepthModel,
   type RunRecord,
 } from '../../src/train/index.ts';
-import { tempDir } from '../data/fixtures.ts';
+import { tempDir, userCsv, write } from '../data/fixtures.ts';
 import { disposeScenario, tinyTabular, tinyTokens } from './tiny.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -58,8 +58,16 @@ interface Case {
   className: string;
 }
 
+/** A user's CSV (csv: kind): 400 rows, 3 one-hot colours beside a and b, label y. */
+const csvScenario = (): Scenario => {
+  const file = write(join(tempDir('export-csv'), 'data.csv'), userCsv(400));
+  return loadCsvScenario(`csv:${file}`, file, { seed: SEED, data: { label: 'y' } });
+};
+
 const CASES: Case[] = [
   { name: 'backprop MLP', scenario: () => tinyTabular(), model: 'backprop', className: 'BackpropMlp' },
+  { name: 'backprop MLP on a csv: file', scenario: csvScenario, model: 'backprop', className: 'BackpropMlp' },
+  { name: 'cf-ridge on a csv: file', scenario: csvScenario, model: 'cf-ridge', className: 'ClosedFormRidge' },
   { name: 'baseline transformer', scenario: () => tinyTokens(), model: 'backprop', className: 'BaselineTransformer' },
   {
     name: 'baseline transformer, last-token pooling',

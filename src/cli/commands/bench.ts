@@ -1,9 +1,7 @@
 // `cfinit bench`: the reference benchmark as resumable, shardable jobs, then results.json and a summary table.
 // `cfinit bench merge <dirs…>`: the analytics over job files from several (sharded) runs.
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import {
   acquireLock,
   benchIdentity,
@@ -22,14 +20,19 @@ import {
   type BenchConfig,
   type Regime,
 } from '../../bench/index.ts';
-import { resolveCacheDir } from '../../data/index.ts';
+import { REFERENCE_SCENARIOS, resolveCacheDir } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { makeDir } from '../../fsio.ts';
 import { MODELS, MODEL_NAMES } from '../../train/index.ts';
-import { createProgress } from '../progress.ts';
+import { findDataDir, rowsFlag } from '../data-dir.ts';
+import { createProgress, phaseLines } from '../progress.ts';
+import { addUserDataOptions, userDataOptions, type UserDataFlags } from './user-data.ts';
 
-interface BenchFlags {
+interface BenchFlags extends UserDataFlags {
   scenarios?: string;
+  data?: string;
+  logDir?: string;
+  json?: boolean;
   seeds?: string;
   regimes?: string;
   models?: string;
@@ -43,30 +46,6 @@ interface BenchFlags {
   fitCache: boolean;
 }
 
-/** The samples shipped with the package (<repo>/samples; src/cli/commands and dist/cli/commands alike). */
-export const SAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
-
-const DATA_HELP =
-  'get the datasets from their official sources (CoverType: UCI; CIFAR-100: cs.toronto.edu/~kriz; ' +
-  'GLUE QNLI: gluebenchmark.com; WikiText-2: wikitext-2-v1.zip) or run `cfinit data download`, then pass --data-dir';
-
-/** --data-dir, else CFINIT_DATA_DIR, else <repo>/../shared/data; `--quick` falls back to the packaged samples. */
-export function benchDataDir(flag: string | undefined, quick: boolean): string {
-  if (flag) {
-    if (!existsSync(flag)) throw new ConfigError(`--data-dir: ${flag} does not exist (expected the dataset folder)`);
-    return resolve(flag);
-  }
-  const env = process.env.CFINIT_DATA_DIR;
-  if (env) {
-    if (!existsSync(env)) throw new ConfigError(`CFINIT_DATA_DIR: ${env} does not exist (expected the dataset folder)`);
-    return resolve(env);
-  }
-  const shared = resolve(SAMPLES_DIR, '..', '..', 'shared', 'data');
-  if (existsSync(shared)) return shared;
-  if (quick) return SAMPLES_DIR;
-  throw new ConfigError(`no dataset folder found (no --data-dir, no CFINIT_DATA_DIR, no ${shared}): ${DATA_HELP}`);
-}
-
 function intList(value: string, name: string): number[] {
   return listFlag(value, name).map((s) => {
     if (!/^\d+$/.test(s)) throw new ConfigError(`${name}: expected non-negative integers, got '${s}'`);
@@ -77,17 +56,14 @@ function intList(value: string, name: string): number[] {
 export function configFromFlags(flags: BenchFlags): BenchConfig {
   const c = defaultConfig(Boolean(flags.quick));
   if (flags.scenarios) c.scenarios = listFlag(flags.scenarios, '--scenarios');
+  // --data adds a user's data set: alone, or beside the scenarios --scenarios names
+  if (flags.data !== undefined) c.scenarios = [...(flags.scenarios ? c.scenarios : []), flags.data];
+  c.data = userDataOptions(flags) ?? null;
   if (flags.seeds) c.seeds = intList(flags.seeds, '--seeds');
   if (flags.regimes) c.regimes = listFlag(flags.regimes, '--regimes') as Regime[];
   if (flags.models) c.models = flags.models.trim() === 'all' ? [...MODEL_NAMES] : listFlag(flags.models, '--models');
   if (flags.fitFractions) c.fitFractions = listFlag(flags.fitFractions, '--fit-fractions').map(parseFitFraction);
-  if (flags.rows) {
-    const [nTrain, nTest, ...rest] = intList(flags.rows, '--rows');
-    if (nTrain === undefined || nTest === undefined || rest.length) {
-      throw new ConfigError(`--rows: expected <train rows>,<test rows>, got '${flags.rows}'`);
-    }
-    c.rows = { nTrain, nTest };
-  }
+  if (flags.rows) c.rows = rowsFlag(flags.rows);
   return checkConfig(c);
 }
 
@@ -96,6 +72,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('run the benchmark (resumable jobs under <out>/jobs), write <out>/results.json, print a summary')
     .option('--scenarios <list>', 'comma-separated scenarios (default: all four)')
+    .option('--data <spec>', 'your own data: csv:FILE, text:FILE, lm:DIR or images:DIR (alone, or with --scenarios)')
     .option('--seeds <list>', 'comma-separated seeds (default: 7,11,19; --quick: 7)')
     .option('--regimes <list>', 'comma-separated of anytime, low-data, transfer, ood (default: all)')
     .option(
@@ -120,55 +97,68 @@ export function registerBench(program: Command): void {
       'scaled-down smoke run (a few hundred rows per scenario, one seed); ' +
         'runs on the packaged samples when no data is found',
     )
-    .action(async (flags: BenchFlags) => {
-      const config = configFromFlags(flags);
-      const dataDir = benchDataDir(flags.dataDir, config.quick);
-      const plan = planJobs(config);
-      const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
-      const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
-      if (named)
-        for (const skip of plan.skipped)
-          process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
-      const all = plan.jobs;
-      const jobs = shard ? shardJobs(all, shard) : all;
-      const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
-      const release = acquireLock(flags.out);
+    .option('--log-dir <dir>', 'write <dir>/<job id>.jsonl and .csv: every step (loss, lr, seconds) and evaluation')
+    .option('--json', 'print results.json on stdout instead of the summary table (which goes to stderr)');
+  addUserDataOptions(bench);
+  bench.action(async (flags: BenchFlags) => {
+    const config = configFromFlags(flags);
+    const shard = flags.shard !== undefined ? parseShard(flags.shard) : null; // '' is an error, not everything
+    // a user's data sets name their own files: the dataset folder is looked for only for a reference scenario
+    const reference = config.scenarios.some((name) => REFERENCE_SCENARIOS.some((e) => e.name === name));
+    const dataDir = reference ? findDataDir(flags.dataDir, config.quick).dir : resolve('.');
+    const plan = planJobs(config);
+    const named = flags.models?.trim() !== 'all'; // --models all means every applicable one, silently
+    if (named)
+      for (const skip of plan.skipped)
+        process.stderr.write(`cfinit bench: skipping ${skip.model} on ${skip.scenario}: ${skip.reason}\n`);
+    const all = plan.jobs;
+    const jobs = shard ? shardJobs(all, shard) : all;
+    const which = shard ? ` (shard ${flags.shard} of ${all.length})` : '';
+    const release = acquireLock(flags.out); // one bench per results folder
+    try {
+      const identity = benchIdentity(config, dataDir);
+      // the header first: a line written after the bar starts would land on the bar's own line
+      process.stderr.write(
+        `cfinit bench: ${jobs.length} jobs${which}, ` +
+          `data ${reference ? dataDir : config.scenarios.join(', ')}, results ${resolve(flags.out)}\n`,
+      );
+      const progress = createProgress('bench', jobs.length);
       try {
-        const identity = benchIdentity(config, dataDir);
-        process.stderr.write(
-          `cfinit bench: ${jobs.length} jobs${which}, ` + `data ${dataDir}, results ${resolve(flags.out)}\n`,
-        );
-        const progress = createProgress('bench', jobs.length);
-        try {
-          const cacheDir = resolveCacheDir();
-          const fitCache = {
-            dir: flags.fitCache ? join(cacheDir, 'fits') : null,
-            say: (line: string) => progress.log(line),
-          };
-          const open = scenarioGroupOpener(config, dataDir, cacheDir, fitCache);
-          await runJobs(jobs, {
-            outDir: flags.out,
-            open,
-            identity,
-            progress,
-            onRecompute: (job, reason) => progress.log(`cfinit bench: recomputing ${job.id}: ${reason}`),
-          });
-        } finally {
-          progress.stop();
-        }
-        if (shard) {
-          makeDir(join(flags.out, JOBS_DIR)); // an empty shard still merges
-          process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
-          return;
-        }
-        // this run's jobs only (the folder may hold others), all of this configuration (resume made sure)
-        const only = new Set(jobs.map((j) => j.id));
-        const { results, file } = mergeResults([flags.out], flags.out, { only, regimes: config.regimes });
-        process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+        const cacheDir = resolveCacheDir();
+        const fitCache = {
+          dir: flags.fitCache ? join(cacheDir, 'fits') : null,
+          say: (line: string) => progress.log(line),
+        };
+        const open = scenarioGroupOpener(config, dataDir, cacheDir, {
+          fitCache,
+          onPhase: phaseLines(progress.log),
+          logDir: flags.logDir ?? null,
+        });
+        const onResume = (done: number) => progress.log(`cfinit bench: ${done} jobs done, skipping`);
+        const onRecompute = (job: { id: string }, reason: string) =>
+          progress.log(`cfinit bench: recomputing ${job.id}: ${reason}`);
+        await runJobs(jobs, { outDir: flags.out, open, identity, progress, onResume, onRecompute });
       } finally {
-        release();
+        progress.stop(); // clears the bar: the summary below starts on a clean line
       }
-    });
+      if (shard) {
+        makeDir(join(flags.out, JOBS_DIR)); // an empty shard (more shards than jobs) still merges
+        process.stdout.write(`shard ${flags.shard} done; merge with: cfinit bench merge <dirs…> --out <dir>\n`);
+        return;
+      }
+      // this run's jobs only (the folder may hold others), all of this configuration (resume made sure)
+      const only = new Set(jobs.map((j) => j.id));
+      const { results, file } = mergeResults([flags.out], flags.out, { only, regimes: config.regimes });
+      if (flags.json) {
+        process.stderr.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+        process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
+      } else {
+        process.stdout.write(`${summaryText(results)}\n\nwrote ${file}\n`);
+      }
+    } finally {
+      release();
+    }
+  });
 
   bench
     .command('merge')

@@ -5,22 +5,28 @@ import type { Command } from 'commander';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parseFitFraction } from '../../bench/index.ts';
-import { loadScenario, resolveCacheDir, resolveDataDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
+import { loadScenario, resolveCacheDir, scenarioEntry, REFERENCE_SCENARIOS } from '../../data/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { fileError, makeDir, syncDir, writeFileAtomic } from '../../fsio.ts';
 import { isProcessAlive } from '../../staging.ts';
 import { REFERENCE } from '../../reference.ts';
 import { serialize, type Tensor } from '../../torch/index.ts';
-import { MODELS, fitRowsOf, modelSpec, runModel, type ModelSpec, type RunRecord } from '../../train/index.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { MODELS, RunLog, fitRowsOf, modelSpec, runModel, type ModelSpec, type RunRecord } from '../../train/index.ts';
+import { findDataDir, rowsFlag, SAMPLE_ROWS } from '../data-dir.ts';
+import { createProgress, phaseLines, type Progress } from '../progress.ts';
+import { addUserDataOptions, userDataOptions, type UserDataFlags } from './user-data.ts';
 
-interface TrainFlags {
-  scenario: string;
+interface TrainFlags extends UserDataFlags {
+  scenario?: string;
+  data?: string;
+  logDir?: string;
+  json?: boolean;
   model: string;
   seed: string;
   steps?: string;
   fitFraction: string;
   dataDir?: string;
+  rows?: string;
   out?: string;
 }
 
@@ -174,39 +180,82 @@ function summary(record: RunRecord): string {
 
 export function registerTrain(program: Command): void {
   const models = MODELS.map((m) => `${m.name} (${m.description})`).join('; ');
-  program
+  const train = program
     .command('train')
     .description('train one model on one scenario; writes <out>/weights.safetensors and <out>/metrics.json')
-    .requiredOption('--scenario <name>', `one of ${REFERENCE_SCENARIOS.map((e) => e.name).join(', ')}`)
+    .option('--scenario <name>', `one of ${REFERENCE_SCENARIOS.map((e) => e.name).join(', ')}`)
+    .option(
+      '--data <spec>',
+      'your own data instead of --scenario: csv:FILE (MLP), text:FILE (transformer classifier), lm:DIR ' +
+        '(train.txt + valid.txt, next token), images:DIR (DIR/<class>/*.png|jpg)',
+    )
     .requiredOption('--model <name>', `one of: ${models}`)
     .option('--seed <n>', 'seed of every random draw of the run', String(REFERENCE.seeds[0]))
     .option('--steps <n>', "step budget (default: the model's own; a finetune start: compute-matched to backprop)")
     .option('--fit-fraction <f>', 'fraction of the training rows the closed-form fit uses (1, 0.0625, 1/16, auto)', '1')
-    .option('--data-dir <dir>', 'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data)')
+    .option(
+      '--data-dir <dir>',
+      'dataset folder (default: $CFINIT_DATA_DIR, else <repo>/../shared/data, else the packaged samples)',
+    )
+    .option(
+      '--rows <train,test>',
+      "train and test rows (default: the scenario's own; on the packaged samples: " +
+        `${SAMPLE_ROWS.nTrain},${SAMPLE_ROWS.nTest})`,
+    )
     .option('--out <dir>', 'output folder (default: runs/<scenario>-<model>-seed<seed>)')
-    .action(async (flags: TrainFlags) => {
-      const entry = scenarioEntry(flags.scenario, '--scenario');
-      const spec = modelSpec(flags.model, '--model');
-      const model = spec.name;
-      const name = entry.name;
-      const seed = seedValue(/^\s*\d+\s*$/.test(flags.seed) ? Number(flags.seed) : flags.seed, '--seed');
-      const steps = stepsFlag(spec, flags.steps);
-      const fitFraction = parseFitFraction(flags.fitFraction);
-      const out = flags.out ?? join('runs', `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`);
-      prepareRunFolder(out); // refuse a target that is not ours before any work
-      // The run's seed also draws the train/test rows, as the benchmark does for each seed.
-      const dataDir = resolveDataDir(flags.dataDir);
-      const scenario = await loadScenario(name, { dataDir, cacheDir: resolveCacheDir(), seed });
-      const fitRows = fitRowsOf(fitFraction, scenario.train.labels.size(0));
+    .option('--log-dir <dir>', 'write <dir>/<run>.jsonl and .csv: every step (loss, lr, seconds) and evaluation')
+    .option('--json', 'print the run record (metrics.json) on stdout, and nothing else there');
+  addUserDataOptions(train).action(async (flags: TrainFlags) => {
+    if (flags.scenario !== undefined && flags.data !== undefined) {
+      throw new ConfigError('pass --scenario or --data, not both');
+    }
+    const scenarioFlag = flags.data !== undefined ? '--data' : '--scenario';
+    const scenarioName = flags.data ?? flags.scenario;
+    if (scenarioName === undefined)
+      throw new ConfigError('--data <spec> (your own data) or --scenario <name> is required');
+    const entry = scenarioEntry(scenarioName, scenarioFlag);
+    const userData = userDataOptions(flags);
+    const spec = modelSpec(flags.model, '--model');
+    const model = spec.name;
+    const name = entry.name;
+    const seed = seedValue(/^\s*\d+\s*$/.test(flags.seed) ? Number(flags.seed) : flags.seed, '--seed');
+    const steps = stepsFlag(spec, flags.steps);
+    const fitFraction = parseFitFraction(flags.fitFraction);
+    const runName = `${name.replace(/[^\w.-]+/g, '_')}-${model}-seed${seed}`;
+    const out = flags.out ?? join('runs', runName);
+    prepareRunFolder(out); // refuse a target that is not ours before any work
+    // a user's data names its own files; a reference scenario falls back to the packaged samples without data
+    const reference = REFERENCE_SCENARIOS.some((e) => e.name === name);
+    const data = reference ? findDataDir(flags.dataDir, true) : { dir: resolve('.'), samples: false };
+    const rows = flags.rows ? rowsFlag(flags.rows) : data.samples ? SAMPLE_ROWS : undefined;
+    if (data.samples) {
+      process.stderr.write(
+        `cfinit train: no dataset folder found (no --data-dir, no CFINIT_DATA_DIR, no ../shared/data): ` +
+          `running on the packaged samples in ${data.dir}, ${rows!.nTrain} train and ${rows!.nTest} test rows\n`,
+      );
+    }
+    let progress: Progress | null = null;
+    // before the bar, and after it stops, plain lines; while it runs, lines above it
+    const onPhase = phaseLines((line) => (progress ? progress.log(line) : process.stderr.write(`${line}\n`)));
+    // The run's seed also draws the train/test rows, as the benchmark does for each seed.
+    const loadStart = performance.now();
+    const cacheDir = resolveCacheDir();
+    const scenario = await loadScenario(name, { dataDir: data.dir, cacheDir, seed, data: userData, ...rows });
+    onPhase('loading', (performance.now() - loadStart) / 1000, name);
+    const fitRows = fitRowsOf(fitFraction, scenario.train.labels.size(0));
+    const log = flags.logDir === undefined ? undefined : new RunLog(flags.logDir, runName);
 
-      let weights: Buffer | null = null;
-      let progress: Progress | null = null;
-      let started = 0;
-      const record = runModel(scenario, model, {
+    let weights: Buffer | null = null;
+    let started = 0;
+    let record: RunRecord;
+    try {
+      record = runModel(scenario, model, {
         seed,
         steps,
+        log,
         checkpointFractions: REFERENCE.regimes.anytimeFractions,
         fitOptions: { seed, ...REFERENCE.closedForm[scenario.architecture], fitRows },
+        onPhase,
         onProgress: (step, total, loss) => {
           if (!progress) {
             progress = createProgress(`${name} ${model}`, total);
@@ -221,10 +270,17 @@ export function registerTrain(program: Command): void {
           weights = serialize(tensors, metadata);
         },
       });
+    } finally {
+      log?.close();
       (progress as Progress | null)?.stop();
-      if (!weights) throw new Error('train: the run returned no weights');
-      writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
-      console.log(summary(record));
-      console.log(`wrote ${join(out, 'weights.safetensors')} and ${join(out, 'metrics.json')}`);
-    });
+    }
+    if (!weights) throw new Error('train: the run returned no weights');
+    writeRunFiles(out, { 'weights.safetensors': weights, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
+    // With --json, stdout carries the record alone; the human lines go to stderr.
+    const say = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
+    say(summary(record));
+    say(`wrote ${join(out, 'weights.safetensors')} and ${join(out, 'metrics.json')}`);
+    if (log) say(`logged ${log.jsonl} and ${log.csv}`);
+    if (flags.json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+  });
 }

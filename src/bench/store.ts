@@ -165,7 +165,8 @@ export function readJobFile(path: string, expectedId?: string): JobFileState {
   }
   const stored = parsed as unknown as StoredJob;
   const { id, ...fields } = stored.job;
-  if (jobId(fields) !== id) return { state: 'invalid', reason: `job id '${id}' does not match its fields` };
+  if (jobId(fields, stored.identity.userData) !== id)
+    return { state: 'invalid', reason: `job id '${id}' does not match its fields` };
   if (expectedId !== undefined && id !== expectedId) {
     return { state: 'invalid', reason: `holds job '${id}', not '${expectedId}'` };
   }

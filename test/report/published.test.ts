@@ -41,3 +41,17 @@ for (const run of runs) {
     }
   });
 }
+
+test("the README's published block is copied from the run it cites: every table row and answer line", () => {
+  const readme = readFileSync(resolve(published, '..', '..', 'README.md'), 'utf8');
+  const block =
+    /<!-- published:begin: copied from (docs\/results\/[^/]+)\/report\/tables\.md[^>]*-->([\s\S]*?)<!-- published:end -->/.exec(
+      readme,
+    );
+  assert.ok(block, 'README has a published block naming its run');
+  const tables = readFileSync(resolve(published, '..', '..', block[1]!, 'report', 'tables.md'), 'utf8');
+  const lines = block[2]!.split('\n').filter((l) => l.startsWith('| ') || l.startsWith('- **'));
+  assert.ok(lines.length > 20, `${lines.length} lines`);
+  for (const line of lines)
+    assert.ok(tables.includes(line), `README line not in ${block[1]}/report/tables.md: ${line}`);
+});

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../fsio.ts';
 import { isProcessAlive } from '../staging.ts';
 import { tensorChecksum, type Scenario } from '../data/index.ts';
 import {
@@ -14,7 +15,6 @@ import {
   loadFit,
   saveFeatures,
   saveFit,
-  writeFileDurably,
   type ClosedFormFit,
   type Features,
   type FitOptions,
@@ -124,7 +124,7 @@ export class FitCache {
     mkdirSync(staging);
     try {
       write(staging);
-      writeFileDurably(join(staging, 'key.json'), record);
+      writeFileAtomic(join(staging, 'key.json'), record);
       renameSync(staging, dir);
     } catch (err) {
       rmSync(staging, { recursive: true, force: true });

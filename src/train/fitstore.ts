@@ -3,11 +3,12 @@
 // The benchmark's fit cache (src/bench/fitcache.ts) keys these folders; a loaded fit is the saved one bit for bit
 // and carries the cost measured when it was fitted (what a run is charged).
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMlpEncoder, loadTransformerEncoder, saveMlpEncoder, saveTransformerEncoder } from '../closedform/index.ts';
 import { addonPath, loadSafetensors, saveSafetensorsSync, tidy } from '../torch/index.ts';
+import { writeFileAtomic } from '../fsio.ts';
 import type { ClosedFormFit, Features, FitCost } from './api.ts';
 
 const ENCODER = 'encoder';
@@ -39,19 +40,7 @@ export function saveFit(dir: string, fit: ClosedFormFit): void {
   if (fit.kind === 'mlp') saveMlpEncoder(base, fit.state, { fitSeconds: fit.fitSeconds });
   else saveTransformerEncoder(base, fit.state);
   const cost: CostFile = { kind: fit.kind, fitSeconds: fit.fitSeconds, fitRows: fit.fitRows, probeRows: fit.probeRows };
-  writeFileDurably(join(dir, COST), `${JSON.stringify(cost, null, 2)}\n`);
-}
-
-/** A new file, written whole (byte count checked) and flushed, for a folder published by a rename afterwards. */
-export function writeFileDurably(path: string, text: string): void {
-  const fd = openSync(path, 'wx');
-  try {
-    const bytes = Buffer.from(text);
-    if (writeSync(fd, bytes) !== bytes.length) throw new Error(`${path}: short write`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileAtomic(join(dir, COST), `${JSON.stringify(cost, null, 2)}\n`);
 }
 
 /** The fit saved in `dir`; throws (a StateFileError or Error naming the file) when anything is missing or corrupt. */

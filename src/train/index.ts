@@ -13,7 +13,7 @@ export type {
   RunRecord,
 } from './api.ts';
 export { disposeFit, encodeFeatures, extractFeatures, fitClosedForm, fitRowsOf } from './fit.ts';
-export { codeDigest, loadFeatures, loadFit, saveFeatures, saveFit, writeFileDurably } from './fitstore.ts';
+export { codeDigest, loadFeatures, loadFit, saveFeatures, saveFit } from './fitstore.ts';
 export {
   RunFileError,
   TORCH_EXPORT_FORMAT,

@@ -131,16 +131,7 @@ export function writeRunFiles(
   out: string,
   files: Partial<Record<(typeof RUN_FILES)[number], string | Uint8Array>>,
 ): void {
-  if (out.trim() === '')
-    throw new ConfigError("--out: got '' (an unset variable?); expected a folder for the run files");
-  const target = resolve(out);
-  try {
-    recoverRunFolder(target);
-    checkRunTarget(out, target);
-    makeDir(dirname(target));
-  } catch (err) {
-    fileError(err, out, 'prepare the run folder');
-  }
+  const target = prepareRunFolder(out);
   const staging = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
   const old = `${staging}.old`;
   try {

@@ -2,6 +2,7 @@
 // In each scenario every start (every model but the baseline) is set against the baseline; a line counts the
 // scenarios where the best start for that question pays off and names it with its numbers. The per-start table
 // gives the same counts for every start.
+import { computeToTargetSummary, matchedSummary, oodSummary } from '../bench/analytics.ts';
 import type { PrimaryMetric, Results } from '../bench/results.ts';
 import { scenariosOf, type ScenarioInfo } from './data.ts';
 import type { CsvValue, Table, Cell } from './tables.ts';
@@ -175,15 +176,58 @@ function stability(results: Results, s: ScenarioInfo): Judgement[] {
 /** a ≤ b up to rounding (equal spreads computed in a different order differ in the last bits). */
 const noMore = (a: number, b: number): boolean => a <= b + 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-12);
 
-/** Every start against the baseline, per question and scenario. */
-export function judgements(results: Results): Record<QuestionId, Judgement[]> {
-  const scenarios = scenariosOf(results);
-  return {
-    quality: scenarios.flatMap((s) => quality(results, s)),
-    compute: scenarios.flatMap((s) => toTarget(results, s, 'compute')),
-    wall_clock: scenarios.flatMap((s) => toTarget(results, s, 'wall_clock')),
-    stability: scenarios.flatMap((s) => stability(results, s)),
+/** The seeds of a series' matched-budget finals in a scenario. */
+const seedsOf = (results: Results, scenario: string, model: string): number[] =>
+  results.seed_summary.find((r) => r.scenario === scenario && r.model === model)?.values.map((v) => v.seed) ?? [];
+
+/**
+ * The tables a start is judged by: as stored when it ran on the baseline's seeds; else the start's and the
+ * baseline's summaries recomputed from their rows on the seeds both ran (a start's one-seed final against the
+ * baseline's 3-seed mean would compare seeds, not starts). The target stays the baseline's over all its seeds.
+ */
+function onSharedSeeds(results: Results, scenario: string, model: string): { view: Results; seeds: number[] | null } {
+  const own = seedsOf(results, scenario, model);
+  const base = seedsOf(results, scenario, BASELINE_MODEL);
+  const shared = own.filter((seed) => base.includes(seed));
+  if (shared.length === own.length && shared.length === base.length) return { view: results, seeds: null };
+  const keep = (r: { scenario: string; model: string; seed: number }): boolean =>
+    r.scenario === scenario && (r.model === model || isBaseline(r.model)) && shared.includes(r.seed);
+  const view: Results = {
+    ...results,
+    matched_summary: matchedSummary(results.anytime_rows.filter(keep)),
+    compute_to_target_summary: computeToTargetSummary(results.compute_to_target_detail.filter(keep)),
+    ood_summary: oodSummary(results.ood_rows.filter(keep)),
   };
+  return { view, seeds: shared };
+}
+
+/** Every start against the baseline, per question and scenario (each on the seeds it shares with the baseline). */
+export function judgements(results: Results): Record<QuestionId, Judgement[]> {
+  const out: Record<QuestionId, Judgement[]> = { quality: [], compute: [], wall_clock: [], stability: [] };
+  for (const s of scenariosOf(results)) {
+    const starts = new Set(
+      [...results.matched_summary, ...results.compute_to_target_summary]
+        .filter((r) => r.scenario === s.scenario && !isBaseline(r.model))
+        .map((r) => r.model),
+    );
+    for (const model of modelOrder([...starts])) {
+      const { view, seeds } = onSharedSeeds(results, s.scenario, model);
+      if (seeds !== null && seeds.length === 0) continue; // no seed to compare on
+      const on = seeds === null ? '' : ` (${seeds.length > 1 ? 'seeds' : 'seed'} ${seeds.join(', ')})`;
+      const judged: Record<QuestionId, Judgement[]> = {
+        quality: quality(view, s),
+        compute: toTarget(view, s, 'compute'),
+        wall_clock: toTarget(view, s, 'wall_clock'),
+        stability: stability(view, s),
+      };
+      for (const id of Object.keys(out) as QuestionId[]) {
+        for (const j of judged[id].filter((x) => x.model === model)) {
+          out[id].push({ ...j, detail: j.detail + on });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

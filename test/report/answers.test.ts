@@ -148,3 +148,28 @@ test('ten models: the best start answers each question; the starts table counts 
     }
   }
 });
+
+test('a start run on fewer seeds is judged against the baseline on the seeds both ran', () => {
+  const results: Results = structuredClone(makeResults(['qnli_transformer']));
+  const seven = <T extends { model: string; seed: number }>(rows: T[]): T[] =>
+    rows.filter((r) => r.model !== 'cf-ce-head' || r.seed === 7);
+  results.anytime_rows = seven(results.anytime_rows);
+  results.compute_to_target_detail = seven(results.compute_to_target_detail);
+  results.ood_rows = seven(results.ood_rows);
+  const ss = results.seed_summary.find((r) => r.model === 'cf-ce-head')!;
+  ss.values = ss.values.filter((v) => v.seed === 7);
+  const final = (model: string): number =>
+    results.seed_summary.find((r) => r.model === model)!.values.find((v) => v.seed === 7)!.metric_value;
+  const mean = results.matched_summary.find((r) => r.model === 'backprop')!.metric.mean;
+  assert.notEqual(final('backprop').toFixed(4), mean.toFixed(4)); // the fixture's seeds differ
+  const j = judgements(results).quality.find((x) => x.model === 'cf-ce-head')!;
+  // backprop's seed-7 final, not its 3-seed mean; the seeds said
+  assert.equal(
+    j.detail,
+    `CF + CE head ${final('cf-ce-head').toFixed(4)} vs backprop ${final('backprop').toFixed(4)}, one seed (seed 7)`,
+  );
+  assert.equal(j.pays, final('cf-ce-head') > final('backprop'));
+  // starts on every seed keep the stored 3-seed tables
+  const ridge = judgements(results).quality.find((x) => x.model === 'cf-ridge')!;
+  assert.match(ridge.detail, new RegExp(`vs backprop ${mean.toFixed(4)}, (CIs overlap|outside both CIs)$`));
+});

@@ -7,7 +7,7 @@ export * from './covtype.ts';
 export * from './cifar.ts';
 export * from './qnli.ts';
 export * from './wikitext.ts';
-export { tokenize, Vocabulary, PAD, UNK } from './tokenizer.ts';
+export { tokenize, tokenizeMarkingUnknown, Vocabulary, PAD, UNK } from './tokenizer.ts';
 export { sincos1d, sincos2d } from './positional.ts';
 export { patchify } from './patches.ts';
 export { fixedTokenEmbedding, embedTokens } from './text-embedding.ts';

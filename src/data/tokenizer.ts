@@ -5,6 +5,8 @@ import { ConfigError } from '../errors.ts';
 
 export const PAD = 0;
 export const UNK = 1;
+/** The names of PAD and UNK in a vocabulary; the word pattern below never produces them (they hold '<'). */
+const RESERVED = ['<pad>', '<unk>'] as const;
 
 // Words (letters, digits, apostrophes) and a few punctuation marks; everything else is dropped.
 const TOKEN = /[A-Za-z0-9']+|[.,!?;:]/g;
@@ -17,6 +19,22 @@ export function tokenize(text: string): string[] {
   return found;
 }
 
+/**
+ * tokenize(text), with each occurrence of `marker` (WikiText's '<unk>': a word its corpus replaced as rare) as the
+ * single token '<unk>', which every Vocabulary encodes as UNK. Plain tokenize would read the marker as a word
+ * 'unk' and give it a vocabulary slot and class of its own.
+ */
+export function tokenizeMarkingUnknown(text: string, marker: string): string[] {
+  if (marker === '') throw new ConfigError('the unknown-word marker must not be empty');
+  const pieces = text.split(marker);
+  const out = tokenize(pieces[0]!);
+  for (let i = 1; i < pieces.length; i++) {
+    out.push(RESERVED[UNK]);
+    for (const t of tokenize(pieces[i]!)) out.push(t);
+  }
+  return out;
+}
+
 /** Ids: PAD = 0, UNK = 1, then tokens by descending train frequency, ties broken by first occurrence. */
 export class Vocabulary {
   readonly tokens: readonly string[];
@@ -27,7 +45,10 @@ export class Vocabulary {
     this.ids = new Map(tokens.map((t, i) => [t, i]));
   }
 
-  /** The `size - 2` most frequent tokens of the given token sequences (in order), after PAD and UNK. */
+  /**
+   * The `size - 2` most frequent tokens of the given token sequences (in order), after PAD and UNK; the names
+   * '<pad>' and '<unk>' are not counted ('<unk>' from tokenizeMarkingUnknown stays UNK).
+   */
   static build(sequences: Iterable<readonly string[]>, size: number): Vocabulary {
     if (positiveInt(size, 'vocabulary size') < 2) {
       throw new ConfigError(`vocabulary size must be an integer ≥ 2, got ${size}`);
@@ -35,11 +56,12 @@ export class Vocabulary {
     // A Map iterates in insertion order, i.e. by first occurrence; the sort below is stable.
     const counts = new Map<string, number>();
     for (const seq of sequences) for (const t of seq) counts.set(t, (counts.get(t) ?? 0) + 1);
+    for (const name of RESERVED) counts.delete(name);
     const ranked = [...counts.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, size - 2)
       .map(([t]) => t);
-    return new Vocabulary(['<pad>', '<unk>', ...ranked]);
+    return new Vocabulary([...RESERVED, ...ranked]);
   }
 
   get size(): number {

@@ -18,8 +18,11 @@ import {
   sincos2d,
   tensorChecksum,
   testPairedViews,
+  tokenize,
+  tokenizeMarkingUnknown,
   trainingBatch,
   trainPairedViews,
+  UNK,
   windowStarts,
   type Scenario,
 } from '../../src/data/index.ts';
@@ -193,6 +196,46 @@ test('wikitext2 next-token: windows every `stride` tokens with start < len − c
   assert.throws(
     () => buildWikiTextScenario(data, { nTrain: 13, nTest: 1, context: 4, stride: 3, vocabSize: 16 }),
     /cannot draw 13/,
+  );
+});
+
+test("wikitext2 next-token: '<unk>' is UNK (as in the reference's raw-v1 text), not a word 'unk' of its own", () => {
+  // The marker reads as one token wherever it stands; a literal word 'unk' stays a word.
+  assert.deepEqual(tokenizeMarkingUnknown('<unk> a<unk>b unk , <unk>', '<unk>'), [
+    '<unk>',
+    'a',
+    '<unk>',
+    'b',
+    'unk',
+    ',',
+    '<unk>',
+  ]);
+  assert.equal(tokenizeMarkingUnknown('x <unk> y', '<unk>').length, tokenize('x <unk> y').length);
+  const sentence = 'the <unk> sat on the mat . a <unk> ran to the <unk> . ';
+  const data = {
+    folder: 'fixture',
+    variant: 'tokens' as const,
+    train: sentence.repeat(6),
+    valid: sentence.repeat(3),
+    test: 'x',
+  };
+  const options = { seed: 0, nTrain: 10, nTest: 5, context: 4, stride: 2, vocabSize: 32, embedDim: 8 };
+  const s = buildWikiTextScenario(data, options);
+  // PAD, UNK, the . sat on mat a ran to: '<unk>' (the most frequent word after 'the') takes no slot
+  assert.equal(s.numClasses, 2 + 8);
+  assert.equal(s.details.unknownMarker, '<unk>');
+  const ids = [...s.train.raw.toInt32Array(), ...s.train.labels.toInt32Array()];
+  assert.ok(ids.includes(UNK), 'the marker is encoded as UNK');
+  // null: the old reading, where the marker is the word 'unk' with a class of its own and no id is UNK
+  const plain = buildWikiTextScenario(data, { ...options, unknownMarker: null });
+  assert.equal(plain.numClasses, 2 + 9);
+  assert.ok(![...plain.train.raw.toInt32Array(), ...plain.train.labels.toInt32Array()].includes(UNK));
+  // Same stream length either way: the windows (and so the draws) are the same positions.
+  assert.equal(s.details.trainTokens, plain.details.trainTokens);
+  assert.equal(s.details.validTokens, plain.details.validTokens);
+  assert.throws(
+    () => buildWikiTextScenario(data, { ...options, unknownMarker: '' }),
+    /unknownMarker must not be empty/,
   );
 });
 

@@ -30,13 +30,13 @@ const byNumber = (a: number, b: number) => a - b;
 export function runMetadata(jobs: readonly StoredJob[], regimes?: readonly Regime[]): RunMetadata {
   const of = (r: string) => jobs.filter((j) => j.job.regime === r);
   const env = (k: string) => unique(jobs.map((j) => j.environment[k]).filter((v) => v !== undefined));
-  const ids = jobs.map((j) => j.identity);
+  const ids = jobs.flatMap((j) => (j.identity ? [j.identity] : [])); // format-1 files have none
   const covered: Regime[] = [
     ...(of('anytime').length ? (['anytime', 'ood'] as const) : []),
     ...(of('low-data').length ? (['low-data'] as const) : []),
     ...(of('transfer').length ? (['transfer'] as const) : []),
   ];
-  const starts = jobs.map((j) => Date.parse(j.finished_at) - j.timing.job_sec * 1000).filter(Number.isFinite);
+  const starts = jobs.flatMap((j) => (j.finished_at ? [Date.parse(j.finished_at) - j.timing.job_sec * 1000] : []));
   const threads = env('threads').filter((t): t is number => typeof t === 'number');
   const cpu = env('cpuModel');
   const cores = env('cpus').filter((c): c is number => typeof c === 'number');
@@ -68,6 +68,7 @@ export function runMetadata(jobs: readonly StoredJob[], regimes?: readonly Regim
     runtime_sec: jobs.reduce((a, j) => a + j.timing.job_sec, 0),
     started_at: new Date(starts.length ? Math.min(...starts) : 0).toISOString(),
     jobs: jobs.length,
+    ...(ids.length < jobs.length ? { jobs_without_identity: jobs.length - ids.length } : {}),
   };
 }
 

@@ -218,6 +218,8 @@ export interface RunMetadata {
   started_at: string;
   jobs: number;
   fit_fractions: FitFraction[];
+  /** Format-1 job files merged (with --allow-mixed): written before job files carried their identity. */
+  jobs_without_identity?: number;
 }
 
 /** fit_sizes: per (scenario, seed, data fraction, fit fraction) the rows the fit used and its seconds. */

@@ -32,7 +32,7 @@ export function jobStatus(outDir: string, job: Job, identity: JobIdentity): { do
   if (read.state === 'invalid') return { done: false, reason: `its file ${read.reason}` };
   if (read.stored.fingerprint !== configFingerprint(identity)) {
     const diff = (Object.keys(identity) as (keyof JobIdentity)[]).filter(
-      (k) => JSON.stringify(identity[k]) !== JSON.stringify(read.stored.identity[k]),
+      (k) => JSON.stringify(identity[k]) !== JSON.stringify(read.stored.identity?.[k]),
     );
     return { done: false, reason: `its file was computed under another configuration (${diff.join(', ')} differ)` };
   }

@@ -29,13 +29,20 @@ export interface JobResult {
   environment: Record<string, unknown>;
 }
 
-/** A job file: the result, the configuration it was computed under, its fingerprint and when it finished. */
+/**
+ * A job file: the result, the configuration it was computed under, its fingerprint and when it finished. A
+ * format-1 file (cfinit before job identities) holds the result alone: identity null, read only by a merge
+ * that allows mixed configurations, never reused by resume.
+ */
 export interface StoredJob extends JobResult {
-  format: typeof JOB_FORMAT;
-  identity: JobIdentity;
-  fingerprint: string;
-  finished_at: string;
+  format: typeof JOB_FORMAT | typeof LEGACY_FORMAT;
+  identity: JobIdentity | null;
+  fingerprint: string | null;
+  finished_at: string | null;
 }
+
+/** Job files written before they carried their identity (no `format` field). */
+export const LEGACY_FORMAT = 1 as const;
 
 export class ResultsError extends CfinitError {
   override name = 'ResultsError';
@@ -63,9 +70,10 @@ export function writeJobResult(outDir: string, result: JobResult, identity: JobI
 
 const RESULTS = schema.$id;
 const num = { type: 'number' };
+const RESULT_FIELDS = ['job', 'rows', 'transfer', 'ood', 'timing', 'fit'] as const;
 const JOB_SCHEMA = {
   type: 'object',
-  required: ['format', 'identity', 'fingerprint', 'finished_at', 'job', 'rows', 'transfer', 'ood', 'timing', 'fit'],
+  required: ['format', 'identity', 'fingerprint', 'finished_at', ...RESULT_FIELDS],
   properties: {
     format: { const: JOB_FORMAT },
     fingerprint: { type: 'string', pattern: '^[0-9a-f]{32}$' },
@@ -134,13 +142,22 @@ const JOB_SCHEMA = {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(schema);
 const validateJob = ajv.compile(JOB_SCHEMA);
+// format 1: the same result fields, none of the identity ones
+const validateLegacyJob = ajv.compile({
+  ...JOB_SCHEMA,
+  required: [...RESULT_FIELDS],
+  not: { anyOf: ['format', 'identity', 'fingerprint'].map((k) => ({ required: [k] })) },
+});
 
 /** What a job file holds, as far as resume and merge are concerned. */
 export type JobFileState =
   { state: 'absent' } | { state: 'invalid'; reason: string } | { state: 'valid'; stored: StoredJob };
 
-/** Reads and checks one job file: parses, matches JOB_SCHEMA, its name matches its content. */
-export function readJobFile(path: string, expectedId?: string): JobFileState {
+/**
+ * Reads and checks one job file: parses, matches JOB_SCHEMA, its name matches its content. With `legacy`, a
+ * format-1 file (no identity) is read too, as a StoredJob of identity null.
+ */
+export function readJobFile(path: string, expectedId?: string, legacy = false): JobFileState {
   let text: string;
   try {
     if (!statSync(path).isFile()) return { state: 'invalid', reason: 'is not a file' };
@@ -155,7 +172,8 @@ export function readJobFile(path: string, expectedId?: string): JobFileState {
   } catch (err) {
     return { state: 'invalid', reason: `not JSON (${text.length === 0 ? 'empty' : (err as Error).message})` };
   }
-  if (!validateJob(parsed)) {
+  const old = legacy && validateLegacyJob(parsed);
+  if (!old && !validateJob(parsed)) {
     const e = validateJob.errors?.[0];
     const format = (parsed as { format?: unknown } | null)?.format;
     if (parsed !== null && typeof parsed === 'object' && format !== JOB_FORMAT) {
@@ -163,9 +181,11 @@ export function readJobFile(path: string, expectedId?: string): JobFileState {
     }
     return { state: 'invalid', reason: `does not match the job file schema: ${e?.instancePath || '/'} ${e?.message}` };
   }
-  const stored = parsed as unknown as StoredJob;
+  const stored = old
+    ? { ...(parsed as JobResult), format: LEGACY_FORMAT, identity: null, fingerprint: null, finished_at: null }
+    : (parsed as unknown as StoredJob);
   const { id, ...fields } = stored.job;
-  if (jobId(fields, stored.identity.userData) !== id)
+  if (jobId(fields, stored.identity?.userData ?? null) !== id)
     return { state: 'invalid', reason: `job id '${id}' does not match its fields` };
   if (expectedId !== undefined && id !== expectedId) {
     return { state: 'invalid', reason: `holds job '${id}', not '${expectedId}'` };
@@ -177,7 +197,7 @@ export function readJobFile(path: string, expectedId?: string): JobFileState {
   );
   if (off)
     return { state: 'invalid', reason: `a row of ${off.scenario} ${off.model} seed ${off.seed} is not job '${id}'` };
-  if (configFingerprint(stored.identity) !== stored.fingerprint) {
+  if (stored.identity && configFingerprint(stored.identity) !== stored.fingerprint) {
     return { state: 'invalid', reason: 'its fingerprint does not match its identity' };
   }
   return { state: 'valid', stored };
@@ -200,14 +220,15 @@ export function jobFileIds(outDir: string): string[] {
 }
 
 export interface ReadJobsOptions {
-  /** Merge jobs of different fingerprints (else a ResultsError naming both). */
+  /** Merge jobs of different fingerprints, and format-1 files of no identity (else a ResultsError naming both). */
   allowMixed?: boolean;
   /** Only these job ids (a bench run aggregates its own jobs, not whatever else lies in its dir). */
   only?: ReadonlySet<string>;
 }
 
 /** The identity fields where a and b differ (across scenarios, the data and closed-form shape may). */
-function identityDiff(a: JobIdentity, b: JobIdentity, acrossScenarios: boolean): string[] {
+function identityDiff(a: JobIdentity | null, b: JobIdentity | null, acrossScenarios: boolean): string[] {
+  if (a === null || b === null) return a === b ? [] : ['identity (one is a format-1 file without it)'];
   const perScenario = ['data', 'closedForm'];
   return (Object.keys(a) as (keyof JobIdentity)[]).filter(
     (k) => !(acrossScenarios && perScenario.includes(k)) && JSON.stringify(a[k]) !== JSON.stringify(b[k]),
@@ -238,7 +259,7 @@ export function readJobResults(dirs: readonly string[], options: ReadJobsOptions
     for (const id of jobFileIds(outDir)) {
       if (options.only && !options.only.has(id)) continue;
       const path = jobFile(outDir, id);
-      const read = readJobFile(path, id);
+      const read = readJobFile(path, id, options.allowMixed);
       if (read.state !== 'valid') {
         throw new ResultsError(`${path}: not a usable job result: ${read.state === 'invalid' ? read.reason : 'gone'}`);
       }

@@ -131,6 +131,36 @@ test('merge refuses mixed configurations and disagreeing duplicates; --allow-mix
   assert.equal(readJobResults([seeds11, copy]).length, enumerateJobs(base({ seeds: [11] })).length);
 });
 
+test('a format-1 job file (no identity) is merged only with --allow-mixed, counted in the metadata', async () => {
+  const now = join(tmp, 'legacy-now');
+  const old = join(tmp, 'legacy-old');
+  await run(base({ seeds: [7] }), now);
+  await run(base({ seeds: [11] }), old);
+  const ids = enumerateJobs(base({ seeds: [11] })).map((j) => j.id);
+  for (const id of ids) {
+    const { format, identity, fingerprint, finished_at, ...result } = JSON.parse(
+      readFileSync(jobFile(old, id), 'utf8'),
+    );
+    assert.ok(format && identity && fingerprint && finished_at);
+    writeFileSync(jobFile(old, id), JSON.stringify(result)); // as cfinit wrote it before job identities
+  }
+  assert.throws(
+    () => readJobResults([now, old]),
+    (err: Error) => err instanceof ResultsError && /job file format 1, expected 2/.test(err.message),
+  );
+  const merged = mergeResults([now, old], join(tmp, 'legacy-out'), { allowMixed: true });
+  assert.deepEqual(merged.results.metadata.seeds, [7, 11]);
+  assert.equal(merged.results.metadata.jobs, 2 * ids.length);
+  assert.equal(merged.results.metadata.jobs_without_identity, ids.length);
+  assert.ok(merged.results.anytime_rows.some((r) => r.seed === 11));
+  // a format-1 file with a field of the new format is neither: refused
+  const bad = JSON.parse(readFileSync(jobFile(old, ids[0]!), 'utf8'));
+  writeFileSync(jobFile(old, ids[0]!), JSON.stringify({ ...bad, identity: null }));
+  assert.throws(() => readJobResults([old], { allowMixed: true }), /not a usable job result/);
+  // resume never takes a format-1 file as finished
+  assert.equal((await run(base({ seeds: [11] }), old)).ran.length, ids.length);
+});
+
 test('a no-op re-run keeps results.json as it was (runtime_sec included): same inode, mtime and bytes', async () => {
   const out = join(tmp, 'noop');
   const config = base();

@@ -167,8 +167,9 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'where to write results.json (default: the first dir)')
     .option(
       '--allow-mixed',
-      'merge jobs computed under different configurations (rows, --quick, data, version); ' +
-        'the metadata then lists every version and any --quick job marks the whole as quick',
+      'merge jobs computed under different configurations (rows, --quick, data, version) and format-1 job ' +
+        'files (no identity, counted as jobs_without_identity); the metadata then lists every version and any ' +
+        '--quick job marks the whole as quick',
     )
     .action((dirs: string[], own: { out?: string; allowMixed?: boolean }, cmd: Command) => {
       // `bench` declares --out too, and commander hands it to it: take it from there when given.

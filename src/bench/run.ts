@@ -1,6 +1,7 @@
 // The job loop: skip finished jobs (a valid file of the same fingerprint), open each (scenario, seed) group
 // once, run its jobs in order, write each result atomically as it finishes, close the group before the next
 // one loads. A job file of another configuration, format or a damaged one is recomputed, and the run says so.
+import { BudgetSpentError } from '../train/index.ts';
 import type { GroupOpener, JobGroup } from './execute.ts';
 import { configFingerprint, type JobIdentity } from './identity.ts';
 import type { Job } from './jobs.ts';
@@ -21,6 +22,8 @@ export interface RunJobsOptions {
   onRecompute?: (job: Job, reason: string) => void;
   /** Called once before the loop when some of the jobs are already finished in outDir (a resumed run). */
   onResume?: (done: number, total: number) => void;
+  /** A job left out: its start alone costs backprop's whole budget (toy sizes); it has no file. */
+  onSkip?: (job: Job, reason: string) => void;
   /** Called after each job's file is written. */
   onJobDone?: (result: StoredJob, index: number, total: number) => void;
 }
@@ -62,10 +65,17 @@ export async function runJobs(jobs: readonly Job[], options: RunJobsOptions): Pr
       }
       const position = skipped + i + 1;
       options.progress?.update(position - 1, { job: `${position}/${jobs.length} ${job.id}` });
-      const result = group!.run(job, (step, steps) => {
-        const label = `${position}/${jobs.length} ${job.id}`;
-        options.progress?.update(position - 1, { job: label, step: `${step}/${steps}` });
-      });
+      let result;
+      try {
+        result = group!.run(job, (step, steps) => {
+          const label = `${position}/${jobs.length} ${job.id}`;
+          options.progress?.update(position - 1, { job: label, step: `${step}/${steps}` });
+        });
+      } catch (err) {
+        if (!(err instanceof BudgetSpentError)) throw err;
+        options.onSkip?.(job, err.message);
+        continue;
+      }
       const stored = writeJobResult(options.outDir, result, options.identity(job));
       ran.push(job.id);
       options.progress?.update(position, { job: `${position}/${jobs.length} ${job.id}` });

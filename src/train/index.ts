@@ -126,5 +126,5 @@ export {
   readoutLogits,
   type RidgeReadout,
 } from './ridge.ts';
-export { environment, runBudgets, runModel, stepsFor } from './run.ts';
+export { BudgetSpentError, environment, runBudgets, runModel, stepsFor } from './run.ts';
 export { warmUp } from './warmup.ts';

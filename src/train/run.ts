@@ -67,16 +67,21 @@ export function runBudgets(scenario: Scenario, fit: ClosedFormFit | null, option
   return budgets(proxyInputOf(scenario, closedFormShape(fit, options), fit ?? {}));
 }
 
+/** A start that alone costs backprop's whole budget (at toy sizes): no step is left to compare. */
+export class BudgetSpentError extends ConfigError {
+  override name = 'BudgetSpentError';
+}
+
 /**
  * The step budget of a model on a scenario: the registry's (compute-matched for a finetune start, the CE head's
  * 24 epochs, 0 for analytic), from the budgets and the start's MACs. A finetune start that uses up backprop's
- * whole budget is a ConfigError (pass steps).
+ * whole budget is a BudgetSpentError (pass steps).
  */
 export function stepsFor(scenario: Scenario, model: string, b: Budgets, initMacs: number): number {
   const spec = modelSpec(model);
   const steps = spec.steps(scenario, b, initMacs);
   if (steps < 1 && spec.protocol !== 'analytic') {
-    throw new ConfigError(`the start of ${model} on ${scenario.name} uses up backprop's whole budget: pass steps`);
+    throw new BudgetSpentError(`the start of ${model} on ${scenario.name} uses up backprop's whole budget`);
   }
   return steps;
 }

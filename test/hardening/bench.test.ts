@@ -161,6 +161,31 @@ test('a format-1 job file (no identity) is merged only with --allow-mixed, count
   assert.equal((await run(base({ seeds: [11] }), old)).ran.length, ids.length);
 });
 
+test("bench skips (one line each) a start that alone costs backprop's whole budget at toy sizes, and goes on", () => {
+  const out = join(tmp, 'spent');
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'bench', '--quick', '--rows', '40,24', '--scenarios', 'covtype_mlp', '--regimes', 'anytime'].concat([
+      '--models',
+      'backprop,orthogonal,lsuv',
+      '--data-dir',
+      samples,
+      '--out',
+      out,
+    ]),
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const skips = r.stderr.split('\n').filter((l) => l.includes('whole budget'));
+  assert.ok(skips.length >= 1, r.stderr);
+  for (const line of skips)
+    assert.match(line, /^cfinit bench: skipping covtype_mlp\.anytime\.(orthogonal|lsuv)\.seed7\.frac1: the start of/);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const models = new Set(results.matched_summary.map((m: { model: string }) => m.model));
+  assert.ok(models.has('backprop'));
+  assert.equal(models.size, 3 - skips.length, 'every job not skipped is in results.json');
+});
+
 test('a no-op re-run keeps results.json as it was (runtime_sec included): same inode, mtime and bytes', async () => {
   const out = join(tmp, 'noop');
   const config = base();

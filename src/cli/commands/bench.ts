@@ -137,7 +137,9 @@ export function registerBench(program: Command): void {
         const onResume = (done: number) => progress.log(`cfinit bench: ${done} jobs done, skipping`);
         const onRecompute = (job: { id: string }, reason: string) =>
           progress.log(`cfinit bench: recomputing ${job.id}: ${reason}`);
-        await runJobs(jobs, { outDir: flags.out, open, identity, progress, onResume, onRecompute });
+        const onSkip = (job: { id: string }, reason: string) =>
+          progress.log(`cfinit bench: skipping ${job.id}: ${reason} at these sizes (no step left to compare)`);
+        await runJobs(jobs, { outDir: flags.out, open, identity, progress, onResume, onRecompute, onSkip });
       } finally {
         progress.stop(); // clears the bar: the summary below starts on a clean line
       }

@@ -54,6 +54,14 @@ function metadataHtml(results: Results): string {
     // jobs run one after another (shards may run side by side on other machines): a count, not a parallelism
     ['threads / jobs', `${m.threads} intra-op threads; ${m.jobs} job${m.jobs === 1 ? '' : 's'}`],
   ];
+  if (m.jobs_without_identity) {
+    rows[0]![1] += ' (the earliest job of a recorded finish)';
+    rows.push([
+      'unchecked jobs',
+      `${m.jobs_without_identity} of ${m.jobs} job files of format 1 (written before job files carried the ` +
+        `configuration they were computed under), merged with --allow-mixed`,
+    ]);
+  }
   return `<section id="metadata"><h2>Run</h2><div class="table-wrap"><table class="meta"><tbody>\n${rows
     .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
     .join('\n')}\n</tbody></table></div></section>`;

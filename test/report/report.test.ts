@@ -85,9 +85,15 @@ test('SVG and PNG sizes: PNG is the SVG at 2×, panels laid out per scenario', a
   record = await buildReport({ results: join(runDir, 'results.json'), out: join(root, 'full') });
   const one = join(root, 'one');
   mkdirSync(one);
-  writeFileSync(join(one, 'results.json'), JSON.stringify(makeResults(['wikitext2_next_token_transformer'])));
+  const merged = makeResults(['wikitext2_next_token_transformer']);
+  merged.metadata = { ...merged.metadata, jobs_without_identity: 2 }; // merged with --allow-mixed
+  writeFileSync(join(one, 'results.json'), JSON.stringify(merged));
   const single = await buildReport({ results: one });
   assert.equal(single.out_dir, join(one, 'report'));
+  // the Run table says how many job files had no identity to check; a run without them says nothing
+  const unchecked = /<th scope="row">unchecked jobs<\/th><td>2 of \d+ job files of format 1 /;
+  assert.match(readFileSync(join(one, 'report', 'report.html'), 'utf8'), unchecked);
+  assert.doesNotMatch(readFileSync(join(record.out_dir, 'report.html'), 'utf8'), /unchecked jobs/);
   for (const [i, f] of record.figures.entries()) {
     const svg = readFileSync(f.svg, 'utf8');
     assert.match(svg, new RegExp(`^<svg[^>]* width="${f.width}" height="${f.height}"`));

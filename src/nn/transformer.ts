@@ -79,6 +79,19 @@ export class SelfAttention extends Module {
     const context = tidy(() => F.packedAttention(F.linear(x, this.in_proj_weight, this.in_proj_bias), this.numHeads));
     return tidy(() => this.out_proj.forward(context)); // (B, T, d)
   }
+
+  /** forward(x) at the last token only: its query against every token's key and value. (B, 1, d) */
+  forwardLast(x: Tensor): Tensor {
+    const [d, last] = [this.dim, x.size(1) - 1];
+    const context = tidy(() => {
+      const w = this.in_proj_weight;
+      const b = this.in_proj_bias;
+      const q = F.linear(x.narrow(1, last, 1).contiguous(), w.narrow(0, 0, d), b.narrow(0, 0, d)); // (B, 1, d)
+      const kv = F.linear(x, w.narrow(0, d, 2 * d), b.narrow(0, d, 2 * d)); // (B, T, 2d)
+      return F.lastQueryAttention(q, kv, this.numHeads);
+    });
+    return tidy(() => this.out_proj.forward(context)); // (B, 1, d)
+  }
 }
 
 /** nn.TransformerEncoderLayer(norm_first=True, activation='gelu', dropout=0, batch_first=True). */
@@ -105,6 +118,13 @@ export class EncoderLayer extends Module {
   // x ← x + attn(LN₁(x)); x ← x + W₂ gelu(W₁ LN₂(x) + b₁) + b₂
   forward(x: Tensor): Tensor {
     const h = tidy(() => x.add(this.self_attn.forward(this.norm1.forward(x))));
+    return tidy(() => h.add(this.linear2.forward(this.linear1.forward(this.norm2.forward(h)).gelu())));
+  }
+
+  /** forward(x) at the last token only (B, 1, d): all that a last-token head reads of a final block. */
+  forwardLast(x: Tensor): Tensor {
+    const last = x.size(1) - 1;
+    const h = tidy(() => x.narrow(1, last, 1).add(this.self_attn.forwardLast(this.norm1.forward(x))));
     return tidy(() => h.add(this.linear2.forward(this.linear1.forward(this.norm2.forward(h)).gelu())));
   }
 }
@@ -162,8 +182,10 @@ export class BaselineTransformer extends Module {
     for (let i = 0; i < this.blocks.length; i++) {
       const input = hidden;
       const previous: Tensor | undefined = depthLogits[i - 1];
+      // Pooling the last token, the final block's other T − 1 outputs reach nothing: only its last is computed.
+      const lastOnly = this.config.pooling === 'last' && i === this.blocks.length - 1;
       const [output, cumulative] = tidy((): [Tensor, Tensor] => {
-        const out = this.blocks[i]!.forward(input);
+        const out = lastOnly ? this.blocks[i]!.forwardLast(input) : this.blocks[i]!.forward(input);
         const logits = this.output_heads[i]!.forward(this.pool(out));
         return [out, previous === undefined ? logits : previous.add(logits)];
       });

@@ -53,6 +53,31 @@ export function packedAttention(qkv: Tensor, heads: number): Tensor {
   return weights.bmm(v).view(batch, heads, tokens, headDim).transpose(1, 2).reshape(batch, tokens, dim);
 }
 
+/**
+ * One query per sequence against all its keys: softmax(q kᵀ / √(d/heads)) v per head, heads concatenated, from
+ * q (B, 1, d) and kv (B, T, 2d) packed keys then values (in_proj_weight's order) → (B, 1, d). What the last token
+ * of packedAttention's output is, without the other T − 1 queries; ATen ops (a (B·heads, 1, T) score row is small).
+ */
+export function lastQueryAttention(q: Tensor, kv: Tensor, heads: number): Tensor {
+  const [batch, tokens, width] = kv.shape as [number, number, number];
+  const dim = width / 2;
+  if (kv.ndim !== 3 || width % (2 * heads) !== 0 || q.ndim !== 3 || q.size(1) !== 1 || q.size(2) !== dim) {
+    throw new RangeError(
+      `lastQueryAttention: expected q (batch, 1, dim) and kv (batch, tokens, 2·dim) with ${heads} heads dividing ` +
+        `dim, got [${q.shape}] and [${kv.shape}]`,
+    );
+  }
+  const headDim = dim / heads;
+  const query = q.reshape(batch * heads, 1, headDim).mul(1 / Math.sqrt(headDim)); // (B·heads, 1, hd)
+  const [k, v] = kv
+    .view(batch, tokens, 2, heads, headDim)
+    .permute(2, 0, 3, 1, 4)
+    .reshape(2, batch * heads, tokens, headDim)
+    .unbind(0) as [Tensor, Tensor]; // (B·heads, T, hd) each
+  const weights = softmax(query.bmm(k.transpose(1, 2)), -1); // (B·heads, 1, T)
+  return weights.bmm(v).reshape(batch, 1, dim);
+}
+
 /** Layer norm over the trailing dims in normalizedShape; biased variance; affine when given. */
 export function layerNorm(
   x: Tensor,

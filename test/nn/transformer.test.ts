@@ -54,6 +54,48 @@ test('logits are cumulative over blocks: block i adds head i applied to the pool
   );
 });
 
+test("pooling 'last': the final block computed at the last token alone gives the full path's logits and gradients", () => {
+  const model = new BaselineTransformer(
+    { ...baselineConfig(16, 7, 'last'), depth: 3 },
+    { generator: new Generator(9) },
+  );
+  const x = randn([6, 11, 16], { generator: new Generator(10) });
+  const y = randint(0, 7, [6], { generator: new Generator(11) });
+  // the plain path: every block on every token, heads on the last token
+  const full = (): Tensor => {
+    let h = x;
+    let cumulative: Tensor | null = null;
+    let total: Tensor | null = null;
+    for (let i = 0; i < model.blocks.length; i++) {
+      h = model.blocks[i]!.forward(h);
+      const logits = model.output_heads[i]!.forward(h.select(1, -1));
+      cumulative = cumulative ? cumulative.add(logits) : logits;
+      const ce = F.crossEntropy(cumulative, y);
+      total = total ? total.add(ce) : ce;
+    }
+    return total!.div(model.blocks.length);
+  };
+  const grads = (loss: () => Tensor): Tensor[] =>
+    tidy(() => {
+      model.zeroGrad();
+      loss().backward();
+      return model.parameters().map((p) => p.grad!.clone());
+    });
+  const fast = grads(() => model.loss(x, y));
+  const plain = grads(full);
+  tidy(() => noGrad(() => assertClose([model.loss(x, y).item()], [full().item()], { what: 'loss' })));
+  const names = model.namedParameters().map(([name]) => name);
+  assert.ok(names.includes('blocks.2.linear2.weight'));
+  fast.forEach((g, i) => assertClose(g, plain[i]!, { rtol: 1e-4, atol: 1e-6, what: `grad of ${names[i]}` }));
+  const lastBlock = model.blocks[2]!;
+  tidy(() =>
+    noGrad(() => {
+      const h = model.blocks[1]!.forward(model.blocks[0]!.forward(x));
+      assertClose(lastBlock.forwardLast(h), lastBlock.forward(h).narrow(1, 10, 1), { what: 'forwardLast' });
+    }),
+  );
+});
+
 test('an encoder layer is pre-norm attention then pre-norm GELU FFN, each residual', () => {
   tidy(() =>
     noGrad(() => {

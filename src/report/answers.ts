@@ -11,6 +11,7 @@ import {
   fmt,
   fmtMetric,
   fmtSeconds,
+  headUntrainedAtInit,
   isBaseline,
   lowerIsBetter,
   modelLabel,
@@ -50,6 +51,8 @@ export interface Answer {
   yes: number;
   of: number;
   scenarios: ScenarioAnswer[];
+  /** Scenarios left out of this question, and why (a target an untrained network meets). */
+  unjudged: { scenario: string; reason: string }[];
   /** `${claim}: ${yes} of ${of} scenarios`. */
   summary: string;
   /** The numbers behind it as sentences: 'Covtype / MLP: CF + CE head 2.91 s vs backprop 29.4 s. Not in …' */
@@ -201,6 +204,21 @@ function onSharedSeeds(results: Results, scenario: string, model: string): { vie
   return { view, seeds: shared };
 }
 
+/**
+ * Why a scenario's target says nothing about the cost of reaching it: a start meets it at its first checkpoint,
+ * before any label has trained its head (QNLI at these sizes: 0.95 × backprop's final is below chance), so
+ * reaching it measures the start's cost, not learning. Null when no such start does.
+ */
+export function trivialTarget(results: Results, scenario: string): string | null {
+  const hit = results.compute_to_target_detail.find(
+    (d) => d.scenario === scenario && d.reached && d.checkpoint_label === 'init' && headUntrainedAtInit(d.model),
+  );
+  if (!hit) return null;
+  const t = results.targets.find((x) => x.scenario === scenario);
+  const target = t ? ` (${lowerIsBetter(t.metric_name) ? '≤' : '≥'} ${fmtMetric(t.target)})` : '';
+  return `${modelLabel(hit.model)} meets its target${target} before any training step, with an untrained head`;
+}
+
 /** Every start against the baseline, per question and scenario (each on the seeds it shares with the baseline). */
 export function judgements(results: Results): Record<QuestionId, Judgement[]> {
   const out: Record<QuestionId, Judgement[]> = { quality: [], compute: [], wall_clock: [], stability: [] };
@@ -214,10 +232,11 @@ export function judgements(results: Results): Record<QuestionId, Judgement[]> {
       const { view, seeds } = onSharedSeeds(results, s.scenario, model);
       if (seeds !== null && seeds.length === 0) continue; // no seed to compare on
       const on = seeds === null ? '' : ` (${seeds.length > 1 ? 'seeds' : 'seed'} ${seeds.join(', ')})`;
+      const trivial = trivialTarget(results, s.scenario) !== null; // the cost to it says nothing there
       const judged: Record<QuestionId, Judgement[]> = {
         quality: quality(view, s),
-        compute: toTarget(view, s, 'compute'),
-        wall_clock: toTarget(view, s, 'wall_clock'),
+        compute: trivial ? [] : toTarget(view, s, 'compute'),
+        wall_clock: trivial ? [] : toTarget(view, s, 'wall_clock'),
         stability: stability(view, s),
       };
       for (const id of Object.keys(out) as QuestionId[]) {
@@ -237,6 +256,10 @@ export function answers(results: Results): Answer[] {
   const all = judgements(results);
   return QUESTIONS.map(({ id, question, claim }) => {
     const scenarios: ScenarioAnswer[] = [];
+    const unjudged = (id === 'compute' || id === 'wall_clock' ? scenariosOf(results) : []).flatMap((s) => {
+      const reason = trivialTarget(results, s.scenario);
+      return reason === null ? [] : [{ scenario: s.scenario, reason }];
+    });
     for (const s of scenariosOf(results)) {
       const own = all[id].filter((j) => j.scenario === s.scenario);
       if (own.length === 0) continue;
@@ -251,14 +274,18 @@ export function answers(results: Results): Answer[] {
         : `${claim}: ${yes.length} of ${plural(scenarios.length, 'scenario')}`;
     const yesText = yes.map((a) => `${a.title}: ${a.detail}`).join('; ');
     const noText = no.map((a) => scenarioShort(a.scenario)).join(', ');
+    const left = unjudged.map((u) => `${scenarioShort(u.scenario)} not judged: ${u.reason}`).join('; ');
     const evidence =
       scenarios.length === 0
         ? `No scenario has both ${modelLabel(BASELINE_MODEL)} and another start.`
-        : [yes.length ? `${yesText}.` : '', no.length ? `Not in ${noText}.` : ''].filter(Boolean).join(' ');
+        : [yes.length ? `${yesText}.` : '', no.length ? `Not in ${noText}.` : '', left ? `${left}.` : '']
+            .filter(Boolean)
+            .join(' ');
     const line =
       scenarios.length === 0
         ? `${summary}.`
-        : `${summary}${yes.length ? ` (${yesText})` : ''}${no.length ? `; not in ${noText}` : ''}.`;
+        : `${summary}${yes.length ? ` (${yesText})` : ''}${no.length ? `; not in ${noText}` : ''}` +
+          `${left ? `; ${left}` : ''}.`;
     return {
       id,
       question,
@@ -266,6 +293,7 @@ export function answers(results: Results): Answer[] {
       yes: yes.length,
       of: scenarios.length,
       scenarios,
+      unjudged,
       summary,
       evidence,
       line,
@@ -299,7 +327,8 @@ export function startsTable(results: Results): Table {
     title: `Every start against ${base}`,
     note:
       `Scenarios where the start beats ${base}: a better matched-budget final; less compute or wall-clock to the ` +
-      `target (reached in at least as many seeds); no more spread over seeds and no larger loss under shift.`,
+      `target (reached in at least as many seeds; not judged where a start meets the target with an untrained ` +
+      `head); no more spread over seeds and no larger loss under shift.`,
     columns: ['start', ...QUESTIONS.map((q) => q.question)],
     rows,
     prose: true,

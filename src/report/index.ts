@@ -32,7 +32,7 @@ export {
   type Cell,
 } from './tables.ts';
 export { verdict, type Verdict } from './verdict.ts';
-export { answers, judgements, startsTable, QUESTIONS, type Answer, type Judgement } from './answers.ts';
+export { answers, judgements, startsTable, trivialTarget, QUESTIONS, type Answer, type Judgement } from './answers.ts';
 
 /** PNGs are rendered at this multiple of the figures' CSS pixel size. */
 export const PNG_SCALE = 2;

@@ -84,6 +84,15 @@ export { BASELINE_MODEL };
 /** Whether a model is the one every other is compared with (ratios to it, "pays off" against it). */
 export const isBaseline = (model: string): boolean => model === BASELINE_MODEL;
 
+/**
+ * Whether a model's first checkpoint ('init') predicts through a head no label has trained yet (a start that
+ * fine-tunes or trains a head); false for an analytic head and for a model the registry does not know.
+ */
+export function headUntrainedAtInit(key: string): boolean {
+  const spec = MODELS.find((m) => m.name === parseKey(key).model);
+  return spec !== undefined && spec.protocol !== 'analytic';
+}
+
 /** Display label of a model (or series key): 'CF + CE head', 'CF + CE head (fit 1/16)'. */
 export function modelLabel(key: string): string {
   const { model, fit } = parseKey(key);

@@ -2,6 +2,7 @@
 // reaches the compute-to-target threshold first in wall-clock and by how much, and where our finals differ from
 // the reference's published values by more than their CI. Facts first (for JSON), sentences from the facts.
 import type { MatchedSummary, Results } from '../bench/results.ts';
+import { trivialTarget } from './answers.ts';
 import { scenariosOf } from './data.ts';
 import {
   BASELINE_MODEL,
@@ -36,6 +37,8 @@ export interface FirstToTarget {
   compared_seconds: number | null;
   /** Models that never reached the target. */
   never: string[];
+  /** Why reaching this target says nothing of cost (a start meets it with an untrained head), else null. */
+  trivial: string | null;
 }
 
 export interface ReferenceGap {
@@ -117,8 +120,12 @@ export function verdict(results: Results): Verdict {
         compared_with: next?.model ?? null,
         compared_seconds: next?.wall_clock_sec_mean ?? null,
         never,
+        trivial: trivialTarget(results, s.scenario),
       });
-      const neverText = never.length ? ` ${never.map((m) => modelLabel(m)).join(', ')} never reached it.` : '';
+      const trivial = first_to_target.at(-1)!.trivial;
+      const neverText =
+        (never.length ? ` ${never.map((m) => modelLabel(m)).join(', ')} never reached it.` : '') +
+        (trivial ? ` The target says nothing of cost here: ${trivial}.` : '');
       if (!fast) {
         sentences.push(`${title}: no model reaches the target.`);
       } else {

@@ -2,7 +2,7 @@
 // fixture, on edited copies of it that flip an answer, and with ten models.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answers, judgements, startsTable, QUESTIONS } from '../../src/report/index.ts';
+import { answers, judgements, startsTable, trivialTarget, QUESTIONS } from '../../src/report/index.ts';
 import { fmtSeconds } from '../../src/report/style.ts';
 import type { Results } from '../../src/bench/results.ts';
 import { makeResults } from './fixture.ts';
@@ -33,11 +33,13 @@ test('one answer per question, in order, each counting scenarios from the tables
   // Wall-clock to target: CF + CE head beats backprop on covtype only (QNLI: backprop 3.05 s vs 6.00 s).
   const ct = (scenario: string, model: string) =>
     results.compute_to_target_summary.find((r) => r.scenario === scenario && r.model === model)!;
+  // QNLI: the fixture's CF + CE head meets the target at its first checkpoint, its head untrained: not judged.
   assert.equal(
     a.wall_clock!.line,
-    `Pays off in wall-clock: 1 of 4 scenarios (Covtype / MLP: CF + CE head ` +
+    `Pays off in wall-clock: 1 of 3 scenarios (Covtype / MLP: CF + CE head ` +
       `${fmtSeconds(ct('covtype_mlp', 'cf-ce-head').wall_clock_sec_mean)} vs backprop ` +
-      `${fmtSeconds(ct('covtype_mlp', 'backprop').wall_clock_sec_mean)}); not in CIFAR-100, QNLI, WikiText-2 next token.`,
+      `${fmtSeconds(ct('covtype_mlp', 'backprop').wall_clock_sec_mean)}); not in CIFAR-100, WikiText-2 next token; ` +
+      `QNLI not judged: CF + CE head meets its target (≥ 0.5089) before any training step, with an untrained head.`,
   );
   assert.equal(a.compute!.yes, 1);
   assert.deepEqual(
@@ -50,11 +52,37 @@ test('one answer per question, in order, each counting scenarios from the tables
     a.stability!.line,
     /Covtype \/ MLP: CF \+ CE head seed std 0\.0037 vs 0\.0037, loss under shift 0\.0300 vs 0\.0600/,
   );
-  for (const x of all) assert.equal(x.of, 4);
+  assert.deepEqual(
+    all.map((x) => [x.id, x.of, x.unjudged.map((u) => u.scenario)]),
+    [
+      ['quality', 4, []],
+      ['compute', 3, ['qnli_transformer']],
+      ['wall_clock', 3, ['qnli_transformer']],
+      ['stability', 4, []],
+    ],
+  );
+});
+
+test('a target a start meets before any training step, its head untrained, is not judged for cost; else it is', () => {
+  const results: Results = structuredClone(makeResults(['qnli_transformer']));
+  assert.match(trivialTarget(results, 'qnli_transformer')!, /^CF \+ CE head meets its target \(≥ 0\.5089\)/);
+  assert.equal(byId(results).compute!.of, 0);
+  assert.match(byId(results).compute!.line, /: no scenario to judge\.$/);
+  // closed-form ridge at its first checkpoint does not count: its head is solved from the labels
+  const init = results.compute_to_target_detail.filter((d) => d.checkpoint_label === 'init' && d.reached);
+  for (const d of init) if (d.model !== 'cf-ridge') d.reached = false;
+  assert.ok(
+    init.some((d) => d.model === 'cf-ridge'),
+    'the fixture has a ridge reaching at init',
+  );
+  assert.equal(trivialTarget(results, 'qnli_transformer'), null);
+  assert.equal(byId(results).compute!.of, 1);
 });
 
 test('the answers follow the numbers: edits to the tables flip them', () => {
   const results: Results = structuredClone(makeResults());
+  // QNLI's target judged for cost: no start meets it at its first checkpoint with an untrained head
+  for (const d of results.compute_to_target_detail) if (d.checkpoint_label === 'init') d.reached = false;
   // QNLI: backprop now takes 20 s to the target, so CF + CE head (6 s, 3/3 seeds) pays off there too.
   const row = (scenario: string, model: string) =>
     results.compute_to_target_summary.find((r) => r.scenario === scenario && r.model === model)!;

@@ -41,6 +41,14 @@ test('winners at matched budget, first to target with the margin, gaps to the re
         `backprop \\(29\\.4 s\\)\\. CF \\+ fine-tune, closed-form ridge never reached it\\.`,
     ),
   );
+  assert.equal(first.trivial, null);
+  // QNLI: CF + CE head meets the target with its head untrained, so the first to it says nothing of cost.
+  const qnli = v.first_to_target.find((f) => f.scenario === 'qnli_transformer')!;
+  assert.match(qnli.trivial!, /^CF \+ CE head meets its target \(≥ 0\.5089\) before any training step/);
+  assert.match(
+    sentence(v, 'QNLI / Transformer', 'target'),
+    /The target says nothing of cost here: CF \+ CE head meets/,
+  );
   // Our covtype backprop (0.7757 ± 0.0051) is far from the published 0.7561.
   assert.ok(
     v.reference_gaps.some((g) => g.scenario === 'covtype_mlp' && g.model === 'backprop' && g.published === 0.7561),

@@ -1,9 +1,31 @@
 // Assertions shared by the test files.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { resolveDataDir } from '../src/data/paths.ts';
 import type { Tensor } from '../src/torch/index.ts';
+import { tempDir } from './data/fixtures.ts';
+
+const CLI = resolve(import.meta.dirname, '..', 'bin', 'cfinit.js');
+
+/** `cfinit args` in a child process, with a fit cache folder of its own. */
+export function cfinit(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env, CFINIT_CACHE_DIR: tempDir('cache') };
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line on stderr naming the culprit, exit code 1, no stack trace. */
+export function assertUserError(r: { status: number | null; stderr: string }, culprit: RegExp): void {
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^cfinit: /);
+  assert.match(lines[0]!, culprit);
+  assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+}
 
 /**
  * The real datasets' folder (CFINIT_DATA_DIR, else ../shared/data), or undefined after marking t skipped with one

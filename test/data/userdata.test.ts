@@ -3,15 +3,13 @@
 // not decode) as one-line errors naming file and row or column, from code and from the CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { DataFormatError, loadScenario, scenarioEntry, type Scenario } from '../../src/data/index.ts';
 import { CfinitError, ConfigError } from '../../src/errors.ts';
 import { disposeScenario } from '../train/tiny.ts';
+import { assertUserError, cfinit } from '../helpers.ts';
 import { tempDir, write } from './fixtures.ts';
-
-const CLI = resolve(import.meta.dirname, '..', '..', 'bin', 'cfinit.js');
 
 async function withScenario<T>(name: string, options: Parameters<typeof loadScenario>[1], f: (s: Scenario) => T) {
   const s = await loadScenario(name, options);
@@ -286,20 +284,6 @@ test('images: an ImageFolder decoded to 32×32 RGB in the CIFAR pipeline; a file
   );
   await rejects(loadScenario(`images:${one}`, {}), DataFormatError, /expected at least two class folders .*found 1/);
 });
-
-function cfinit(args: string[]): { status: number | null; stderr: string; stdout: string } {
-  const env = { ...process.env, CFINIT_CACHE_DIR: tempDir('cache') };
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
-
-function assertUserError(r: { status: number | null; stderr: string }, culprit: RegExp): void {
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^cfinit: /);
-  assert.match(lines[0]!, culprit);
-}
 
 test('cfinit train --data: bad input is one line naming file and row or column, exit 1', async () => {
   const dir = tempDir('cli-data');

@@ -1,28 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeRunFiles } from '../../src/cli/commands/train.ts';
 import { covtypeRows, tempDir, write } from '../data/fixtures.ts';
-
-const CLI = resolve(import.meta.dirname, '..', '..', 'bin', 'cfinit.js');
-
-function cfinit(args: string[]): { status: number | null; stderr: string; stdout: string } {
-  const env = { ...process.env, CFINIT_CACHE_DIR: tempDir('cache') };
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
-
-/** One line on stderr naming the culprit, exit code 1, no stack trace. */
-function assertUserError(r: { status: number | null; stderr: string }, culprit: RegExp): void {
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^cfinit: /);
-  assert.match(lines[0]!, culprit);
-  assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
-}
+import { assertUserError, cfinit } from '../helpers.ts';
 
 test('cfinit train: bad names, a bad step count, a missing or corrupt data file are one-line errors, exit 1', () => {
   const train = (...args: string[]) => cfinit(['train', ...args]);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeRunFiles } from '../../src/cli/commands/train.ts';
 import { loadCsvScenario, type Scenario } from '../../src/data/index.ts';
 import { CfinitError } from '../../src/errors.ts';
@@ -35,10 +35,9 @@ import {
   type RunRecord,
 } from '../../src/train/index.ts';
 import { tempDir, userCsv, write } from '../data/fixtures.ts';
+import { assertUserError, cfinit } from '../helpers.ts';
 import { disposeScenario, tinyTabular, tinyTokens } from './tiny.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'cfinit.js');
 const PYTHON = process.env.CFINIT_PEER_PYTHON ?? '/usr/bin/python3';
 const BATCH_ROWS = 8;
 const SEED = 5;
@@ -291,19 +290,6 @@ function ridgeRun(): string {
   const dir = join(tempDir('export-errors'), 'run');
   writeRunFiles(dir, { 'weights.safetensors': weights!, 'metrics.json': `${JSON.stringify(record, null, 2)}\n` });
   return dir;
-}
-
-function cfinit(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertUserError(r: { status: number | null; stderr: string }, culprit: RegExp): void {
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^cfinit: /);
-  assert.match(lines[0]!, culprit);
 }
 
 /** exportRun's error, asserted to be a user error (one line, CfinitError) matching culprit. */

@@ -11,17 +11,11 @@ import { loadScenario } from '../../src/data/index.ts';
 import { serialize, tidy } from '../../src/torch/index.ts';
 import { RunLog, type RunRecord } from '../../src/train/index.ts';
 import { tempDir, userCsv, write } from '../data/fixtures.ts';
+import { cfinit } from '../helpers.ts';
 import { disposeScenario } from './tiny.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'cfinit.js');
 const PYTHON = process.env.CFINIT_PEER_PYTHON ?? '/usr/bin/python3';
-
-function cfinit(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env, CFINIT_CACHE_DIR: tempDir('cache') };
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Test-set accuracy of an export in PyTorch on the batch file's x and y (null with the reason when no torch). */
 function torchAccuracy(exportFile: string, batchFile: string): number | string {

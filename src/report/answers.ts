@@ -228,11 +228,11 @@ export function judgements(results: Results): Record<QuestionId, Judgement[]> {
         .filter((r) => r.scenario === s.scenario && !isBaseline(r.model))
         .map((r) => r.model),
     );
+    const trivial = trivialTarget(results, s.scenario) !== null; // the cost to it says nothing there
     for (const model of modelOrder([...starts])) {
       const { view, seeds } = onSharedSeeds(results, s.scenario, model);
       if (seeds !== null && seeds.length === 0) continue; // no seed to compare on
       const on = seeds === null ? '' : ` (${seeds.length > 1 ? 'seeds' : 'seed'} ${seeds.join(', ')})`;
-      const trivial = trivialTarget(results, s.scenario) !== null; // the cost to it says nothing there
       const judged: Record<QuestionId, Judgement[]> = {
         quality: quality(view, s),
         compute: trivial ? [] : toTarget(view, s, 'compute'),

@@ -111,6 +111,7 @@ export function verdict(results: Results): Verdict {
         .sort((a, b) => a.wall_clock_sec_mean! - b.wall_clock_sec_mean!);
       const never = reach.filter((r) => r.wall_clock_sec_mean === null).map((r) => r.model);
       const fast = reached[0];
+      const trivial = trivialTarget(results, s.scenario);
       const next =
         fast?.model === BASELINE_MODEL ? reached[1] : (reached.find((r) => r.model === BASELINE_MODEL) ?? reached[1]);
       first_to_target.push({
@@ -120,9 +121,8 @@ export function verdict(results: Results): Verdict {
         compared_with: next?.model ?? null,
         compared_seconds: next?.wall_clock_sec_mean ?? null,
         never,
-        trivial: trivialTarget(results, s.scenario),
+        trivial,
       });
-      const trivial = first_to_target.at(-1)!.trivial;
       const neverText =
         (never.length ? ` ${never.map((m) => modelLabel(m)).join(', ')} never reached it.` : '') +
         (trivial ? ` The target says nothing of cost here: ${trivial}.` : '');

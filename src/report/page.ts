@@ -37,7 +37,8 @@ function metadataHtml(results: Results): string {
   const m = results.metadata;
   const list = (xs: readonly unknown[] | undefined): string => (xs ?? []).join(', ');
   const rows: [string, string][] = [
-    ['started', m.started_at],
+    // format-1 job files record no finish: the start is the earliest of those that do
+    ['started', m.jobs_without_identity ? `${m.started_at} (the earliest job of a recorded finish)` : m.started_at],
     ['runtime', fmtSeconds(m.runtime_sec)],
     ['mode', m.quick ? 'quick (reduced sizes: not comparable to the reference)' : 'full'],
     ['seeds', list(m.seeds)],
@@ -55,7 +56,6 @@ function metadataHtml(results: Results): string {
     ['threads / jobs', `${m.threads} intra-op threads; ${m.jobs} job${m.jobs === 1 ? '' : 's'}`],
   ];
   if (m.jobs_without_identity) {
-    rows[0]![1] += ' (the earliest job of a recorded finish)';
     rows.push([
       'unchecked jobs',
       `${m.jobs_without_identity} of ${m.jobs} job files of format 1 (written before job files carried the ` +

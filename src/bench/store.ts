@@ -261,7 +261,12 @@ export function readJobResults(dirs: readonly string[], options: ReadJobsOptions
       const path = jobFile(outDir, id);
       const read = readJobFile(path, id, options.allowMixed);
       if (read.state !== 'valid') {
-        throw new ResultsError(`${path}: not a usable job result: ${read.state === 'invalid' ? read.reason : 'gone'}`);
+        // a format-1 file is usable, unchecked, with --allow-mixed: say so
+        const old = !options.allowMixed && readJobFile(path, id, true).state === 'valid';
+        const reason = read.state === 'invalid' ? read.reason : 'gone';
+        throw new ResultsError(
+          `${path}: not a usable job result: ${reason}${old ? '; merge format-1 files only with --allow-mixed' : ''}`,
+        );
       }
       const here = { stored: read.stored, path };
       const seen = byId.get(id);

@@ -146,7 +146,9 @@ test('a format-1 job file (no identity) is merged only with --allow-mixed, count
   }
   assert.throws(
     () => readJobResults([now, old]),
-    (err: Error) => err instanceof ResultsError && /job file format 1, expected 2/.test(err.message),
+    (err: Error) =>
+      err instanceof ResultsError &&
+      /job file format 1, expected 2; merge format-1 files only with --allow-mixed$/.test(err.message),
   );
   const merged = mergeResults([now, old], join(tmp, 'legacy-out'), { allowMixed: true });
   assert.deepEqual(merged.results.metadata.seeds, [7, 11]);
